@@ -1,0 +1,37 @@
+// swift-tools-version: 6.1
+// The layout follows ../shared/DESIGN.md: one module per concern, dependencies pointing one way.
+import PackageDescription
+
+let package = Package(
+    name: "SwiftRL",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Envs", targets: ["Envs"]),
+        .library(name: "SeededRandom", targets: ["SeededRandom"]),
+        .executable(name: "rl-train", targets: ["RLTrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: OpenBLAS for every matmul, zlib for compressed state dicts.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
+        .target(name: "SeededRandom"),
+        // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
+        .target(name: "Envs", dependencies: ["SeededRandom"]),
+        // The `rl-train` executable: argument parsing and nothing else.
+        .executableTarget(
+            name: "RLTrain",
+            dependencies: [
+                "Envs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
+        .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom"]),
+    ]
+)
