@@ -18,10 +18,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // glibc math extensions Swift's Glibc module does not export (sincos).
+        .target(name: "CLibmExtras", linkerSettings: [.linkedLibrary("m")]),
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
-        .target(name: "Envs", dependencies: ["SeededRandom"]),
+        .target(name: "Envs", dependencies: ["SeededRandom", "CLibmExtras"]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",
@@ -32,6 +34,6 @@ let package = Package(
         ),
 
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
-        .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom"]),
+        .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CLibmExtras"]),
     ]
 )

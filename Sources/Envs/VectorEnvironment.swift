@@ -32,7 +32,7 @@ public final class VectorEnvironment {
     public let actionSpace: Space
     /// Floats per observation.
     public let observationSize: Int
-    /// Total environment steps taken across all environments since creation.
+    /// Total environment steps taken across all environments since creation (counted per full batch).
     public private(set) var totalSteps = 0
 
     private var environments: [any Environment]
@@ -142,36 +142,41 @@ public final class VectorEnvironment {
     /// Steps every environment once with its action, resetting those whose episode ends.
     public func step(_ actions: ActionBatch) throws {
         guard hasReset else { throw EnvironmentError.stepBeforeReset(environment: id) }
+        // Work on a local copy of the array (moved out, moved back): mutating elements of a
+        // class's stored array pays a dynamic exclusivity check per access.
+        var envs: [any Environment] = []
+        swap(&envs, &environments)
+        defer { swap(&envs, &environments) }
         switch actions {
         case .discrete(let indices):
             guard indices.count == count else {
                 throw EnvironmentError.bufferSize(what: "\(id): discrete action batch", expected: count, got: indices.count)
             }
-            for i in 0..<count { try stepOne(i, .discrete(indices[i])) }
+            for i in 0..<count { try stepOne(&envs[i], i, .discrete(indices[i])) }
         case .continuous(let values):
             let width = actionSpace.flatSize
             guard values.count == count * width else {
                 throw EnvironmentError.bufferSize(what: "\(id): continuous action batch", expected: count * width, got: values.count)
             }
             for i in 0..<count {
-                try stepOne(i, .continuous(UnsafeBufferPointer(rebasing: values[i * width ..< (i + 1) * width])))
+                try stepOne(&envs[i], i, .continuous(UnsafeBufferPointer(rebasing: values[i * width ..< (i + 1) * width])))
             }
         }
+        totalSteps += count
     }
 
     @inline(__always)
-    private func stepOne(_ i: Int, _ action: Action) throws {
+    private func stepOne(_ env: inout any Environment, _ i: Int, _ action: Action) throws {
         let obs = slot(observationStorage, i)
         let result: StepResult
         do {
-            result = try environments[i].step(action, observation: obs)
+            result = try env.step(action, observation: obs)
         } catch let error as EnvironmentError {
             throw error
         } catch {
             throw EnvironmentError.stepFailed(environment: id, index: i, step: runningLengths[i] + 1,
                                               underlying: String(describing: error))
         }
-        totalSteps += 1
         runningLengths[i] += 1
         try checkFinite(obs, index: i, what: "observation")
         guard result.reward.isFinite else {
@@ -189,7 +194,7 @@ public final class VectorEnvironment {
             completedLengthStorage[i] = runningLengths[i]
             runningReturns[i] = 0
             runningLengths[i] = 0
-            try environments[i].reset(seed: nil, observation: obs)
+            try env.reset(seed: nil, observation: obs)
             try checkFinite(obs, index: i, what: "reset observation")
         }
     }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CLibmExtras
 import SeededRandom
 
 /// Gymnasium's `CartPole-v1` (Barto, Sutton and Anderson's cart-pole), reproduced step for step.
@@ -53,8 +54,8 @@ public struct CartPole: Environment, StateOverridable {
         }
         var (x, xDot, theta, thetaDot) = state
         let force = index == 1 ? Self.forceMagnitude : -Self.forceMagnitude
-        let cosTheta = cos(theta)
-        let sinTheta = sin(theta)
+        var sinTheta = 0.0, cosTheta = 0.0
+        rl_sincos(theta, &sinTheta, &cosTheta)  // bit-identical to sin() and cos() on glibc
         // Same operation order as Gymnasium, so every intermediate rounds identically.
         let temp = (force + Self.poleMassLength * (thetaDot * thetaDot) * sinTheta) / Self.totalMass
         let thetaAcc = (Self.gravity * sinTheta - cosTheta * temp)

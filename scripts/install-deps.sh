@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine with the Swift toolchain lacks. Idempotent and quiet
+# when everything is there. Sourced-free: run it directly or through run.sh / test.sh.
+set -euo pipefail
+
+missing=()
+for pkg in libopenblas-dev zlib1g-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]} ..." >&2
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6.1 or newer first" >&2
+  exit 1
+fi
