@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
+        .library(name: "StateDictIO", targets: ["StateDictIO"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
     dependencies: [
@@ -22,6 +23,8 @@ let package = Package(
         .target(name: "CLibmExtras", linkerSettings: [.linkedLibrary("m")]),
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
+        // Named tensors and their file format: safetensors inside gzip, verified on load, written atomically.
+        .target(name: "StateDictIO", dependencies: ["CZlib"]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CLibmExtras"]),
         // The `rl-train` executable: argument parsing and nothing else.
@@ -33,6 +36,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CLibmExtras"]),
     ]

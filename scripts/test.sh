@@ -3,6 +3,7 @@
 # tests again under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --python
+export RL_PYTHON="$PWD/.build-py/venv/bin/python"
 swift build --build-tests
 swift test
