@@ -9,10 +9,12 @@ let package = Package(
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "StateDictIO", targets: ["StateDictIO"]),
+        .library(name: "Memory", targets: ["Memory"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // System libraries: OpenBLAS for every matmul, zlib for compressed state dicts.
@@ -25,6 +27,10 @@ let package = Package(
         .target(name: "SeededRandom"),
         // Named tensors and their file format: safetensors inside gzip, verified on load, written atomically.
         .target(name: "StateDictIO", dependencies: ["CZlib"]),
+        // Replay memory: lock-free multi-producer table, uniform and prioritized sampling, rate limit.
+        .target(name: "Memory", dependencies: [
+            "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+        ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CLibmExtras"]),
         // The `rl-train` executable: argument parsing and nothing else.
@@ -36,6 +42,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CLibmExtras"]),

@@ -1,0 +1,173 @@
+import SeededRandom
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Proportional prioritized sampling (Schaul et al., 2016) over a `ReplayTable`: transition i is
+/// drawn with probability p_i^α / Σ p^α and weighted by (N · P(i))^−β / max_j (N · P(j))^−β.
+///
+///     let per = PrioritizedSampler(table: table, alpha: 0.6, beta: 0.4)
+///     try per.sample(into: batch, count: 256, using: &rng)     // batch.weights filled
+///     try per.updatePriorities(keys: batch.keys[..<256], priorities: tdErrors)  // |δ| per row
+///
+/// The sampler is owned by the learner thread and keeps inserts lock-free: collectors never
+/// touch its sum tree. Before each sample it catches up with the rows inserted since the last
+/// one, giving each the largest priority seen so far (so new transitions are sampled at least
+/// once soon), and a priority update for a row that was overwritten since it was sampled is
+/// ignored (rows are identified by their insertion number, `batch.keys`).
+///
+/// Draws are stratified (one per equal slice of the total priority), and the batch's tree
+/// descents run level by level together so their memory accesses overlap. Cost per batch:
+/// O(k log capacity) plus O(new rows · log capacity) for the catch-up.
+public final class PrioritizedSampler {
+    public let table: ReplayTable
+    /// Priority exponent α (0 = uniform).
+    public var alpha: Double
+    /// Importance-sampling exponent β (anneal it toward 1 over training).
+    public var beta: Double
+    /// Added to every |δ| so no transition's probability drops to zero.
+    public var epsilon: Double
+
+    private let leafCount: Int
+    private var sums: [Double]        // sum tree over p^α, 1-based heap layout
+    private var minimums: [Double]    // min tree over p^α (+inf for empty leaves)
+    private var slotKeys: [UInt64]    // which insertion number each leaf's priority belongs to
+    private var syncedKey: UInt64 = 0 // all insertion numbers below this have a leaf
+    private var maxPriority = 1.0     // largest p^α seen
+    private var scratchNodes: [Int] = []
+    private var scratchTargets: [Double] = []
+
+    public init(table: ReplayTable, alpha: Double = 0.6, beta: Double = 0.4, epsilon: Double = 1e-6) {
+        self.table = table
+        self.alpha = alpha
+        self.beta = beta
+        self.epsilon = epsilon
+        var leaves = 1
+        while leaves < table.capacity { leaves *= 2 }
+        leafCount = leaves
+        sums = Array(repeating: 0, count: 2 * leaves)
+        minimums = Array(repeating: .infinity, count: 2 * leaves)
+        slotKeys = Array(repeating: .max, count: table.capacity)
+    }
+
+    /// Total of p^α over the rows the sampler knows.
+    public var totalPriority: Double { sums[1] }
+
+    /// The current p^α of the row holding insertion number `key`, or nil if it was overwritten.
+    public func priority(ofKey key: UInt64) -> Double? {
+        let slot = Int(key % UInt64(table.capacity))
+        return slotKeys[slot] == key ? sums[leafCount + slot] : nil
+    }
+
+    private func setLeaf(_ slot: Int, _ value: Double) {
+        var node = leafCount + slot
+        sums[node] = value
+        minimums[node] = value
+        node /= 2
+        while node >= 1 {
+            sums[node] = sums[2 * node] + sums[2 * node + 1]
+            minimums[node] = min(minimums[2 * node], minimums[2 * node + 1])
+            node /= 2
+        }
+    }
+
+    /// Gives every row inserted since the last call the maximum priority.
+    private func catchUp() {
+        let claimedNow = table.claimed.load(ordering: .acquiring)
+        guard claimedNow > syncedKey else { return }
+        let first = max(syncedKey, claimedNow > UInt64(table.capacity) ? claimedNow - UInt64(table.capacity) : 0)
+        for key in first..<claimedNow {
+            let slot = Int(key % UInt64(table.capacity))
+            slotKeys[slot] = key
+            setLeaf(slot, maxPriority)
+        }
+        syncedKey = claimedNow
+    }
+
+    /// One descent from the root to the leaf where the prefix sum reaches `target`.
+    private func descend(_ target: Double) -> Int {
+        var node = 1
+        var target = target
+        while node < leafCount {
+            let left = 2 * node
+            if target < sums[left] || sums[left + 1] == 0 { node = left } else { target -= sums[left]; node = left + 1 }
+        }
+        return node - leafCount
+    }
+
+    /// Samples `count` rows in proportion to their priorities into `batch` and fills
+    /// `batch.weights`. Allocation-free after the first call at a given batch size.
+    public func sample(into batch: ReplayBatch, count k: Int, using rng: inout Xoshiro256) throws {
+        try table.prepareSample(batch, count: k)
+        catchUp()
+        let total = sums[1]
+        if scratchNodes.count < k {
+            scratchNodes = Array(repeating: 0, count: k)
+            scratchTargets = Array(repeating: 0, count: k)
+        }
+        let segment = total / Double(k)
+        scratchNodes.withUnsafeMutableBufferPointer { nodes in
+            scratchTargets.withUnsafeMutableBufferPointer { targets in
+                sums.withUnsafeBufferPointer { tree in
+                    for i in 0..<k {
+                        nodes[i] = 1
+                        targets[i] = (Double(i) + rng.nextUnitDouble()) * segment
+                    }
+                    // All k descents advance one level at a time: their loads are independent,
+                    // so the processor overlaps the cache misses of the lower levels.
+                    var width = leafCount
+                    while width > 1 {
+                        for i in 0..<k {
+                            let left = 2 * nodes[i]
+                            if targets[i] < tree[left] || tree[left + 1] == 0 {
+                                nodes[i] = left
+                            } else {
+                                targets[i] -= tree[left]
+                                nodes[i] = left + 1
+                            }
+                        }
+                        width /= 2
+                    }
+                }
+            }
+        }
+        let leaves = leafCount
+        table.gather(into: batch, count: k,
+                     rows: { i in self.scratchNodes[i] - leaves },
+                     redraw: { _ in self.descend(rng.nextUnitDouble() * total) })
+        // Importance weights, normalised by the largest possible weight (from the smallest priority).
+        let n = Double(table.count)
+        let minProbability = minimums[1] / total
+        let maxWeight = pow(n * minProbability, -beta)
+        batch.weights.withUnsafeMutableBufferPointer { weights in
+            batch.keys.withUnsafeBufferPointer { keys in
+                for i in 0..<k {
+                    let slot = Int(keys[i] % UInt64(table.capacity))
+                    let probability = sums[leafCount + slot] / total
+                    weights[i] = Float(pow(n * probability, -beta) / maxWeight)
+                }
+            }
+        }
+        table.finishSample(batch, count: k)
+    }
+
+    /// Sets new priorities (typically |TD error|) for sampled rows, identified by their keys.
+    /// Every value is checked first: a NaN, infinite or negative one throws
+    /// `ReplayError.invalidPriority` naming its position, and nothing is changed. Rows
+    /// overwritten since they were sampled are skipped.
+    public func updatePriorities(keys: some Collection<UInt64>, priorities: some Collection<Float>) throws {
+        guard keys.count == priorities.count else {
+            throw ReplayError.batchBufferMismatch(detail: "\(keys.count) keys but \(priorities.count) priorities")
+        }
+        for (position, p) in priorities.enumerated() where !(p.isFinite && p >= 0) {
+            throw ReplayError.invalidPriority(value: Double(p), position: position)
+        }
+        for (key, p) in zip(keys, priorities) {
+            let slot = Int(key % UInt64(table.capacity))
+            guard slotKeys[slot] == key else { continue }
+            let value = pow(Double(p) + epsilon, alpha)
+            maxPriority = max(maxPriority, value)
+            setLeaf(slot, value)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// Preallocated buffers a sampled batch is written into; make one per batch size and reuse it,
+/// so sampling allocates nothing.
+///
+///     let batch = ReplayBatch(spec: table.spec, capacity: 256)
+///     try table.sample(into: batch, count: 256, using: &rng)
+///     batch.observations   // (256, observationSize), row-major
+public final class ReplayBatch {
+    public let spec: TransitionSpec
+    /// The largest batch these buffers hold.
+    public let capacity: Int
+    /// Number of valid rows from the last sample.
+    public internal(set) var count = 0
+
+    /// (capacity, observationSize)
+    public internal(set) var observations: [Float]
+    /// (capacity, observationSize)
+    public internal(set) var nextObservations: [Float]
+    /// Discrete specs: the action index per row.
+    public internal(set) var actionIndices: [Int32]
+    /// Continuous specs: (capacity, actionSize).
+    public internal(set) var actionValues: [Float]
+    public internal(set) var rewards: [Float]
+    /// 1 where the transition terminated (no bootstrap), else 0.
+    public internal(set) var terminated: [Float]
+    /// 1 where the episode was truncated at this transition, else 0.
+    public internal(set) var truncated: [Float]
+    /// (capacity, spec.extrasWidth)
+    public internal(set) var extras: [Float]
+    /// Which stored transition each row came from (its insertion number), for priority updates.
+    public internal(set) var keys: [UInt64]
+    /// Importance-sampling weights (all 1 for uniform sampling).
+    public internal(set) var weights: [Float]
+
+    public init(spec: TransitionSpec, capacity: Int) {
+        precondition(capacity > 0, "batch capacity must be positive")
+        self.spec = spec
+        self.capacity = capacity
+        observations = Array(repeating: 0, count: capacity * spec.observationSize)
+        nextObservations = Array(repeating: 0, count: capacity * spec.observationSize)
+        if case .continuous(let size) = spec.action {
+            actionValues = Array(repeating: 0, count: capacity * size)
+            actionIndices = []
+        } else {
+            actionValues = []
+            actionIndices = Array(repeating: 0, count: capacity)
+        }
+        rewards = Array(repeating: 0, count: capacity)
+        terminated = Array(repeating: 0, count: capacity)
+        truncated = Array(repeating: 0, count: capacity)
+        extras = Array(repeating: 0, count: capacity * spec.extrasWidth)
+        keys = Array(repeating: 0, count: capacity)
+        weights = Array(repeating: 1, count: capacity)
+    }
+}

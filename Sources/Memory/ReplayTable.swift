@@ -1,0 +1,308 @@
+import Atomics
+import SeededRandom
+
+/// A fixed-capacity replay table that many collectors insert into at once, without locks,
+/// while the learner samples from it.
+///
+///     let table = try ReplayTable(spec: TransitionSpec(observationSize: 4, action: .discrete(n: 2)),
+///                                 capacity: 100_000)
+///     try table.insert(transition)                              // any thread; lock-free, no allocation
+///     try table.awaitSize(1_000)                                // learner: sleeps until 1,000 are in
+///     try table.sample(into: batch, count: 256, using: &rng)    // one thread at a time (the learner)
+///     table.close()                                             // shutdown: wakes every waiter
+///
+/// Storage is one preallocated block of rows (a row is the transition's 32-bit words plus a
+/// sequence stamp and its insertion number, padded to whole 64-byte cache lines), so sampling a
+/// transition touches one or a few cache lines. Once full, the oldest rows are overwritten
+/// (FIFO). Sampling is uniform with replacement over the rows written so far and is
+/// reproducible for a given seed when no insert runs concurrently.
+///
+/// Ordering argument (a seqlock per row; every shared word is an atomic, so the argument is
+/// checkable by ThreadSanitizer):
+/// - `claimed.loadThenWrappingIncrement(.relaxed)` hands each writer a unique insertion number
+///   and so a slot; nothing is published through it, so relaxed is enough.
+/// - Writer: CAS the row's stamp from even to odd (`.acquiring`, so a writer that lapped an
+///   earlier writer of the same slot sees that writer's words as written before its own), a
+///   release fence (orders the odd stamp before the payload stores), payload stores (relaxed),
+///   then stamp = odd + 1 (`.releasing`: publishes the payload), then `completed += 1`
+///   (`.releasing`).
+/// - Reader: s1 = stamp (`.acquiring`); reject 0 (never written) and odd (being written); copy
+///   the payload (relaxed loads); acquire fence; s2 = stamp (relaxed). Keep the row only if
+///   s1 == s2: by the fence pair, a reader that saw any word of a newer write sees its odd stamp.
+///   A rejected row is redrawn, so a torn or half-written row is never returned.
+public final class ReplayTable: @unchecked Sendable {
+    public let spec: TransitionSpec
+    public let capacity: Int
+
+    // Row layout, in 32-bit words.
+    @usableFromInline let rowStride: Int
+    @usableFromInline static let stampWord = 0
+    @usableFromInline static let keyWord = 1            // two words: the insertion number
+    @usableFromInline static let observationWord = 3
+    @usableFromInline let nextObservationWord: Int
+    @usableFromInline let actionWord: Int
+    @usableFromInline let rewardWord: Int
+    @usableFromInline let flagsWord: Int
+    @usableFromInline let extrasWord: Int
+    @usableFromInline let actionWidth: Int
+    @usableFromInline let discreteActions: Int?
+
+    @usableFromInline let words: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>
+    @usableFromInline let claimed = ManagedAtomic<UInt64>(0)
+    @usableFromInline let completed = ManagedAtomic<UInt64>(0)
+    let gate = WaitGate()
+    let rateLimiter: RateLimiter?
+
+    /// Creates an empty table.
+    ///
+    /// - Parameters:
+    ///   - capacity: rows kept; the oldest is overwritten when full.
+    ///   - rateLimit: an optional samples-per-insert limit (see `RateLimit`).
+    public init(spec: TransitionSpec, capacity: Int, rateLimit: RateLimit? = nil) throws {
+        guard capacity > 0 else { throw ReplayError.invalidConfiguration("capacity is \(capacity); it must be positive") }
+        self.spec = spec
+        self.capacity = capacity
+        rateLimiter = rateLimit.map(RateLimiter.init)
+        actionWidth = spec.action.width
+        if case .discrete(let n) = spec.action { discreteActions = n } else { discreteActions = nil }
+        nextObservationWord = Self.observationWord + spec.observationSize
+        actionWord = nextObservationWord + spec.observationSize
+        rewardWord = actionWord + actionWidth
+        flagsWord = rewardWord + 1
+        extrasWord = flagsWord + 1
+        let used = extrasWord + spec.extrasWidth
+        rowStride = (used + 15) / 16 * 16   // whole 64-byte lines, so a row never straddles one more than needed
+        let (total, overflow) = capacity.multipliedReportingOverflow(by: rowStride)
+        guard !overflow, total < Int.max / 4 else {
+            throw ReplayError.invalidConfiguration("capacity \(capacity) with \(rowStride)-word rows is too large")
+        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
+        words = raw.bindMemory(to: UnsafeAtomic<UInt32>.Storage.self, capacity: total)
+        words.initialize(repeating: UnsafeAtomic<UInt32>.Storage(0), count: total)
+    }
+
+    deinit {
+        words.deinitialize(count: capacity * rowStride)
+        UnsafeMutableRawPointer(words).deallocate()
+    }
+
+    /// Bytes of row storage.
+    public var storageBytes: Int { capacity * rowStride * 4 }
+
+    /// Transitions fully written so far (all time, not capped by capacity).
+    public var insertCount: UInt64 { completed.load(ordering: .acquiring) }
+
+    /// Transitions currently held: `min(insertCount, capacity)`.
+    public var count: Int { Int(min(completed.load(ordering: .acquiring), UInt64(capacity))) }
+
+    /// Transitions sampled so far (counted only when a rate limit is set).
+    public var sampleCount: UInt64 { rateLimiter?.samples.load(ordering: .relaxed) ?? 0 }
+
+    /// Whether `close()` was called.
+    public var isClosed: Bool { gate.isClosed }
+
+    @inline(__always) @usableFromInline
+    func word(_ row: Int, _ offset: Int) -> UnsafeAtomic<UInt32> {
+        UnsafeAtomic(at: words + (row * rowStride + offset))
+    }
+
+    // MARK: Insert
+
+    /// Inserts one transition. Lock-free and allocation-free; any number of threads may insert
+    /// at once. Blocks only when a rate limit holds collectors back (and then sleeps, waking on
+    /// sampling or `close()`). Throws on a wrong column width or action index, or when closed.
+    public func insert(_ t: TransitionView) throws {
+        try validate(t)
+        if let limiter = rateLimiter, !limiter.canInsert() {
+            try gate.wait { limiter.canInsert() }
+        }
+        if gate.isClosed { throw ReplayError.closed }
+        let key = claimed.loadThenWrappingIncrement(ordering: .relaxed)
+        let row = Int(key % UInt64(capacity))
+        let stamp = word(row, Self.stampWord)
+        let odd = lockRow(stamp)
+        atomicMemoryFence(ordering: .releasing)
+        word(row, Self.keyWord).store(UInt32(truncatingIfNeeded: key), ordering: .relaxed)
+        word(row, Self.keyWord + 1).store(UInt32(truncatingIfNeeded: key >> 32), ordering: .relaxed)
+        store(t.observation, row: row, at: Self.observationWord)
+        store(t.nextObservation, row: row, at: nextObservationWord)
+        if discreteActions != nil {
+            word(row, actionWord).store(UInt32(bitPattern: t.actionIndex), ordering: .relaxed)
+        } else {
+            store(t.actionValues, row: row, at: actionWord)
+        }
+        word(row, rewardWord).store(t.reward.bitPattern, ordering: .relaxed)
+        word(row, flagsWord).store((t.terminated ? 1 : 0) | (t.truncated ? 2 : 0), ordering: .relaxed)
+        if spec.extrasWidth > 0 { store(t.extras, row: row, at: extrasWord) }
+        var even = odd &+ 1
+        if even == 0 { even = 2 }   // 0 is reserved for "never written"
+        stamp.store(even, ordering: .releasing)
+        completed.wrappingIncrement(ordering: .releasing)
+        rateLimiter?.inserts.wrappingIncrement(ordering: .sequentiallyConsistent)
+        gate.notify()
+    }
+
+    /// Moves a row's stamp from even to odd; spins (yielding) while another writer that lapped
+    /// this one holds the row, which only happens when capacity is smaller than the writers in flight.
+    @inline(__always)
+    private func lockRow(_ stamp: UnsafeAtomic<UInt32>) -> UInt32 {
+        var current = stamp.load(ordering: .relaxed)
+        while true {
+            if current & 1 == 0 {
+                let (exchanged, original) = stamp.weakCompareExchange(
+                    expected: current, desired: current &+ 1, successOrdering: .acquiring, failureOrdering: .relaxed)
+                if exchanged { return current &+ 1 }
+                current = original
+            } else {
+                sched_yield_portable()
+                current = stamp.load(ordering: .relaxed)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func store(_ values: UnsafeBufferPointer<Float>, row: Int, at offset: Int) {
+        let base = words + (row * rowStride + offset)
+        for i in 0..<values.count {
+            UnsafeAtomic<UInt32>(at: base + i).store(values[i].bitPattern, ordering: .relaxed)
+        }
+    }
+
+    private func validate(_ t: TransitionView) throws {
+        if t.observation.count != spec.observationSize {
+            throw ReplayError.wrongColumnWidth(column: "observation", expected: spec.observationSize, got: t.observation.count)
+        }
+        if t.nextObservation.count != spec.observationSize {
+            throw ReplayError.wrongColumnWidth(column: "next_observation", expected: spec.observationSize, got: t.nextObservation.count)
+        }
+        if let n = discreteActions {
+            if t.actionIndex < 0 || Int(t.actionIndex) >= n { throw ReplayError.actionOutOfRange(index: t.actionIndex, n: n) }
+        } else if t.actionValues.count != actionWidth {
+            throw ReplayError.wrongColumnWidth(column: "action", expected: actionWidth, got: t.actionValues.count)
+        }
+        if t.extras.count != spec.extrasWidth {
+            throw ReplayError.wrongColumnWidth(column: "extras", expected: spec.extrasWidth, got: t.extras.count)
+        }
+    }
+
+    // MARK: Waiting and shutdown
+
+    /// Sleeps (without spinning) until the table holds at least `minSize` transitions.
+    /// Throws `ReplayError.closed` if the table is closed first.
+    public func awaitSize(_ minSize: Int) throws {
+        try gate.wait { count >= min(minSize, capacity) }
+    }
+
+    /// Shuts the table: every blocked or later insert, wait or rate-limited sample throws
+    /// `ReplayError.closed`. Sampling without a rate limit keeps working (the learner may finish
+    /// its step).
+    public func close() { gate.close() }
+
+    // MARK: Sampling
+
+    /// Samples `count` transitions uniformly with replacement into `batch`; allocation-free.
+    /// Call from one thread at a time. With a rate limit, blocks while the learner is too far
+    /// ahead of the collectors.
+    public func sample(into batch: ReplayBatch, count k: Int, using rng: inout Xoshiro256) throws {
+        try prepareSample(batch, count: k)
+        let drawable = Int(min(claimed.load(ordering: .relaxed), UInt64(capacity)))
+        gather(into: batch, count: k, rows: { _ in rng.nextIndex(below: drawable) }, redraw: { _ in rng.nextIndex(below: drawable) })
+        finishSample(batch, count: k)
+    }
+
+    /// Checks a sample request and applies the rate limit.
+    func prepareSample(_ batch: ReplayBatch, count k: Int) throws {
+        guard batch.spec == spec else { throw ReplayError.batchBufferMismatch(detail: "the batch buffers were made for another spec") }
+        guard k > 0, k <= batch.capacity else {
+            throw ReplayError.batchBufferMismatch(detail: "count \(k) must lie in 1...\(batch.capacity) (the batch buffers' capacity)")
+        }
+        if let limiter = rateLimiter {
+            try limiter.checkBatch(k)
+            if !limiter.canSample(k) { try gate.wait { limiter.canSample(k) } }
+        }
+        let available = count
+        guard k <= available else { throw ReplayError.batchLargerThanContent(requested: k, available: available) }
+    }
+
+    func finishSample(_ batch: ReplayBatch, count k: Int) {
+        batch.count = k
+        if let limiter = rateLimiter {
+            limiter.samples.wrappingIncrement(by: UInt64(k), ordering: .sequentiallyConsistent)
+            gate.notify()
+        }
+    }
+
+    /// Copies rows into the batch: `rows(i)` picks the row for position i, `redraw(i)` picks
+    /// another when the first was being written. Returns nothing; fills `batch.keys`.
+    @inline(__always)
+    func gather(into batch: ReplayBatch, count k: Int, rows: (Int) -> Int, redraw: (Int) -> Int) {
+        let obsSize = spec.observationSize
+        let extrasWidth = spec.extrasWidth
+        let discrete = discreteActions != nil
+        batch.observations.withUnsafeMutableBufferPointer { obs in
+        batch.nextObservations.withUnsafeMutableBufferPointer { next in
+        batch.actionIndices.withUnsafeMutableBufferPointer { indices in
+        batch.actionValues.withUnsafeMutableBufferPointer { values in
+        batch.rewards.withUnsafeMutableBufferPointer { rewards in
+        batch.terminated.withUnsafeMutableBufferPointer { terminated in
+        batch.truncated.withUnsafeMutableBufferPointer { truncated in
+        batch.extras.withUnsafeMutableBufferPointer { extras in
+        batch.keys.withUnsafeMutableBufferPointer { keys in
+            for i in 0..<k {
+                var row = rows(i)
+                var attempts = 0
+                while true {
+                    let base = words + row * rowStride
+                    let stamp = UnsafeAtomic<UInt32>(at: base)
+                    let s1 = stamp.load(ordering: .acquiring)
+                    if s1 != 0 && s1 & 1 == 0 {
+                        let lo = UInt64(UnsafeAtomic<UInt32>(at: base + Self.keyWord).load(ordering: .relaxed))
+                        let hi = UInt64(UnsafeAtomic<UInt32>(at: base + Self.keyWord + 1).load(ordering: .relaxed))
+                        copyOut(base + Self.observationWord, obs.baseAddress! + i * obsSize, obsSize)
+                        copyOut(base + nextObservationWord, next.baseAddress! + i * obsSize, obsSize)
+                        if discrete {
+                            indices[i] = Int32(bitPattern: UnsafeAtomic<UInt32>(at: base + actionWord).load(ordering: .relaxed))
+                        } else {
+                            copyOut(base + actionWord, values.baseAddress! + i * actionWidth, actionWidth)
+                        }
+                        rewards[i] = Float(bitPattern: UnsafeAtomic<UInt32>(at: base + rewardWord).load(ordering: .relaxed))
+                        let flags = UnsafeAtomic<UInt32>(at: base + flagsWord).load(ordering: .relaxed)
+                        if extrasWidth > 0 { copyOut(base + extrasWord, extras.baseAddress! + i * extrasWidth, extrasWidth) }
+                        atomicMemoryFence(ordering: .acquiring)
+                        if stamp.load(ordering: .relaxed) == s1 {
+                            terminated[i] = Float(flags & 1)
+                            truncated[i] = Float((flags >> 1) & 1)
+                            keys[i] = lo | (hi << 32)
+                            break
+                        }
+                    }
+                    attempts += 1
+                    if attempts % 1024 == 0 { sched_yield_portable() }
+                    row = redraw(i)
+                }
+            }
+        }}}}}}}}}
+    }
+
+    @inline(__always)
+    private func copyOut(_ source: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>, _ destination: UnsafeMutablePointer<Float>, _ n: Int) {
+        for j in 0..<n {
+            destination[j] = Float(bitPattern: UnsafeAtomic<UInt32>(at: source + j).load(ordering: .relaxed))
+        }
+    }
+
+    /// The row holding insertion number `key`, if it has not been overwritten since.
+    func row(forKey key: UInt64) -> Int? {
+        let claimedNow = claimed.load(ordering: .relaxed)
+        guard key < claimedNow, claimedNow - key <= UInt64(capacity) else { return nil }
+        return Int(key % UInt64(capacity))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func sched_yield_portable() { sched_yield() }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func sched_yield_portable() { sched_yield() }
+#endif

@@ -1,0 +1,54 @@
+import Atomics
+import Foundation
+
+/// Where threads of the replay memory sleep while they cannot proceed (the learner before the
+/// table is full enough, either side when the rate limiter holds it back).
+///
+/// The fast path never locks: a thread that can proceed does not touch the gate, and a thread
+/// that changed a counter only takes the lock to wake sleepers when `waiters > 0`. Ordering
+/// argument (Dekker's pattern): a sleeper increments `waiters` and then re-reads the counters,
+/// a waker changes a counter and then reads `waiters`, both sequentially consistent (the
+/// waker through `notify`'s fence), so at least one of them sees the other's write: either the
+/// sleeper sees the new counter and does not sleep, or the waker sees the sleeper and wakes it.
+/// The wait is also timed (`pollInterval`), so no interleaving can sleep forever, and `close()`
+/// wakes everyone for shutdown.
+final class WaitGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let waiters = ManagedAtomic<Int>(0)
+    private let closedFlag = ManagedAtomic<Bool>(false)
+    private let pollInterval: TimeInterval = 0.05
+
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    /// Blocks until `ready()` is true; throws `ReplayError.closed` if the gate is closed first.
+    func wait(until ready: () -> Bool) throws {
+        if ready() { return }
+        waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
+        defer { waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready() {
+            if isClosed { throw ReplayError.closed }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: pollInterval))
+        }
+    }
+
+    /// Wakes sleepers, if there are any; call after changing a counter they may wait on.
+    @inline(__always)
+    func notify() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if waiters.load(ordering: .relaxed) > 0 {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Wakes everyone and makes every current and future wait throw `ReplayError.closed`.
+    func close() {
+        closedFlag.store(true, ordering: .releasing)
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,147 @@
+import Atomics
+import Foundation
+import Memory
+import SeededRandom
+import Testing
+
+/// Runs `body` on a new thread; `join()` waits for it and rethrows its error.
+final class TestThread: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var error: (any Error)?
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread { [self] in
+            do { try body() } catch { self.error = error }
+            self.done.signal()
+        }
+        thread.start()
+    }
+    func join() throws {
+        done.wait()
+        if let error { throw error }
+    }
+}
+
+/// All threads spin here until every one has arrived, so they truly overlap.
+final class SpinBarrier: Sendable {
+    private let arrived = ManagedAtomic<Int>(0)
+    private let parties: Int
+    init(parties: Int) { self.parties = parties }
+    func arriveAndWait() {
+        arrived.wrappingIncrement(ordering: .acquiringAndReleasing)
+        while arrived.load(ordering: .acquiring) < parties {}
+    }
+}
+
+@Suite struct ReplayConcurrencyTests {
+    /// Two producers and a sampler for at least a second; every sampled record is checked
+    /// field by field, so a torn or half-written read fails the test. Runs under TSan in CI.
+    @Test(arguments: [cartPoleSpec, mujocoSpec])
+    func concurrentInsertsAndSamplesNeverTearARecord(spec: TransitionSpec) throws {
+        let table = try ReplayTable(spec: spec, capacity: 512)  // small, so writers lap the sampler constantly
+        let barrier = SpinBarrier(parties: 3)
+        let stop = ManagedAtomic<Bool>(false)
+        let producers = (0..<2).map { p in
+            TestThread {
+                barrier.arriveAndWait()
+                var v = UInt32(p)
+                while !stop.load(ordering: .relaxed) {
+                    try insertRecord(table, v)
+                    v &+= 2
+                }
+            }
+        }
+        barrier.arriveAndWait()
+        try table.awaitSize(256)
+        let batch = ReplayBatch(spec: spec, capacity: 256)
+        var rng = Xoshiro256(seed: 7)
+        var torn = 0, sampled = 0
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(1) {
+            try table.sample(into: batch, count: 256, using: &rng)
+            for i in 0..<256 where checkRecord(batch, i) == nil { torn += 1 }
+            sampled += 256
+        }
+        stop.store(true, ordering: .relaxed)
+        for producer in producers { try producer.join() }
+        #expect(torn == 0, "\(torn) torn records of \(sampled)")
+        #expect(sampled > 0 && table.insertCount > 512)
+    }
+
+    @Test func awaitSizeSleepsUntilEnoughRowsArrive() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 1000)
+        let producer = TestThread { for v in 0..<600 { try insertRecord(table, UInt32(v)) } }
+        try table.awaitSize(500)
+        #expect(table.count >= 500)
+        try producer.join()
+    }
+
+    @Test func closeWakesABlockedWaiterWithAnError() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 100)
+        let started = ManagedAtomic<Bool>(false)
+        let waiter = TestThread {
+            started.store(true, ordering: .releasing)
+            try table.awaitSize(50)   // nobody inserts: only close() can end this
+        }
+        while !started.load(ordering: .acquiring) {}
+        table.close()
+        #expect(throws: ReplayError.closed) { try waiter.join() }
+        #expect(throws: ReplayError.closed) { try insertRecord(table, 1) }
+    }
+}
+
+@Suite struct RateLimiterTests {
+    @Test func limitsAreValidated() {
+        #expect(throws: ReplayError.self) { _ = try RateLimit(samplesPerInsert: 0, minSizeToSample: 1, errorBuffer: 10) }
+        #expect(throws: ReplayError.self) { _ = try RateLimit(samplesPerInsert: 1, minSizeToSample: 0, errorBuffer: 10) }
+        #expect(throws: ReplayError.self) { _ = try RateLimit(samplesPerInsert: 1, minSizeToSample: 1, errorBuffer: -1) }
+    }
+
+    @Test func aToleranceTooSmallForTheBatchIsAnErrorNotADeadlock() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 100,
+                                    rateLimit: try RateLimit(samplesPerInsert: 4, minSizeToSample: 10, errorBuffer: 8))
+        for v in 0..<12 { try insertRecord(table, UInt32(v)) }   // 12 is all the limit admits without sampling
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 16)
+        var rng = Xoshiro256(seed: 1)
+        #expect(throws: ReplayError.self) { try table.sample(into: batch, count: 16, using: &rng) }
+    }
+
+    /// A fast producer and a fast sampler: the limiter keeps samples/insert at the target
+    /// within its tolerance the whole time, and both sides finish.
+    @Test func replayRatioStaysWithinTheTolerance() throws {
+        let spi = 8.0, minSize = 64, buffer = 256.0, k = 32
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 10_000,
+                                    rateLimit: try RateLimit(samplesPerInsert: spi, minSizeToSample: minSize, errorBuffer: buffer))
+        let totalInserts = 4_000
+        let producer = TestThread { for v in 0..<totalInserts { try insertRecord(table, UInt32(v)) } }
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: k)
+        var rng = Xoshiro256(seed: 2)
+        let batches = Int(Double(totalInserts - minSize) * spi) / k
+        var worst = 0.0
+        for _ in 0..<batches {
+            try table.sample(into: batch, count: k, using: &rng)
+            let diff = Double(table.insertCount) * spi - Double(table.sampleCount) - Double(minSize) * spi
+            worst = max(worst, abs(diff))
+        }
+        try producer.join()
+        // The bound: the tolerance plus one insert's worth of samples per producer in flight.
+        #expect(worst <= buffer + 2 * spi, "drift \(worst)")
+        #expect(table.sampleCount == UInt64(batches * k))
+    }
+
+    @Test func closingUnblocksARateLimitedProducerAndSampler() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 1000,
+                                    rateLimit: try RateLimit(samplesPerInsert: 1, minSizeToSample: 10, errorBuffer: 20))
+        // Nobody samples: the producer must block after about minSize + errorBuffer inserts.
+        let producer = TestThread { for v in 0..<1000 { try insertRecord(table, UInt32(v)) } }
+        try table.awaitSize(10)
+        table.close()
+        #expect(throws: ReplayError.closed) { try producer.join() }
+        #expect(table.insertCount <= 31)
+        // A sampler that asks for more than the limit allows also wakes with .closed.
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 8)
+        var rng = Xoshiro256(seed: 3)
+        #expect(throws: ReplayError.closed) {
+            for _ in 0..<100 { try table.sample(into: batch, count: 8, using: &rng) }
+        }
+    }
+}

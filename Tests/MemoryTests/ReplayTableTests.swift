@@ -1,0 +1,230 @@
+import Atomics
+import Foundation
+import Memory
+import SeededRandom
+import StateDictIO
+import Testing
+
+/// Inserts one self-describing transition whose every field derives from `value`, so a torn
+/// read (fields from two different writes) is detectable.
+func insertRecord(_ table: ReplayTable, _ value: UInt32) throws {
+    let spec = table.spec
+    let v = Float(value % (1 << 20))
+    var obs = [Float](repeating: 0, count: spec.observationSize)
+    var next = obs
+    for j in 0..<obs.count { obs[j] = v + Float(j); next[j] = v + Float(j + obs.count) }
+    let extras = [Float](repeating: v * 2, count: spec.extrasWidth)
+    var values = [Float](repeating: -v, count: spec.action.width)
+    let index: Int32
+    if case .discrete(let n) = spec.action { index = Int32(value % UInt32(n)) } else { index = 0; values[0] = -v }
+    try obs.withUnsafeBufferPointer { o in
+        try next.withUnsafeBufferPointer { nx in
+            try values.withUnsafeBufferPointer { a in
+                try extras.withUnsafeBufferPointer { e in
+                    try table.insert(TransitionView(
+                        observation: o, actionIndex: index, actionValues: a, reward: v * 0.5,
+                        terminated: value % 3 == 0, truncated: value % 5 == 0, nextObservation: nx, extras: e))
+                }
+            }
+        }
+    }
+}
+
+/// Checks row i of a batch against the record rule; returns the record's value or nil if torn.
+func checkRecord(_ batch: ReplayBatch, _ i: Int) -> Float? {
+    let spec = batch.spec
+    let n = spec.observationSize
+    let v = batch.observations[i * n]
+    for j in 0..<n {
+        guard batch.observations[i * n + j] == v + Float(j), batch.nextObservations[i * n + j] == v + Float(j + n) else { return nil }
+    }
+    guard batch.rewards[i] == v * 0.5 else { return nil }
+    let value = UInt32(v)
+    guard batch.terminated[i] == (value % 3 == 0 ? 1 : 0), batch.truncated[i] == (value % 5 == 0 ? 1 : 0) else { return nil }
+    if case .discrete(let count) = spec.action {
+        guard batch.actionIndices[i] == Int32(value % UInt32(count)) else { return nil }
+    } else {
+        guard batch.actionValues[i * spec.action.width] == -v else { return nil }
+    }
+    for j in 0..<spec.extrasWidth where batch.extras[i * spec.extrasWidth + j] != v * 2 { return nil }
+    return v
+}
+
+let cartPoleSpec = TransitionSpec(observationSize: 4, action: .discrete(n: 2))
+let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6), extras: [ExtraColumn(name: "discount")])
+
+@Suite struct ReplayTableSemanticsTests {
+    @Test func countsGrowUntilCapacityThenOldestRowsAreOverwritten() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 8)
+        #expect(table.count == 0)
+        for v in 0..<5 { try insertRecord(table, UInt32(v)) }
+        #expect(table.count == 5 && table.insertCount == 5)
+        for v in 5..<19 { try insertRecord(table, UInt32(v)) }
+        #expect(table.count == 8 && table.insertCount == 19)
+        // Only the 8 newest records (11...18) remain, each whole, and keys match values.
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 8)
+        var rng = Xoshiro256(seed: 1)
+        var seen = Set<Float>()
+        for _ in 0..<8 {
+        try table.sample(into: batch, count: 8, using: &rng)
+        for i in 0..<8 {
+            let v = try #require(checkRecord(batch, i))
+            #expect(v >= 11 && v <= 18)
+            #expect(batch.keys[i] == UInt64(v))
+            #expect(batch.weights[i] == 1)
+            seen.insert(v)
+        }
+        }
+        #expect(seen.count == 8)
+    }
+
+    @Test func continuousActionsAndExtrasRoundTrip() throws {
+        let table = try ReplayTable(spec: mujocoSpec, capacity: 100)
+        for v in 0..<50 { try insertRecord(table, UInt32(v)) }
+        let batch = ReplayBatch(spec: mujocoSpec, capacity: 32)
+        var rng = Xoshiro256(seed: 2)
+        try table.sample(into: batch, count: 32, using: &rng)
+        for i in 0..<32 { #expect(checkRecord(batch, i) != nil) }
+        #expect(mujocoSpec.extraOffset("discount") == 0)
+    }
+
+    @Test func samplingIsReproducibleForASeed() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 1000)
+        for v in 0..<700 { try insertRecord(table, UInt32(v)) }
+        let a = ReplayBatch(spec: cartPoleSpec, capacity: 128), b = ReplayBatch(spec: cartPoleSpec, capacity: 128)
+        var r1 = Xoshiro256(seed: 9), r2 = Xoshiro256(seed: 9)
+        try table.sample(into: a, count: 128, using: &r1)
+        try table.sample(into: b, count: 128, using: &r2)
+        #expect(a.keys == b.keys && a.observations == b.observations)
+    }
+
+    @Test func uniformSamplingPassesChiSquare() throws {
+        let rows = 50
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: rows)
+        for v in 0..<rows { try insertRecord(table, UInt32(v)) }
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: rows)
+        var rng = Xoshiro256(seed: 3)
+        var counts = [Int](repeating: 0, count: rows)
+        for _ in 0..<2000 {
+            try table.sample(into: batch, count: rows, using: &rng)
+            for i in 0..<rows { counts[Int(batch.keys[i])] += 1 }
+        }
+        let expected = 100_000.0 / Double(rows)
+        let chiSquare = counts.reduce(0.0) { $0 + pow(Double($1) - expected, 2) / expected }
+        // 49 degrees of freedom: the 99.9% quantile is 85.35.
+        #expect(chiSquare < 85.35, "chi-square \(chiSquare)")
+    }
+
+    @Test func badInputGetsClearErrors() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 10)
+        for v in 0..<3 { try insertRecord(table, UInt32(v)) }
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 8)
+        var rng = Xoshiro256(seed: 1)
+        #expect(throws: ReplayError.batchLargerThanContent(requested: 4, available: 3)) {
+            try table.sample(into: batch, count: 4, using: &rng)
+        }
+        #expect(throws: ReplayError.self) { try table.sample(into: batch, count: 9, using: &rng) }
+        #expect(throws: ReplayError.self) { try table.sample(into: ReplayBatch(spec: mujocoSpec, capacity: 2), count: 1, using: &rng) }
+        let three: [Float] = [1, 2, 3], four: [Float] = [1, 2, 3, 4]
+        try three.withUnsafeBufferPointer { t in
+            try four.withUnsafeBufferPointer { f in
+                #expect(throws: ReplayError.wrongColumnWidth(column: "observation", expected: 4, got: 3)) {
+                    try table.insert(TransitionView(observation: t, reward: 0, terminated: false, nextObservation: f))
+                }
+                #expect(throws: ReplayError.wrongColumnWidth(column: "next_observation", expected: 4, got: 3)) {
+                    try table.insert(TransitionView(observation: f, reward: 0, terminated: false, nextObservation: t))
+                }
+                #expect(throws: ReplayError.actionOutOfRange(index: 2, n: 2)) {
+                    try table.insert(TransitionView(observation: f, actionIndex: 2, reward: 0, terminated: false, nextObservation: f))
+                }
+            }
+        }
+        #expect(table.insertCount == 3, "rejected inserts must not claim rows")
+        #expect(throws: ReplayError.self) { _ = try ReplayTable(spec: cartPoleSpec, capacity: 0) }
+    }
+
+    @Test func exportImportRoundTripRestoresContentsAndSampling() throws {
+        let table = try ReplayTable(spec: mujocoSpec, capacity: 64)
+        for v in 0..<100 { try insertRecord(table, UInt32(v)) }
+        let dict = table.stateDict()
+        let bytes = try dict.encoded()
+        let restored = try ReplayTable(spec: mujocoSpec, capacity: 64)
+        try restored.loadStateDict(try StateDict.decode(bytes, file: "memory"))
+        #expect(restored.count == 64 && restored.insertCount == 100)
+        let a = ReplayBatch(spec: mujocoSpec, capacity: 32), b = ReplayBatch(spec: mujocoSpec, capacity: 32)
+        var r1 = Xoshiro256(seed: 4), r2 = Xoshiro256(seed: 4)
+        try table.sample(into: a, count: 32, using: &r1)
+        try restored.sample(into: b, count: 32, using: &r2)
+        #expect(a.keys == b.keys && a.observations == b.observations && a.actionValues == b.actionValues && a.extras == b.extras)
+        // Inserting continues the numbering.
+        try insertRecord(restored, 100)
+        #expect(restored.insertCount == 101)
+        // A table of another capacity, or a non-empty one, refuses the import.
+        #expect(throws: ReplayError.self) { try ReplayTable(spec: mujocoSpec, capacity: 32).loadStateDict(dict) }
+        #expect(throws: ReplayError.self) { try restored.loadStateDict(dict) }
+    }
+}
+
+@Suite struct PrioritizedSamplerTests {
+    @Test func samplingFollowsPrioritiesToTheAlphaAndWeightsCorrect() throws {
+        let rows = 8
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: rows)
+        for v in 0..<rows { try insertRecord(table, UInt32(v)) }
+        let per = PrioritizedSampler(table: table, alpha: 0.5, beta: 1.0, epsilon: 0)
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 256)
+        var rng = Xoshiro256(seed: 5)
+        try per.sample(into: batch, count: 8, using: &rng)  // catches up: every row at max priority
+        let raw: [Float] = [1, 4, 9, 16, 25, 36, 49, 64]        // p^0.5 = 1...8
+        try per.updatePriorities(keys: (0..<UInt64(rows)).map { $0 }, priorities: raw)
+        var counts = [Int](repeating: 0, count: rows)
+        let draws = 12_800
+        for _ in 0..<draws {
+            try per.sample(into: batch, count: 8, using: &rng)
+            for i in 0..<8 {
+                let key = Int(batch.keys[i])
+                counts[key] += 1
+                // w = (N P)^-β / max w, with P = (key+1)/36 and the largest weight at key 0.
+                let expectedWeight = Float((1.0 / Double(key + 1)))
+                #expect(abs(batch.weights[i] - expectedWeight) < 1e-5)
+            }
+        }
+        let total = Double(draws * 8)
+        let chiSquare = (0..<rows).reduce(0.0) { sum, k in
+            let expected = total * Double(k + 1) / 36
+            return sum + pow(Double(counts[k]) - expected, 2) / expected
+        }
+        // 7 degrees of freedom: the 99.9% quantile is 24.32.
+        #expect(chiSquare < 24.32, "chi-square \(chiSquare), counts \(counts)")
+    }
+
+    @Test func newRowsGetTheMaximumPriorityAndStaleUpdatesAreIgnored() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 4)
+        for v in 0..<4 { try insertRecord(table, UInt32(v)) }
+        let per = PrioritizedSampler(table: table, alpha: 1, beta: 1, epsilon: 0)
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 4)
+        var rng = Xoshiro256(seed: 1)
+        try per.sample(into: batch, count: 4, using: &rng)
+        try per.updatePriorities(keys: [0, 1, 2, 3], priorities: [5, 1, 1, 1] as [Float])
+        try insertRecord(table, 4)   // overwrites key 0's row
+        try per.sample(into: batch, count: 4, using: &rng)
+        #expect(per.priority(ofKey: 0) == nil)
+        #expect(per.priority(ofKey: 4) == 5)     // the largest priority seen so far
+        try per.updatePriorities(keys: [0], priorities: [100] as [Float])   // stale: ignored
+        #expect(per.priority(ofKey: 4) == 5)
+    }
+
+    @Test func invalidPrioritiesAreRejectedBeforeAnyChange() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 4)
+        for v in 0..<4 { try insertRecord(table, UInt32(v)) }
+        let per = PrioritizedSampler(table: table)
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 4)
+        var rng = Xoshiro256(seed: 1)
+        try per.sample(into: batch, count: 4, using: &rng)
+        let before = per.totalPriority
+        #expect(throws: ReplayError.invalidPriority(value: -1, position: 1)) {
+            try per.updatePriorities(keys: [0, 1], priorities: [2, -1] as [Float])
+        }
+        #expect(throws: ReplayError.self) { try per.updatePriorities(keys: [0], priorities: [.nan] as [Float]) }
+        #expect(per.totalPriority == before)
+    }
+}
