@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "StateDictIO", targets: ["StateDictIO"]),
         .library(name: "Memory", targets: ["Memory"]),
+        .library(name: "NN", targets: ["NN"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
     dependencies: [
@@ -21,18 +22,20 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // glibc math extensions Swift's Glibc module does not export (sincos).
-        .target(name: "CLibmExtras", linkerSettings: [.linkedLibrary("m")]),
+        // C helpers Swift cannot express directly: glibc's sincos, prefetch, huge-page advice.
+        .target(name: "CSupport", linkerSettings: [.linkedLibrary("m")]),
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
         // Named tensors and their file format: safetensors inside gzip, verified on load, written atomically.
         .target(name: "StateDictIO", dependencies: ["CZlib"]),
         // Replay memory: lock-free multi-producer table, uniform and prioritized sampling, rate limit.
         .target(name: "Memory", dependencies: [
-            "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+            "SeededRandom", "StateDictIO", "CSupport", .product(name: "Atomics", package: "swift-atomics"),
         ]),
+        // Small dense networks on OpenBLAS: MLP, losses, Gaussian policy head, Adam, state dicts.
+        .target(name: "NN", dependencies: ["CBLAS", "SeededRandom", "StateDictIO"]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
-        .target(name: "Envs", dependencies: ["SeededRandom", "CLibmExtras"]),
+        .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",
@@ -42,9 +45,10 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "NNTests", dependencies: ["NN", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
-        .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CLibmExtras"]),
+        .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
     ]
 )

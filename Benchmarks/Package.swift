@@ -21,5 +21,15 @@ let package = Package(
             path: "EnvStepping",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ReplayMemory",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Memory", package: "SwiftRL"),
+                .product(name: "SeededRandom", package: "SwiftRL"),
+            ],
+            path: "ReplayMemory",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -29,9 +29,11 @@ public final class PrioritizedSampler {
     public var epsilon: Double
 
     private let leafCount: Int
-    private var sums: [Double]        // sum tree over p^α, 1-based heap layout
-    private var minimums: [Double]    // min tree over p^α (+inf for empty leaves)
-    private var slotKeys: [UInt64]    // which insertion number each leaf's priority belongs to
+    // Trees in 1-based heap layout over 2·leafCount nodes; raw buffers, because these loops are
+    // the sampler's hot path and an array stored in a class pays an exclusivity check per access.
+    private let sums: UnsafeMutableBufferPointer<Double>      // sum of p^α
+    private let minimums: UnsafeMutableBufferPointer<Double>  // min of p^α (+inf for empty leaves)
+    private let slotKeys: UnsafeMutableBufferPointer<UInt64>  // whose priority each leaf holds
     private var syncedKey: UInt64 = 0 // all insertion numbers below this have a leaf
     private var maxPriority = 1.0     // largest p^α seen
     private var scratchNodes: [Int] = []
@@ -45,9 +47,18 @@ public final class PrioritizedSampler {
         var leaves = 1
         while leaves < table.capacity { leaves *= 2 }
         leafCount = leaves
-        sums = Array(repeating: 0, count: 2 * leaves)
-        minimums = Array(repeating: .infinity, count: 2 * leaves)
-        slotKeys = Array(repeating: .max, count: table.capacity)
+        sums = .allocate(capacity: 2 * leaves)
+        sums.initialize(repeating: 0)
+        minimums = .allocate(capacity: 2 * leaves)
+        minimums.initialize(repeating: .infinity)
+        slotKeys = .allocate(capacity: table.capacity)
+        slotKeys.initialize(repeating: .max)
+    }
+
+    deinit {
+        sums.deallocate()
+        minimums.deallocate()
+        slotKeys.deallocate()
     }
 
     /// Total of p^α over the rows the sampler knows.
@@ -71,15 +82,38 @@ public final class PrioritizedSampler {
         }
     }
 
-    /// Gives every row inserted since the last call the maximum priority.
+    /// Recomputes the inner nodes above leaves `first..<end` (slots), level by level:
+    /// O(count + log capacity) instead of O(count · log capacity) for one update per leaf.
+    private func refreshRange(_ first: Int, _ end: Int) {
+        var low = (leafCount + first) / 2, high = (leafCount + end - 1) / 2
+        while low >= 1 {
+            for node in low...high {
+                sums[node] = sums[2 * node] + sums[2 * node + 1]
+                minimums[node] = min(minimums[2 * node], minimums[2 * node + 1])
+            }
+            low /= 2
+            high /= 2
+        }
+    }
+
+    /// Gives every row inserted since the last call the maximum priority. New rows occupy at
+    /// most two contiguous runs of slots (the ring wraps once), each refreshed as a range.
     private func catchUp() {
         let claimedNow = table.claimed.load(ordering: .acquiring)
         guard claimedNow > syncedKey else { return }
-        let first = max(syncedKey, claimedNow > UInt64(table.capacity) ? claimedNow - UInt64(table.capacity) : 0)
-        for key in first..<claimedNow {
-            let slot = Int(key % UInt64(table.capacity))
-            slotKeys[slot] = key
-            setLeaf(slot, maxPriority)
+        let capacity = UInt64(table.capacity)
+        let first = max(syncedKey, claimedNow > capacity ? claimedNow - capacity : 0)
+        var key = first
+        while key < claimedNow {
+            let slot = Int(key % capacity)
+            let run = Int(min(claimedNow - key, capacity - UInt64(slot)))
+            for j in 0..<run {
+                slotKeys[slot + j] = key + UInt64(j)
+                sums[leafCount + slot + j] = maxPriority
+                minimums[leafCount + slot + j] = maxPriority
+            }
+            refreshRange(slot, slot + run)
+            key += UInt64(run)
         }
         syncedKey = claimedNow
     }
@@ -106,9 +140,9 @@ public final class PrioritizedSampler {
             scratchTargets = Array(repeating: 0, count: k)
         }
         let segment = total / Double(k)
+        let tree = sums
         scratchNodes.withUnsafeMutableBufferPointer { nodes in
             scratchTargets.withUnsafeMutableBufferPointer { targets in
-                sums.withUnsafeBufferPointer { tree in
                     for i in 0..<k {
                         nodes[i] = 1
                         targets[i] = (Double(i) + rng.nextUnitDouble()) * segment
@@ -128,12 +162,11 @@ public final class PrioritizedSampler {
                         }
                         width /= 2
                     }
-                }
             }
         }
-        let leaves = leafCount
-        table.gather(into: batch, count: k,
-                     rows: { i in self.scratchNodes[i] - leaves },
+        let rows = table.rowScratch(k)
+        for i in 0..<k { rows[i] = scratchNodes[i] - leafCount }
+        table.gather(into: batch, count: k, rows: UnsafeBufferPointer(rows),
                      redraw: { _ in self.descend(rng.nextUnitDouble() * total) })
         // Importance weights, normalised by the largest possible weight (from the smallest priority).
         let n = Double(table.count)

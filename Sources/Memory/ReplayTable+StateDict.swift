@@ -26,7 +26,10 @@ extension ReplayTable {
                 stamp = word(slot, Self.stampWord).load(ordering: .acquiring)
             }
             if stamp == 0 { continue }
-            gather(into: batch, count: 1, rows: { _ in slot }, redraw: { _ in slot })
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { rows in
+                rows[0] = slot
+                gather(into: batch, count: 1, rows: UnsafeBufferPointer(rows), redraw: { _ in slot })
+            }
             guard batch.keys[0] == key else { continue }   // overwritten (or not yet rewritten) meanwhile
             observation += batch.observations
             next += batch.nextObservations

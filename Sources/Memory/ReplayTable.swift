@@ -1,4 +1,5 @@
 import Atomics
+import CSupport
 import SeededRandom
 
 /// A fixed-capacity replay table that many collectors insert into at once, without locks,
@@ -76,7 +77,12 @@ public final class ReplayTable: @unchecked Sendable {
         guard !overflow, total < Int.max / 4 else {
             throw ReplayError.invalidConfiguration("capacity \(capacity) with \(rowStride)-word rows is too large")
         }
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
+        // Large tables are aligned to 2 MiB and advised onto huge pages: sampling reads rows at
+        // random, and with 4 KiB pages nearly every sampled row would also miss the TLB.
+        let bytes = total * 4
+        let alignment = bytes >= (8 << 20) ? 2 << 20 : 64
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
+        if alignment > 64 { _ = rl_advise_huge_pages(raw, UInt(bytes)) }
         words = raw.bindMemory(to: UnsafeAtomic<UInt32>.Storage.self, capacity: total)
         words.initialize(repeating: UnsafeAtomic<UInt32>.Storage(0), count: total)
     }
@@ -84,16 +90,29 @@ public final class ReplayTable: @unchecked Sendable {
     deinit {
         words.deinitialize(count: capacity * rowStride)
         UnsafeMutableRawPointer(words).deallocate()
+        rowScratch.deallocate()
+    }
+
+    /// Row indices drawn for the current sample (learner-owned; grown on the first larger batch).
+    var rowScratch = UnsafeMutableBufferPointer<Int>.allocate(capacity: 0)
+
+    func rowScratch(_ k: Int) -> UnsafeMutableBufferPointer<Int> {
+        if rowScratch.count < k {
+            rowScratch.deallocate()
+            rowScratch = .allocate(capacity: k)
+            rowScratch.initialize(repeating: 0)
+        }
+        return rowScratch
     }
 
     /// Bytes of row storage.
     public var storageBytes: Int { capacity * rowStride * 4 }
 
     /// Transitions fully written so far (all time, not capped by capacity).
-    public var insertCount: UInt64 { completed.load(ordering: .acquiring) }
+    public var insertCount: UInt64 { completed.load(ordering: .sequentiallyConsistent) }
 
     /// Transitions currently held: `min(insertCount, capacity)`.
-    public var count: Int { Int(min(completed.load(ordering: .acquiring), UInt64(capacity))) }
+    public var count: Int { Int(min(completed.load(ordering: .sequentiallyConsistent), UInt64(capacity))) }
 
     /// Transitions sampled so far (counted only when a rate limit is set).
     public var sampleCount: UInt64 { rateLimiter?.samples.load(ordering: .relaxed) ?? 0 }
@@ -111,13 +130,30 @@ public final class ReplayTable: @unchecked Sendable {
     /// Inserts one transition. Lock-free and allocation-free; any number of threads may insert
     /// at once. Blocks only when a rate limit holds collectors back (and then sleeps, waking on
     /// sampling or `close()`). Throws on a wrong column width or action index, or when closed.
+    ///
+    /// Each call claims its row and publishes it with atomic read-modify-writes on counters
+    /// that every producer shares; a producer that inserts a lot should use a `Writer`, which
+    /// claims rows in blocks and publishes in batches.
     public func insert(_ t: TransitionView) throws {
         try validate(t)
+        try admit()
+        let key = claimed.loadThenWrappingIncrement(ordering: .relaxed)
+        write(t, key: key)
+        publish(1)
+    }
+
+    /// Waits while the rate limit holds inserts back; throws when closed.
+    @inline(__always)
+    func admit() throws {
         if let limiter = rateLimiter, !limiter.canInsert() {
             try gate.wait { limiter.canInsert() }
         }
         if gate.isClosed { throw ReplayError.closed }
-        let key = claimed.loadThenWrappingIncrement(ordering: .relaxed)
+    }
+
+    /// Writes one validated transition into the row of insertion number `key` (seqlock write).
+    @inline(__always)
+    func write(_ t: TransitionView, key: UInt64) {
         let row = Int(key % UInt64(capacity))
         let stamp = word(row, Self.stampWord)
         let odd = lockRow(stamp)
@@ -137,9 +173,69 @@ public final class ReplayTable: @unchecked Sendable {
         var even = odd &+ 1
         if even == 0 { even = 2 }   // 0 is reserved for "never written"
         stamp.store(even, ordering: .releasing)
-        completed.wrappingIncrement(ordering: .releasing)
-        rateLimiter?.inserts.wrappingIncrement(ordering: .sequentiallyConsistent)
+    }
+
+    /// Counts `n` finished inserts and wakes sleepers. The counter updates are sequentially
+    /// consistent read-modify-writes, which is the waker's half of `WaitGate`'s argument.
+    @inline(__always)
+    func publish(_ n: Int) {
+        completed.wrappingIncrement(by: UInt64(n), ordering: .sequentiallyConsistent)
+        rateLimiter?.inserts.wrappingIncrement(by: UInt64(n), ordering: .sequentiallyConsistent)
         gate.notify()
+    }
+
+    /// One producer's insert handle: claims rows in blocks of `blockSize` with one atomic
+    /// add, and publishes its finished inserts (for `count`, `awaitSize` and the rate limit) once
+    /// per block and on `flush()`. That keeps producers off each other's cache lines, so
+    /// inserts scale with producer threads. Rows are still written whole under their seqlock;
+    /// `count` lags the writes by at most `blockSize` per writer until `flush()`.
+    ///
+    ///     let writer = table.makeWriter()        // one per collector thread; not shared
+    ///     try writer.insert(transition)
+    ///     writer.flush()                         // after each batch of env steps
+    ///
+    /// FIFO order holds between blocks; within the table, rows of concurrent writers interleave
+    /// by block. A writer abandoned mid-block leaves the rest of its block unwritten (readers
+    /// skip such rows).
+    public final class Writer {
+        public let table: ReplayTable
+        public let blockSize: Int
+        private var nextKey: UInt64 = 0
+        private var endKey: UInt64 = 0
+        private var unpublished = 0
+
+        init(table: ReplayTable, blockSize: Int) {
+            self.table = table
+            self.blockSize = blockSize
+        }
+
+        /// Inserts one transition (see `ReplayTable.insert`).
+        public func insert(_ t: TransitionView) throws {
+            try table.validate(t)
+            try table.admit()
+            if nextKey == endKey {
+                nextKey = table.claimed.loadThenWrappingIncrement(by: UInt64(blockSize), ordering: .relaxed)
+                endKey = nextKey + UInt64(blockSize)
+            }
+            table.write(t, key: nextKey)
+            nextKey += 1
+            unpublished += 1
+            if unpublished == blockSize { flush() }
+        }
+
+        /// Publishes the inserts written so far.
+        public func flush() {
+            guard unpublished > 0 else { return }
+            table.publish(unpublished)
+            unpublished = 0
+        }
+
+        deinit { flush() }
+    }
+
+    /// A producer handle claiming `blockSize` rows at a time (see `Writer`).
+    public func makeWriter(blockSize: Int = 64) -> Writer {
+        Writer(table: self, blockSize: max(1, min(blockSize, capacity)))
     }
 
     /// Moves a row's stamp from even to odd; spins (yielding) while another writer that lapped
@@ -168,7 +264,7 @@ public final class ReplayTable: @unchecked Sendable {
         }
     }
 
-    private func validate(_ t: TransitionView) throws {
+    func validate(_ t: TransitionView) throws {
         if t.observation.count != spec.observationSize {
             throw ReplayError.wrongColumnWidth(column: "observation", expected: spec.observationSize, got: t.observation.count)
         }
@@ -206,7 +302,9 @@ public final class ReplayTable: @unchecked Sendable {
     public func sample(into batch: ReplayBatch, count k: Int, using rng: inout Xoshiro256) throws {
         try prepareSample(batch, count: k)
         let drawable = Int(min(claimed.load(ordering: .relaxed), UInt64(capacity)))
-        gather(into: batch, count: k, rows: { _ in rng.nextIndex(below: drawable) }, redraw: { _ in rng.nextIndex(below: drawable) })
+        let rows = rowScratch(k)
+        for i in 0..<k { rows[i] = rng.nextIndex(below: drawable) }
+        gather(into: batch, count: k, rows: UnsafeBufferPointer(rows), redraw: { _ in rng.nextIndex(below: drawable) })
         finishSample(batch, count: k)
     }
 
@@ -232,10 +330,16 @@ public final class ReplayTable: @unchecked Sendable {
         }
     }
 
-    /// Copies rows into the batch: `rows(i)` picks the row for position i, `redraw(i)` picks
-    /// another when the first was being written. Returns nothing; fills `batch.keys`.
+    /// Copies rows into the batch: `rows[i]` is the row for position i, `redraw(i)` picks
+    /// another when that one was being written. Fills `batch.keys`. Every row is prefetched
+    /// before any is copied, so their cache misses overlap instead of queueing.
     @inline(__always)
-    func gather(into batch: ReplayBatch, count k: Int, rows: (Int) -> Int, redraw: (Int) -> Int) {
+    func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeBufferPointer<Int>, redraw: (Int) -> Int) {
+        let linesPerRow = rowStride / 16
+        for i in 0..<k {
+            let base = UnsafeRawPointer(words + rows[i] * rowStride)
+            for line in 0..<linesPerRow { rl_prefetch(base + line * 64) }
+        }
         let obsSize = spec.observationSize
         let extrasWidth = spec.extrasWidth
         let discrete = discreteActions != nil
@@ -249,7 +353,7 @@ public final class ReplayTable: @unchecked Sendable {
         batch.extras.withUnsafeMutableBufferPointer { extras in
         batch.keys.withUnsafeMutableBufferPointer { keys in
             for i in 0..<k {
-                var row = rows(i)
+                var row = rows[i]
                 var attempts = 0
                 while true {
                     let base = words + row * rowStride

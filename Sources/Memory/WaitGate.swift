@@ -7,8 +7,9 @@ import Foundation
 /// The fast path never locks: a thread that can proceed does not touch the gate, and a thread
 /// that changed a counter only takes the lock to wake sleepers when `waiters > 0`. Ordering
 /// argument (Dekker's pattern): a sleeper increments `waiters` and then re-reads the counters,
-/// a waker changes a counter and then reads `waiters`, both sequentially consistent (the
-/// waker through `notify`'s fence), so at least one of them sees the other's write: either the
+/// a waker changes a counter and then reads `waiters`; all four are sequentially consistent
+/// operations (the wakers' counter updates are SC read-modify-writes, the predicates' loads SC),
+/// so in their single total order at least one of them sees the other's write: either the
 /// sleeper sees the new counter and does not sleep, or the waker sees the sleeper and wakes it.
 /// The wait is also timed (`pollInterval`), so no interleaving can sleep forever, and `close()`
 /// wakes everyone for shutdown.
@@ -36,8 +37,7 @@ final class WaitGate: @unchecked Sendable {
     /// Wakes sleepers, if there are any; call after changing a counter they may wait on.
     @inline(__always)
     func notify() {
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
-        if waiters.load(ordering: .relaxed) > 0 {
+        if waiters.load(ordering: .sequentiallyConsistent) > 0 {
             condition.lock()
             condition.broadcast()
             condition.unlock()

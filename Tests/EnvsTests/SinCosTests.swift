@@ -1,4 +1,4 @@
-import CLibmExtras
+import CSupport
 import Foundation
 import SeededRandom
 import Testing

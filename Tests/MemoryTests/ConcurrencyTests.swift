@@ -35,19 +35,22 @@ final class SpinBarrier: Sendable {
 @Suite struct ReplayConcurrencyTests {
     /// Two producers and a sampler for at least a second; every sampled record is checked
     /// field by field, so a torn or half-written read fails the test. Runs under TSan in CI.
-    @Test(arguments: [cartPoleSpec, mujocoSpec])
-    func concurrentInsertsAndSamplesNeverTearARecord(spec: TransitionSpec) throws {
+    @Test(arguments: [(cartPoleSpec, 1), (mujocoSpec, 1), (cartPoleSpec, 16)])
+    func concurrentInsertsAndSamplesNeverTearARecord(spec: TransitionSpec, blockSize: Int) throws {
         let table = try ReplayTable(spec: spec, capacity: 512)  // small, so writers lap the sampler constantly
         let barrier = SpinBarrier(parties: 3)
         let stop = ManagedAtomic<Bool>(false)
         let producers = (0..<2).map { p in
             TestThread {
+                // Block size 1 uses table.insert; larger ones a Writer claiming rows in blocks.
+                let writer = blockSize > 1 ? table.makeWriter(blockSize: blockSize) : nil
                 barrier.arriveAndWait()
                 var v = UInt32(p)
                 while !stop.load(ordering: .relaxed) {
-                    try insertRecord(table, v)
+                    if let writer { try withRecord(spec, v) { try writer.insert($0) } } else { try insertRecord(table, v) }
                     v &+= 2
                 }
+                writer?.flush()
             }
         }
         barrier.arriveAndWait()
@@ -65,6 +68,21 @@ final class SpinBarrier: Sendable {
         for producer in producers { try producer.join() }
         #expect(torn == 0, "\(torn) torn records of \(sampled)")
         #expect(sampled > 0 && table.insertCount > 512)
+    }
+
+    @Test func writerPublishesPerBlockAndOnFlush() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 100)
+        let writer = table.makeWriter(blockSize: 8)
+        for v in 0..<5 { try withRecord(cartPoleSpec, UInt32(v)) { try writer.insert($0) } }
+        #expect(table.count == 0)
+        writer.flush()
+        #expect(table.count == 5)
+        for v in 5..<13 { try withRecord(cartPoleSpec, UInt32(v)) { try writer.insert($0) } }
+        #expect(table.count == 13, "a full block publishes by itself")
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 13)
+        var rng = Xoshiro256(seed: 1)
+        try table.sample(into: batch, count: 13, using: &rng)
+        for i in 0..<13 { #expect(checkRecord(batch, i) != nil) }
     }
 
     @Test func awaitSizeSleepsUntilEnoughRowsArrive() throws {

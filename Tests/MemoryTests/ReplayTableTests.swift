@@ -8,7 +8,11 @@ import Testing
 /// Inserts one self-describing transition whose every field derives from `value`, so a torn
 /// read (fields from two different writes) is detectable.
 func insertRecord(_ table: ReplayTable, _ value: UInt32) throws {
-    let spec = table.spec
+    try withRecord(table.spec, value) { try table.insert($0) }
+}
+
+/// Builds the self-describing transition for `value` and hands it to `body`.
+func withRecord(_ spec: TransitionSpec, _ value: UInt32, _ body: (TransitionView) throws -> Void) throws {
     let v = Float(value % (1 << 20))
     var obs = [Float](repeating: 0, count: spec.observationSize)
     var next = obs
@@ -21,7 +25,7 @@ func insertRecord(_ table: ReplayTable, _ value: UInt32) throws {
         try next.withUnsafeBufferPointer { nx in
             try values.withUnsafeBufferPointer { a in
                 try extras.withUnsafeBufferPointer { e in
-                    try table.insert(TransitionView(
+                    try body(TransitionView(
                         observation: o, actionIndex: index, actionValues: a, reward: v * 0.5,
                         terminated: value % 3 == 0, truncated: value % 5 == 0, nextObservation: nx, extras: e))
                 }

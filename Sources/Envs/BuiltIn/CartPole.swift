@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CLibmExtras
+import CSupport
 import SeededRandom
 
 /// Gymnasium's `CartPole-v1` (Barto, Sutton and Anderson's cart-pole), reproduced step for step.

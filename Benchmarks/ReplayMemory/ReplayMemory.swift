@@ -1,0 +1,142 @@
+// Replay memory throughput, side by side with ../shared/anchors/replay_bench.py (SB3's
+// ReplayBuffer): inserts/s from 1 and 2 producer threads, sampled transitions/s at batch 256
+// from a full 1M-row table, for CartPole-size (obs 4, discrete) and MuJoCo-size (obs 17,
+// action 6) records, and prioritized sampling while a producer keeps inserting.
+//
+// One benchmark iteration is one transition (inserted or sampled); throughput is in
+// transitions per second, scaled by a million.
+import Atomics
+import Benchmark
+import Foundation
+import Memory
+import SeededRandom
+
+let capacity = 1_000_000
+
+struct Kind {
+    var name: String
+    var spec: TransitionSpec
+}
+
+let kinds = [
+    Kind(name: "obs4-discrete", spec: TransitionSpec(observationSize: 4, action: .discrete(n: 2))),
+    Kind(name: "obs17-act6", spec: TransitionSpec(observationSize: 17, action: .continuous(size: 6))),
+]
+
+/// A pool of 4096 pre-generated transitions (as the SB3 script), inserted round-robin.
+final class Pool: @unchecked Sendable {
+    let spec: TransitionSpec
+    let observations: UnsafeMutableBufferPointer<Float>
+    let actions: UnsafeMutableBufferPointer<Float>
+    let rewards: [Float]
+    let indices: [Int32]
+    static let size = 4096
+
+    init(spec: TransitionSpec) {
+        self.spec = spec
+        var rng = Xoshiro256(seed: 0)
+        observations = .allocate(capacity: Self.size * spec.observationSize * 2)
+        for i in observations.indices { observations[i] = Float(rng.nextStandardNormal()) }
+        actions = .allocate(capacity: Self.size * spec.action.width)
+        for i in actions.indices { actions[i] = rng.nextUnitFloat() * 2 - 1 }
+        rewards = (0..<Self.size).map { _ in Float(rng.nextStandardNormal()) }
+        indices = (0..<Self.size).map { _ in Int32(rng.nextIndex(below: 2)) }
+    }
+
+    @inline(__always)
+    func insert(_ i: Int, into table: ReplayTable) throws {
+        let j = i & (Self.size - 1)
+        let n = spec.observationSize, a = spec.action.width
+        let base = observations.baseAddress! + j * 2 * n
+        try table.insert(TransitionView(
+            observation: UnsafeBufferPointer(start: base, count: n),
+            actionIndex: indices[j],
+            actionValues: UnsafeBufferPointer(start: actions.baseAddress! + j * a, count: a),
+            reward: rewards[j], terminated: j % 100 == 0,
+            nextObservation: UnsafeBufferPointer(start: base + n, count: n)))
+    }
+}
+
+func filledTable(_ kind: Kind, _ pool: Pool) throws -> ReplayTable {
+    let table = try ReplayTable(spec: kind.spec, capacity: capacity)
+    for i in 0..<capacity { try pool.insert(i, into: table) }
+    return table
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 1,
+        scalingFactor: .mega,
+        maxDuration: .seconds(3),
+        maxIterations: 15
+    )
+
+    for kind in kinds {
+        let pool = Pool(spec: kind.spec)
+
+        Benchmark("insert \(kind.name) 1 producer") { benchmark in
+            let table = try ReplayTable(spec: kind.spec, capacity: capacity)
+            benchmark.startMeasurement()
+            for i in 0..<benchmark.scaledIterations.count { try pool.insert(i, into: table) }
+        }
+
+        Benchmark("insert \(kind.name) 2 producers") { benchmark in
+            let table = try ReplayTable(spec: kind.spec, capacity: capacity)
+            let total = benchmark.scaledIterations.count
+            let group = DispatchGroup()
+            let ready = ManagedAtomic<Int>(0)
+            benchmark.startMeasurement()
+            for p in 0..<2 {
+                group.enter()
+                Thread {
+                    ready.wrappingIncrement(ordering: .acquiringAndReleasing)
+                    while ready.load(ordering: .acquiring) < 2 {}
+                    for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: table) }
+                    group.leave()
+                }.start()
+            }
+            group.wait()
+            benchmark.stopMeasurement()
+        }
+
+        Benchmark("sample256 \(kind.name) uniform") { benchmark in
+            let table = try filledTable(kind, pool)
+            let batch = ReplayBatch(spec: kind.spec, capacity: 256)
+            var rng = Xoshiro256(seed: 1)
+            let batches = benchmark.scaledIterations.count / 256
+            benchmark.startMeasurement()
+            for _ in 0..<batches { try table.sample(into: batch, count: 256, using: &rng) }
+            blackHole(batch.rewards[0])
+        }
+    }
+
+    let kind = kinds[0]
+    let pool = Pool(spec: kind.spec)
+    Benchmark("sample256 \(kind.name) prioritized, inserts running") { benchmark in
+        let table = try filledTable(kind, pool)
+        let per = PrioritizedSampler(table: table)
+        let batch = ReplayBatch(spec: kind.spec, capacity: 256)
+        var rng = Xoshiro256(seed: 1)
+        var priorities = [Float](repeating: 0, count: 256)
+        try per.sample(into: batch, count: 256, using: &rng)
+        let stop = ManagedAtomic<Bool>(false)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            var i = 0
+            while !stop.load(ordering: .relaxed) { try! pool.insert(i, into: table); i += 1 }
+            stopped.signal()
+        }.start()
+        let batches = benchmark.scaledIterations.count / 256
+        benchmark.startMeasurement()
+        for _ in 0..<batches {
+            try per.sample(into: batch, count: 256, using: &rng)
+            for i in 0..<256 { priorities[i] = rng.nextUnitFloat() * 2 }
+            try per.updatePriorities(keys: batch.keys, priorities: priorities)
+        }
+        benchmark.stopMeasurement()
+        stop.store(true, ordering: .relaxed)
+        stopped.wait()
+    }
+}

@@ -1,2 +1,0 @@
-// The header holds everything (a static inline function); SwiftPM needs one source file.
-#include "CLibmExtras.h"

@@ -1,0 +1,41 @@
+import CBLAS
+
+/// The BLAS the networks run on (OpenBLAS).
+public enum BLAS {
+    /// Sets OpenBLAS's thread count for the whole process. Small networks run best on 1 thread
+    /// (threads only add synchronisation at these sizes, and halve when another process holds a
+    /// core); the trainer sets this once at start from its config.
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// The kernel OpenBLAS picked for this CPU, e.g. "Zen".
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+}
+
+/// y(B, O) = x(B, I) · w(O, I)ᵀ + b(O). Row-major, as PyTorch's `nn.Linear`.
+@inlinable
+func linearForward(out y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
+                   weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
+                   batch: Int, inFeatures: Int, outFeatures: Int) {
+    for r in 0..<batch { (y + r * outFeatures).update(from: b, count: outFeatures) }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outFeatures), Int32(inFeatures),
+                1, x, Int32(inFeatures), w, Int32(inFeatures), 1, y, Int32(outFeatures))
+}
+
+/// Accumulates dw(O, I) += dyᵀ(O, B) · x(B, I) and db(O) += Σ_b dy; writes dx(B, I) = dy(B, O) · w(O, I)
+/// when dx is given.
+@inlinable
+func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeMutablePointer<Float>,
+                    dbias db: UnsafeMutablePointer<Float>, doutput dy: UnsafePointer<Float>,
+                    input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                    batch: Int, inFeatures: Int, outFeatures: Int) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
+                1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
+    for r in 0..<batch {
+        let row = dy + r * outFeatures
+        for o in 0..<outFeatures { db[o] += row[o] }
+    }
+    if let dx {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
+                    1, dy, Int32(outFeatures), w, Int32(inFeatures), 0, dx, Int32(inFeatures))
+    }
+}
