@@ -2,6 +2,8 @@
 
   read FILE    load FILE with safetensors.numpy and print a JSON summary of every tensor
   write FILE   write a known state dict (from Python) to FILE for Swift to read
+  mlp-forward FILE   run the ReLU MLP `q.layers.*` of FILE on its `input` with numpy and
+                     print the largest difference from its `output`
 """
 import gzip
 import json
@@ -31,6 +33,16 @@ def main():
         data = save(tensors, metadata={"written_by": "python"})
         with open(path, "wb") as f:
             f.write(gzip.compress(data))
+    elif mode == "mlp-forward":
+        with open(path, "rb") as f:
+            tensors = load(gzip.decompress(f.read()))
+        x = tensors["input"].astype(np.float64)
+        layers = sorted({int(k.split(".")[2]) for k in tensors if k.startswith("q.layers.")})
+        for i in layers:
+            x = x @ tensors[f"q.layers.{i}.weight"].astype(np.float64).T + tensors[f"q.layers.{i}.bias"]
+            if i != layers[-1]:
+                x = np.maximum(x, 0)
+        print(float(np.abs(x - tensors["output"]).max()))
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -45,10 +45,20 @@ final class Pool: @unchecked Sendable {
 
     @inline(__always)
     func insert(_ i: Int, into table: ReplayTable) throws {
+        try table.insert(view(i))
+    }
+
+    @inline(__always)
+    func insert(_ i: Int, into writer: ReplayTable.Writer) throws {
+        try writer.insert(view(i))
+    }
+
+    @inline(__always)
+    func view(_ i: Int) -> TransitionView {
         let j = i & (Self.size - 1)
         let n = spec.observationSize, a = spec.action.width
         let base = observations.baseAddress! + j * 2 * n
-        try table.insert(TransitionView(
+        return (TransitionView(
             observation: UnsafeBufferPointer(start: base, count: n),
             actionIndex: indices[j],
             actionValues: UnsafeBufferPointer(start: actions.baseAddress! + j * a, count: a),
@@ -82,7 +92,15 @@ let benchmarks: @Sendable () -> Void = {
             for i in 0..<benchmark.scaledIterations.count { try pool.insert(i, into: table) }
         }
 
-        Benchmark("insert \(kind.name) 2 producers") { benchmark in
+        Benchmark("insert \(kind.name) 1 producer (Writer)") { benchmark in
+            let table = try ReplayTable(spec: kind.spec, capacity: capacity)
+            let writer = table.makeWriter()
+            benchmark.startMeasurement()
+            for i in 0..<benchmark.scaledIterations.count { try pool.insert(i, into: writer) }
+            writer.flush()
+        }
+
+        Benchmark("insert \(kind.name) 2 producers (Writer)") { benchmark in
             let table = try ReplayTable(spec: kind.spec, capacity: capacity)
             let total = benchmark.scaledIterations.count
             let group = DispatchGroup()
@@ -93,7 +111,9 @@ let benchmarks: @Sendable () -> Void = {
                 Thread {
                     ready.wrappingIncrement(ordering: .acquiringAndReleasing)
                     while ready.load(ordering: .acquiring) < 2 {}
-                    for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: table) }
+                    let writer = table.makeWriter()
+                    for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: writer) }
+                    writer.flush()
                     group.leave()
                 }.start()
             }
@@ -114,7 +134,10 @@ let benchmarks: @Sendable () -> Void = {
 
     let kind = kinds[0]
     let pool = Pool(spec: kind.spec)
-    Benchmark("sample256 \(kind.name) prioritized, inserts running") { benchmark in
+    // The producer inserts 1,000 transitions per millisecond (1M/s, far more than collectors
+    // with a policy in the loop produce), or as fast as it can.
+    for throttled in [true, false] {
+    Benchmark("sample256 \(kind.name) prioritized, inserts running \(throttled ? "at 1M/s" : "unthrottled")") { benchmark in
         let table = try filledTable(kind, pool)
         let per = PrioritizedSampler(table: table)
         let batch = ReplayBatch(spec: kind.spec, capacity: 256)
@@ -124,8 +147,18 @@ let benchmarks: @Sendable () -> Void = {
         let stop = ManagedAtomic<Bool>(false)
         let stopped = DispatchSemaphore(value: 0)
         Thread {
+            let writer = table.makeWriter(blockSize: 64)
             var i = 0
-            while !stop.load(ordering: .relaxed) { try! pool.insert(i, into: table); i += 1 }
+            let clock = ContinuousClock()
+            var next = clock.now
+            while !stop.load(ordering: .relaxed) {
+                for _ in 0..<(throttled ? 1000 : 64) { try! pool.insert(i, into: writer); i += 1 }
+                writer.flush()
+                if throttled {
+                    next = next.advanced(by: .milliseconds(1))
+                    while clock.now < next && !stop.load(ordering: .relaxed) { usleep(50) }
+                }
+            }
             stopped.signal()
         }.start()
         let batches = benchmark.scaledIterations.count / 256
@@ -138,5 +171,6 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
         stop.store(true, ordering: .relaxed)
         stopped.wait()
+    }
     }
 }

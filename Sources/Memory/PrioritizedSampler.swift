@@ -195,12 +195,32 @@ public final class PrioritizedSampler {
         for (position, p) in priorities.enumerated() where !(p.isFinite && p >= 0) {
             throw ReplayError.invalidPriority(value: Double(p), position: position)
         }
+        // Set the leaves first, then refresh their ancestors one level at a time for the whole
+        // batch: the loads of one level are independent of each other, so their cache misses
+        // overlap (one leaf-to-root walk per update would take them one by one).
+        if scratchNodes.count < keys.count { scratchNodes = Array(repeating: 0, count: keys.count) }
+        var dirty = 0
         for (key, p) in zip(keys, priorities) {
             let slot = Int(key % UInt64(table.capacity))
             guard slotKeys[slot] == key else { continue }
             let value = pow(Double(p) + epsilon, alpha)
             maxPriority = max(maxPriority, value)
-            setLeaf(slot, value)
+            sums[leafCount + slot] = value
+            minimums[leafCount + slot] = value
+            scratchNodes[dirty] = (leafCount + slot) / 2
+            dirty += 1
+        }
+        scratchNodes.withUnsafeMutableBufferPointer { nodes in
+            var width = leafCount / 2
+            while width >= 1 {
+                for i in 0..<dirty {
+                    let node = nodes[i]
+                    sums[node] = sums[2 * node] + sums[2 * node + 1]
+                    minimums[node] = min(minimums[2 * node], minimums[2 * node + 1])
+                    nodes[i] = node / 2
+                }
+                width /= 2
+            }
         }
     }
 }
