@@ -31,5 +31,15 @@ let package = Package(
             path: "ReplayMemory",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Learner",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NN", package: "SwiftRL"),
+                .product(name: "SeededRandom", package: "SwiftRL"),
+            ],
+            path: "Learner",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

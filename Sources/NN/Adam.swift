@@ -52,17 +52,36 @@ public final class Adam {
         let correction2 = 1 - pow(beta2, t)
         let stepSize = learningRate / correction1
         let inverseSqrtCorrection2 = 1 / correction2.squareRoot()
-        let b1 = beta1, b2 = beta2, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, eps = epsilon
         let decay = 1 - learningRate * weightDecay
         let m = firstMoment, v = secondMoment
-        for i in parameters.indices {
-            let g = gradients[i]
-            let mi = b1 * m[i] + oneMinusB1 * g
-            let vi = b2 * v[i] + oneMinusB2 * g * g
+        // Eight parameters at a time (sqrt and divide dominate; scalar code would issue them one by one).
+        let b1 = SIMD8<Float>(repeating: beta1), b2 = SIMD8<Float>(repeating: beta2)
+        let c1 = SIMD8<Float>(repeating: 1 - beta1), c2 = SIMD8<Float>(repeating: 1 - beta2)
+        let eps = SIMD8<Float>(repeating: epsilon), scale = SIMD8<Float>(repeating: inverseSqrtCorrection2)
+        let step8 = SIMD8<Float>(repeating: stepSize), decay8 = SIMD8<Float>(repeating: decay)
+        let p = UnsafeMutableRawPointer(parameters.baseAddress!), g = UnsafeRawPointer(gradients.baseAddress!)
+        let mp = UnsafeMutableRawPointer(m.baseAddress!), vp = UnsafeMutableRawPointer(v.baseAddress!)
+        var i = 0
+        while i + 8 <= parameters.count {
+            let offset = i * 4
+            let gi = g.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let mi = b1 * mp.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + c1 * gi
+            let vi = b2 * vp.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + c2 * gi * gi
+            mp.storeBytes(of: mi, toByteOffset: offset, as: SIMD8<Float>.self)
+            vp.storeBytes(of: vi, toByteOffset: offset, as: SIMD8<Float>.self)
+            let denominator = vi.squareRoot() * scale + eps
+            let pi = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            p.storeBytes(of: pi * decay8 - step8 * mi / denominator, toByteOffset: offset, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < parameters.count {
+            let gi = gradients[i]
+            let mi = beta1 * m[i] + (1 - beta1) * gi
+            let vi = beta2 * v[i] + (1 - beta2) * gi * gi
             m[i] = mi
             v[i] = vi
-            let denominator = vi.squareRoot() * inverseSqrtCorrection2 + eps
-            parameters[i] = parameters[i] * decay - stepSize * mi / denominator
+            parameters[i] = parameters[i] * decay - stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + epsilon)
+            i += 1
         }
     }
 

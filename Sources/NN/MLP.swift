@@ -118,6 +118,8 @@ public final class MLP {
         /// Two gradient buffers of the widest layer, used alternately by backward.
         let gradientA: UnsafeMutableBufferPointer<Float>
         let gradientB: UnsafeMutableBufferPointer<Float>
+        /// maxBatch ones, for the bias gradient as a matrix-vector product.
+        let ones: UnsafeMutableBufferPointer<Float>
         var input: UnsafePointer<Float>?
         var batch = 0
 
@@ -133,12 +135,15 @@ public final class MLP {
             gradientA.initialize(repeating: 0)
             gradientB = .allocate(capacity: maxBatch * widest)
             gradientB.initialize(repeating: 0)
+            ones = .allocate(capacity: maxBatch)
+            ones.initialize(repeating: 1)
         }
 
         deinit {
             for buffer in outputs { buffer.deallocate() }
             gradientA.deallocate()
             gradientB.deallocate()
+            ones.deallocate()
         }
     }
 
@@ -183,8 +188,8 @@ public final class MLP {
             let dx: UnsafeMutablePointer<Float>? = l == 0 ? inputGradient : spare
             linearBackward(dinput: dx, dweight: gradients.baseAddress! + weightOffset(l),
                            dbias: gradients.baseAddress! + biasOffset(l), doutput: dOut, input: x,
-                           weight: parameters.baseAddress! + weightOffset(l), batch: batch,
-                           inFeatures: sizes[l], outFeatures: width)
+                           weight: parameters.baseAddress! + weightOffset(l), ones: workspace.ones.baseAddress!,
+                           batch: batch, inFeatures: sizes[l], outFeatures: width)
             swap(&dOut, &spare)
         }
     }
