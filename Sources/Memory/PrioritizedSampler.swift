@@ -184,23 +184,25 @@ public final class PrioritizedSampler {
         table.finishSample(batch, count: k)
     }
 
-    /// Sets new priorities (typically |TD error|) for sampled rows, identified by their keys.
-    /// Every value is checked first: a NaN, infinite or negative one throws
-    /// `ReplayError.invalidPriority` naming its position, and nothing is changed. Rows
-    /// overwritten since they were sampled are skipped.
-    public func updatePriorities(keys: some Collection<UInt64>, priorities: some Collection<Float>) throws {
-        guard keys.count == priorities.count else {
-            throw ReplayError.batchBufferMismatch(detail: "\(keys.count) keys but \(priorities.count) priorities")
+    /// Sets new priorities (typically |TD error|) for the first `count` sampled rows (all of
+    /// `priorities` by default), identified by their keys (`batch.keys`). Every value is checked
+    /// first: a NaN, infinite or negative one throws `ReplayError.invalidPriority` naming its
+    /// position, and nothing is changed. Rows overwritten since they were sampled are skipped.
+    public func updatePriorities(keys: [UInt64], priorities: [Float], count: Int? = nil) throws {
+        let count = count ?? priorities.count
+        guard count <= keys.count, count <= priorities.count else {
+            throw ReplayError.batchBufferMismatch(detail: "\(count) updates but \(keys.count) keys and \(priorities.count) priorities")
         }
-        for (position, p) in priorities.enumerated() where !(p.isFinite && p >= 0) {
-            throw ReplayError.invalidPriority(value: Double(p), position: position)
+        for position in 0..<count where !(priorities[position].isFinite && priorities[position] >= 0) {
+            throw ReplayError.invalidPriority(value: Double(priorities[position]), position: position)
         }
         // Set the leaves first, then refresh their ancestors one level at a time for the whole
         // batch: the loads of one level are independent of each other, so their cache misses
         // overlap (one leaf-to-root walk per update would take them one by one).
-        if scratchNodes.count < keys.count { scratchNodes = Array(repeating: 0, count: keys.count) }
+        if scratchNodes.count < count { scratchNodes = Array(repeating: 0, count: count) }
         var dirty = 0
-        for (key, p) in zip(keys, priorities) {
+        for position in 0..<count {
+            let key = keys[position], p = priorities[position]
             let slot = Int(key % UInt64(table.capacity))
             guard slotKeys[slot] == key else { continue }
             let value = pow(Double(p) + epsilon, alpha)
