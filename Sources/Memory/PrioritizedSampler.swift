@@ -1,3 +1,4 @@
+import CSupport
 import SeededRandom
 #if canImport(Glibc)
 import Glibc
@@ -200,6 +201,14 @@ public final class PrioritizedSampler {
         // batch: the loads of one level are independent of each other, so their cache misses
         // overlap (one leaf-to-root walk per update would take them one by one).
         if scratchNodes.count < count { scratchNodes = Array(repeating: 0, count: count) }
+        // Prefetch every key's bookkeeping first: the slots are random, so each is a cache miss,
+        // and issued together they overlap.
+        for position in 0..<count {
+            let slot = Int(keys[position] % UInt64(table.capacity))
+            rl_prefetch(slotKeys.baseAddress! + slot)
+            rl_prefetch(sums.baseAddress! + leafCount + slot)
+            rl_prefetch(minimums.baseAddress! + leafCount + slot)
+        }
         var dirty = 0
         for position in 0..<count {
             let key = keys[position], p = priorities[position]
