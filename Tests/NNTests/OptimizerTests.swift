@@ -79,6 +79,11 @@ import Testing
         let norm = g.withUnsafeMutableBufferPointer { clipGradientNorm($0, maxNorm: 1) }
         #expect(norm == 5)
         #expect(abs(g[0] - 0.6) < 1e-6 && abs(g[1] - 0.8) < 1e-6)
+        var many = [Float](repeating: 0.1, count: 1001)   // the vectorized path plus a tail
+        let manyNorm = many.withUnsafeMutableBufferPointer { clipGradientNorm($0, maxNorm: 1) }
+        #expect(abs(manyNorm - (1001 * 0.01 as Float).squareRoot()) < 1e-4)
+        let clippedNorm = many.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        #expect(abs(clippedNorm - 1) < 1e-4)
         var small: [Float] = [0.3, 0.4]
         _ = small.withUnsafeMutableBufferPointer { clipGradientNorm($0, maxNorm: 1) }
         #expect(small == [0.3, 0.4])
