@@ -136,8 +136,8 @@ let benchmarks: @Sendable () -> Void = {
     let pool = Pool(spec: kind.spec)
     // The producer inserts 1,000 transitions per millisecond (1M/s, far more than collectors
     // with a policy in the loop produce), or as fast as it can.
-    for throttled in [true, false] {
-    Benchmark("sample256 \(kind.name) prioritized, inserts running \(throttled ? "at 1M/s" : "unthrottled")") { benchmark in
+    for (throttled, updating) in [(true, true), (false, true), (true, false)] {
+    Benchmark("sample256 \(kind.name) prioritized\(updating ? " + priority update" : ""), inserts running \(throttled ? "at 1M/s" : "unthrottled")") { benchmark in
         let table = try filledTable(kind, pool)
         let per = PrioritizedSampler(table: table)
         let batch = ReplayBatch(spec: kind.spec, capacity: 256)
@@ -165,8 +165,10 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in 0..<batches {
             try per.sample(into: batch, count: 256, using: &rng)
-            for i in 0..<256 { priorities[i] = rng.nextUnitFloat() * 2 }
-            try per.updatePriorities(keys: batch.keys, priorities: priorities)
+            if updating {
+                for i in 0..<256 { priorities[i] = rng.nextUnitFloat() * 2 }
+                try per.updatePriorities(keys: batch.keys, priorities: priorities)
+            }
         }
         benchmark.stopMeasurement()
         stop.store(true, ordering: .relaxed)
