@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "StateDictIO", targets: ["StateDictIO"]),
         .library(name: "Memory", targets: ["Memory"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Collectors", targets: ["Collectors"]),
+        .library(name: "Learner", targets: ["Learner"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
     dependencies: [
@@ -33,18 +35,29 @@ let package = Package(
             "SeededRandom", "StateDictIO", "CSupport", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Small dense networks on OpenBLAS: MLP, losses, Gaussian policy head, Adam, state dicts.
-        .target(name: "NN", dependencies: ["CBLAS", "SeededRandom", "StateDictIO"]),
+        .target(name: "NN", dependencies: [
+            "CBLAS", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        // Collector threads: step environments with an agent, write transitions into Memory.
+        .target(name: "Collectors", dependencies: [
+            "Envs", "Memory", "SeededRandom", .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
+        .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO"]),
+        // Wires a run together: environments, memory, collectors, networks, trainer.
+        .target(name: "Experiments", dependencies: ["Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom"]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Envs",
+                "Envs", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

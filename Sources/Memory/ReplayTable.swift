@@ -212,6 +212,11 @@ public final class ReplayTable: @unchecked Sendable {
         /// Inserts one transition (see `ReplayTable.insert`).
         public func insert(_ t: TransitionView) throws {
             try table.validate(t)
+            if let limiter = table.rateLimiter, !limiter.canInsert() {
+                // Publish what this writer holds before sleeping: the learner may be waiting
+                // for exactly those inserts, and both sides would wait forever.
+                flush()
+            }
             try table.admit()
             if nextKey == endKey {
                 nextKey = table.claimed.loadThenWrappingIncrement(by: UInt64(blockSize), ordering: .relaxed)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Envs
+import Experiments
 import Foundation
 import SeededRandom
 
@@ -9,12 +10,56 @@ struct RLTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl-train",
         abstract: "Train reinforcement-learning agents on built-in or custom environments.",
-        subcommands: [Demo.self, Envs.self, EnvReplay.self],
-        defaultSubcommand: Demo.self
+        subcommands: [Train.self, Demo.self, Envs.self, EnvReplay.self],
+        defaultSubcommand: Train.self
     )
 }
 
 extension RLTrain {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train DQN on a discrete-action environment (default: CartPole-v1, 50k steps).")
+
+        @Option(help: "Environment id.") var env = "CartPole-v1"
+        @Option(help: "Environment steps to train for.") var steps = 50_000
+        @Option(help: "Collector threads.") var collectors = 1
+        @Option(help: "Environments per collector.") var numEnvs = 4
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "Hidden layer sizes, comma-separated.") var hidden = "64,64"
+        @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+        @Option(help: "Learner updates between hard target-network copies.") var targetEvery = 128
+
+        func validate() throws {
+            guard steps > 0 else { throw ValidationError("--steps must be positive") }
+            guard collectors > 0, numEnvs > 0 else { throw ValidationError("--collectors and --num-envs must be positive") }
+            guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, e.g. 64,64") }
+        }
+
+        var hiddenSizes: [Int]? {
+            let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+            return sizes.map { $0! }
+        }
+
+        func run() throws {
+            var settings = DQNSettings()
+            settings.hidden = hiddenSizes!
+            settings.learningRate = lr
+            settings.targetUpdateEvery = targetEvery
+            settings.environmentID = env
+            settings.environmentSteps = steps
+            settings.collectors = collectors
+            settings.environmentsPerCollector = numEnvs
+            settings.seed = seed
+            let display = ProgressDisplay()
+            let result = try DQNExperiment.run(settings) { display.show($0) }
+            display.finish()
+            print(String(format: "done: %d env steps, %d updates, %d episodes in %.1f s; greedy evaluation over %d episodes: mean return %.1f",
+                         result.environmentSteps, result.updates, result.episodes, result.seconds,
+                         settings.evaluationEpisodes, result.evaluationMeanReturn))
+        }
+    }
+
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run every registered environment with random actions and summarise the episodes.")

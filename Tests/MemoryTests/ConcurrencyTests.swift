@@ -146,6 +146,25 @@ final class SpinBarrier: Sendable {
         #expect(table.sampleCount == UInt64(batches * k))
     }
 
+    /// A writer that the limit stops mid-block publishes first, so the sampler can go on:
+    /// with unpublished inserts held back, both sides would wait for each other forever.
+    @Test func aRateLimitedWriterPublishesBeforeItWaits() throws {
+        let spi = 4.0, minSize = 16, k = 8
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 10_000,
+                                    rateLimit: try RateLimit(samplesPerInsert: spi, minSizeToSample: minSize, errorBuffer: 16))
+        let producer = TestThread {
+            let writer = table.makeWriter(blockSize: 1_000)   // never fills a block: only flushes publish
+            for v in 0..<2_000 { try withRecord(cartPoleSpec, UInt32(v)) { try writer.insert($0) } }
+            writer.flush()
+        }
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: k)
+        var rng = Xoshiro256(seed: 1)
+        let batches = Int(Double(2_000 - minSize) * spi) / k - 4
+        for _ in 0..<batches { try table.sample(into: batch, count: k, using: &rng) }
+        try producer.join()
+        #expect(table.insertCount == 2_000)
+    }
+
     @Test func closingUnblocksARateLimitedProducerAndSampler() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 1000,
                                     rateLimit: try RateLimit(samplesPerInsert: 1, minSizeToSample: 10, errorBuffer: 20))

@@ -1,0 +1,34 @@
+import Envs
+import SeededRandom
+
+/// The acting side of a policy: turns a batch of observations into actions. Each collector
+/// owns its agent (agents are not shared between threads).
+public protocol Agent: AnyObject {
+    /// Writes one action per observation row. observations: (count, observationSize);
+    /// discrete: `indices` (count); continuous: `values` (count, actionSize).
+    /// `environmentSteps` is the collectors' total so far (for exploration schedules).
+    func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
+             indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
+             rng: inout Xoshiro256)
+}
+
+/// Uniformly random actions over the action space (warm-up, and the baseline).
+public final class RandomAgent: Agent {
+    public let actionSpace: Space
+    public init(actionSpace: Space) { self.actionSpace = actionSpace }
+
+    public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
+                    indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
+                    rng: inout Xoshiro256) {
+        switch actionSpace {
+        case .discrete(let space):
+            for i in 0..<count { indices[i] = space.start + rng.nextIndex(below: space.n) }
+        case .box(let box):
+            for i in 0..<count {
+                for j in 0..<box.size {
+                    values[i * box.size + j] = box.low[j] + (box.high[j] - box.low[j]) * rng.nextUnitFloat()
+                }
+            }
+        }
+    }
+}

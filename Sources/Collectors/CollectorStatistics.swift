@@ -1,0 +1,65 @@
+import Atomics
+import Synchronization
+
+/// What the collectors report to the learner side: environment steps, finished episodes and
+/// their recent returns, and the first error any collector hit. Shared by all collector
+/// threads and read by the trainer and the progress display.
+public final class CollectorStatistics: Sendable {
+    private let steps = ManagedAtomic<Int>(0)
+    private let episodeCount = ManagedAtomic<Int>(0)
+    private let recent: Mutex<RecentEpisodes>
+    private let firstError = Mutex<String?>(nil)
+    private let stopFlag = ManagedAtomic<Bool>(false)
+
+    struct RecentEpisodes {
+        var returns: [Double] = []
+        var lengths: [Int] = []
+        var next = 0
+        let window: Int
+    }
+
+    /// Keeps the last `window` episodes for the recent mean.
+    public init(window: Int = 100) { recent = Mutex(RecentEpisodes(window: window)) }
+
+    /// Environment steps taken by all collectors.
+    public var environmentSteps: Int { steps.load(ordering: .relaxed) }
+    /// Episodes finished by all collectors.
+    public var episodes: Int { episodeCount.load(ordering: .relaxed) }
+
+    func addSteps(_ n: Int) { steps.wrappingIncrement(by: n, ordering: .relaxed) }
+
+    /// Restores the step count (resume).
+    public func setEnvironmentSteps(_ n: Int) { steps.store(n, ordering: .relaxed) }
+
+    func recordEpisode(return value: Double, length: Int) {
+        episodeCount.wrappingIncrement(ordering: .relaxed)
+        recent.withLock { r in
+            if r.returns.count < r.window {
+                r.returns.append(value)
+                r.lengths.append(length)
+            } else {
+                r.returns[r.next] = value
+                r.lengths[r.next] = length
+            }
+            r.next = (r.next + 1) % r.window
+        }
+    }
+
+    /// Mean return of the recent episodes (nil before the first one ends).
+    public var recentMeanReturn: Double? {
+        recent.withLock { r in r.returns.isEmpty ? nil : r.returns.reduce(0, +) / Double(r.returns.count) }
+    }
+
+    /// Records the first failure and asks every collector to stop.
+    func fail(_ message: String) {
+        firstError.withLock { if $0 == nil { $0 = message } }
+        requestStop()
+    }
+
+    /// The first collector failure, if any.
+    public var error: String? { firstError.withLock { $0 } }
+
+    /// Asks the collectors to stop after their current step.
+    public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
+    public var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
+}

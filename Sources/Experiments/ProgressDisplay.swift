@@ -1,0 +1,32 @@
+import Foundation
+
+/// The progress line: rewritten in place on a terminal, plain periodic lines otherwise (logs, CI).
+public final class ProgressDisplay {
+    private let interactive = isatty(STDOUT_FILENO) != 0
+    private var lastPlain = ContinuousClock.now
+    private var shown = false
+
+    public init() {}
+
+    public func show(_ p: TrainingProgress) {
+        let fraction = p.budget > 0 ? min(Double(p.environmentSteps) / Double(p.budget), 1) : 0
+        let recent = p.recentMeanReturn.map { String(format: "%.1f", $0) } ?? "—"
+        let eta = p.secondsLeft.map { String(format: "%.0fs", max($0, 0)) } ?? "—"
+        var line = String(format: "%5.1f%%  steps %d/%d  updates %d  %.0f steps/s  %.0f updates/s  return %@  ETA %@",
+                          fraction * 100, p.environmentSteps, p.budget, p.updates, p.stepsPerSecond, p.updatesPerSecond, recent, eta)
+        if let loss = p.loss { line += String(format: "  loss %.3g", loss) }
+        if let q = p.meanQ { line += String(format: "  Q %.3g", q) }
+        if interactive {
+            print("\r\u{1B}[2K" + line, terminator: "")
+            fflush(nil)   // flushes every output stream, stdout included
+            shown = true
+        } else if ContinuousClock.now - lastPlain >= .seconds(2) {
+            print(line)
+            lastPlain = ContinuousClock.now
+        }
+    }
+
+    public func finish() {
+        if interactive && shown { print("") }
+    }
+}

@@ -1,0 +1,70 @@
+import Memory
+import StateDictIO
+
+/// A typed name for a value callbacks share through `TrainingState`.
+///
+///     enum Keys { static let loss = StateKey<Float>("q_loss") }
+///     state[Keys.loss] = 0.3
+public struct StateKey<Value>: Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+}
+
+/// What the callbacks of one training run share: counters and named values.
+public struct TrainingState {
+    /// Learner updates done.
+    public var updates = 0
+    /// Environment steps taken by the collectors (as of the last batch).
+    public var environmentSteps = 0
+    private var values: [String: Any] = [:]
+
+    public init() {}
+
+    public subscript<Value>(key: StateKey<Value>) -> Value? {
+        get { values[key.name] as? Value }
+        set { values[key.name] = newValue }
+    }
+}
+
+/// One piece of a training step, after emote's callbacks. The trainer calls, in order:
+/// `restoreState` → `beginTraining` → per update: `beginCycle` (when this callback's cycle
+/// starts) → `beginBatch` → `backward` → `endBatch` → `endCycle` (when it ends) → … →
+/// `endTraining` (always, also after an error). Every hook defaults to doing nothing.
+///
+/// A callback saves what it needs to resume in `stateDict()` and restores it in
+/// `loadStateDict(_:loadNetwork:loadOptimizer:loadHparams:)`.
+public protocol Callback: AnyObject {
+    /// A stable name, used as the prefix of this callback's entries in a checkpoint.
+    var name: String { get }
+    /// Callbacks run in ascending order (ties keep the order given).
+    var order: Int { get }
+    /// Updates per cycle; nil for no `beginCycle`/`endCycle` calls.
+    var cycle: Int? { get }
+
+    func restoreState(_ state: inout TrainingState) throws
+    func beginTraining(_ state: inout TrainingState) throws
+    func beginCycle(_ state: inout TrainingState) throws
+    func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws
+    func backward(_ batch: ReplayBatch, state: inout TrainingState) throws
+    func endBatch(_ batch: ReplayBatch, state: inout TrainingState) throws
+    func endCycle(_ state: inout TrainingState) throws
+    func endTraining(_ state: inout TrainingState) throws
+
+    func stateDict() -> StateDict
+    func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws
+}
+
+extension Callback {
+    public var order: Int { 0 }
+    public var cycle: Int? { nil }
+    public func restoreState(_ state: inout TrainingState) throws {}
+    public func beginTraining(_ state: inout TrainingState) throws {}
+    public func beginCycle(_ state: inout TrainingState) throws {}
+    public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {}
+    public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {}
+    public func endBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {}
+    public func endCycle(_ state: inout TrainingState) throws {}
+    public func endTraining(_ state: inout TrainingState) throws {}
+    public func stateDict() -> StateDict { StateDict() }
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {}
+}

@@ -1,0 +1,105 @@
+import Collectors
+import Foundation
+import Memory
+import SeededRandom
+
+/// When training stops.
+public struct TrainingBudget: Sendable {
+    public var environmentSteps: Int?
+    public var updates: Int?
+    public var wallTime: Duration?
+    public init(environmentSteps: Int? = nil, updates: Int? = nil, wallTime: Duration? = nil) {
+        self.environmentSteps = environmentSteps
+        self.updates = updates
+        self.wallTime = wallTime
+    }
+}
+
+/// Errors that end training, with what went wrong.
+public enum TrainingError: Error, CustomStringConvertible {
+    case collectorFailed(String)
+    public var description: String {
+        switch self {
+        case .collectorFailed(let message): return "a collector stopped the run: \(message)"
+        }
+    }
+}
+
+/// The learner loop: waits until the replay table is full enough, then samples batches and runs
+/// the callbacks on each (see `Callback` for the order). It does nothing else: no threads, files
+/// or parsing.
+///
+///     let trainer = Trainer(table: table, callbacks: [dqnLoss, targetSync, publishing],
+///                           batchSize: 64, minSize: 1_000, seed: 1)
+///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), collectors: stats)
+public final class Trainer {
+    public let table: ReplayTable
+    public let callbacks: [Callback]
+    public let batchSize: Int
+    public let minSize: Int
+    public let prioritized: PrioritizedSampler?
+    public private(set) var state = TrainingState()
+    public var rng: Xoshiro256
+    let batch: ReplayBatch
+
+    public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
+                prioritized: PrioritizedSampler? = nil, seed: UInt64) {
+        self.table = table
+        self.callbacks = callbacks.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
+        self.batchSize = batchSize
+        self.minSize = max(minSize, batchSize)
+        self.prioritized = prioritized
+        rng = Xoshiro256(seed: seed)
+        batch = ReplayBatch(spec: table.spec, capacity: batchSize)
+    }
+
+    /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
+    /// `endTraining` runs for every callback in every case; the first error is rethrown.
+    public func train(budget: TrainingBudget, statistics: CollectorStatistics) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for callback in callbacks { try callback.restoreState(&state) }
+        var failure: (any Error)?
+        do {
+            for callback in callbacks { try callback.beginTraining(&state) }
+            try table.awaitSize(minSize)
+            while true {
+                if let message = statistics.error { throw TrainingError.collectorFailed(message) }
+                state.environmentSteps = statistics.environmentSteps
+                if statistics.stopRequested { break }
+                if let limit = budget.updates, state.updates >= limit { break }
+                if let limit = budget.environmentSteps, state.environmentSteps >= limit { break }
+                if let limit = budget.wallTime, clock.now - start >= limit { break }
+                try step()
+            }
+        } catch ReplayError.closed where statistics.stopRequested && statistics.error == nil {
+            // Shutdown while waiting for data.
+        } catch {
+            // A collector's failure closes the table; report the cause, not the closed table.
+            failure = statistics.error.map { TrainingError.collectorFailed($0) } ?? error
+        }
+        for callback in callbacks {
+            do { try callback.endTraining(&state) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// One update: sample, then the callbacks' hooks in order.
+    public func step() throws {
+        if let prioritized {
+            try prioritized.sample(into: batch, count: batchSize, using: &rng)
+        } else {
+            try table.sample(into: batch, count: batchSize, using: &rng)
+        }
+        for callback in callbacks {
+            if let cycle = callback.cycle, state.updates % cycle == 0 { try callback.beginCycle(&state) }
+        }
+        for callback in callbacks { try callback.beginBatch(batch, state: &state) }
+        for callback in callbacks { try callback.backward(batch, state: &state) }
+        for callback in callbacks { try callback.endBatch(batch, state: &state) }
+        state.updates += 1
+        for callback in callbacks {
+            if let cycle = callback.cycle, state.updates % cycle == 0 { try callback.endCycle(&state) }
+        }
+    }
+}

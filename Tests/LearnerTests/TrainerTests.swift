@@ -1,0 +1,119 @@
+import Collectors
+import Envs
+import Experiments
+import Foundation
+import Learner
+import Memory
+import NN
+import SeededRandom
+import Testing
+
+/// Records every hook it sees, in order.
+final class RecordingCallback: Callback {
+    let name: String
+    let order: Int
+    let cycle: Int?
+    var log: [String] = []
+    var failOnBackward = false
+    struct Failure: Error {}
+
+    init(name: String, order: Int = 0, cycle: Int? = nil) {
+        self.name = name
+        self.order = order
+        self.cycle = cycle
+    }
+    func restoreState(_ state: inout TrainingState) throws { log.append("restore") }
+    func beginTraining(_ state: inout TrainingState) throws { log.append("begin") }
+    func beginCycle(_ state: inout TrainingState) throws { log.append("beginCycle@\(state.updates)") }
+    func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws { log.append("beginBatch") }
+    func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        if failOnBackward { throw Failure() }
+        log.append("backward")
+    }
+    func endBatch(_ batch: ReplayBatch, state: inout TrainingState) throws { log.append("endBatch") }
+    func endCycle(_ state: inout TrainingState) throws { log.append("endCycle@\(state.updates)") }
+    func endTraining(_ state: inout TrainingState) throws { log.append("end") }
+}
+
+@Suite struct TrainerTests {
+    @Test func hooksRunInLifecycleOrderWithCycles() throws {
+        let table = try twoStateTable()
+        let callback = RecordingCallback(name: "a", cycle: 2)
+        let trainer = Trainer(table: table, callbacks: [callback], batchSize: 8, minSize: 8, seed: 1)
+        try trainer.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics())
+        #expect(callback.log == [
+            "restore", "begin",
+            "beginCycle@0", "beginBatch", "backward", "endBatch",
+            "beginBatch", "backward", "endBatch", "endCycle@2",
+            "beginCycle@2", "beginBatch", "backward", "endBatch",
+            "end",
+        ])
+    }
+
+    @Test func callbacksRunByOrderAndEndTrainingRunsAfterAnError() throws {
+        let table = try twoStateTable()
+        let late = RecordingCallback(name: "late", order: 5), early = RecordingCallback(name: "early", order: -1)
+        late.failOnBackward = true
+        let trainer = Trainer(table: table, callbacks: [late, early], batchSize: 8, minSize: 8, seed: 1)
+        #expect(trainer.callbacks.map(\.name) == ["early", "late"])
+        #expect(throws: RecordingCallback.Failure.self) {
+            try trainer.train(budget: TrainingBudget(updates: 10), statistics: CollectorStatistics())
+        }
+        #expect(early.log.last == "end" && late.log.last == "end")
+    }
+
+    @Test func weightPublisherHandsOutNewerSnapshotsOnly() {
+        var rng = Xoshiro256(seed: 1)
+        let net = MLP(sizes: [2, 3, 1], activation: .relu, rng: &rng)
+        let publisher = WeightPublisher(initial: net)
+        let first = publisher.latest(newerThan: -1)
+        #expect(first?.version == 0 && first?.parameters == Array(net.parameters))
+        #expect(publisher.latest(newerThan: 0) == nil)
+        net.parameters[0] += 1
+        publisher.publish(net)
+        #expect(publisher.latest(newerThan: 0)?.parameters[0] == net.parameters[0])
+    }
+}
+
+/// An environment that returns NaN at its 30th step, to check the run stops with a clear error.
+struct FaultyEnvironment: Environment {
+    var t = 0
+    let observationSpace = Box(low: [-1], high: [1])
+    let actionSpace = Space.discrete(Discrete(2))
+    mutating func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>) throws { t = 0; observation[0] = 0 }
+    mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        t += 1
+        observation[0] = t == 30 ? .nan : 0
+        return StepResult(reward: 0, terminated: false)
+    }
+}
+
+@Suite struct EndToEndTests {
+    /// DQN on CartPole for a short budget: the greedy policy's return rises far above a
+    /// random policy's (about 22).
+    @Test func dqnLearnsCartPoleFarAboveRandom() throws {
+        var settings = DQNSettings()
+        settings.environmentSteps = 20_000
+        settings.seed = 2
+        let result = try DQNExperiment.run(settings)
+        #expect(result.environmentSteps >= 20_000)
+        #expect(result.updates > 9_000, "the rate limit holds 0.5 updates per env step after learning starts")
+        #expect(result.evaluationMeanReturn > 80, "greedy mean return \(result.evaluationMeanReturn); random is about 22")
+    }
+
+    @Test func aNaNFromTheEnvironmentStopsTheRunNamingEnvironmentAndStep() throws {
+        var registry = EnvironmentRegistry.builtIn
+        try registry.register(EnvironmentSpec(id: "Faulty-v0", maxEpisodeSteps: 100) { _ in FaultyEnvironment() })
+        var settings = DQNSettings()
+        settings.environmentID = "Faulty-v0"
+        settings.environmentSteps = 10_000
+        settings.hidden = [8]
+        settings.learningStarts = 500
+        #expect {
+            _ = try DQNExperiment.run(settings, registry: registry)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("Faulty-v0") && text.contains("step 30") && text.contains("nan")
+        }
+    }
+}
