@@ -45,7 +45,9 @@ let package = Package(
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
         .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
-        .target(name: "Experiments", dependencies: ["Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom"]),
+        .target(name: "Experiments", dependencies: [
+            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", .product(name: "Atomics", package: "swift-atomics"),
+        ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.

@@ -1,3 +1,4 @@
+import Atomics
 import Collectors
 import Envs
 import Foundation
@@ -31,12 +32,17 @@ public struct DQNSettings: Sendable {
     public var finalEpsilon: Float = 0.04
     public var doubleDQN = true
     public var evaluationEpisodes = 10
+    /// Greedy evaluation every this many learner updates; training stops once the mean return
+    /// reaches the environment's reward threshold (nil: evaluate only at the end).
+    public var evaluateEvery: Int? = 1_000
 
     public init() {}
 }
 
 /// What a finished run reports.
 public struct RunResult: Sendable {
+    /// Environment steps when a periodic evaluation first reached the reward threshold.
+    public var solvedAtEnvironmentSteps: Int?
     public var environmentSteps: Int
     public var updates: Int
     public var episodes: Int
@@ -79,12 +85,23 @@ public enum DQNExperiment {
         let loss = DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: settings.learningRate),
                            batchSize: settings.batchSize, gamma: settings.gamma, doubleDQN: settings.doubleDQN)
         let reporter = ProgressReporter(statistics: statistics, budget: settings.environmentSteps, report: progress)
-        let trainer = Trainer(table: table, callbacks: [
+        var callbacks: [Callback] = [
             loss,
             TargetNetworkUpdate(online: online, target: target, every: settings.targetUpdateEvery),
             WeightPublishing(network: online, publisher: publisher, every: settings.publishEvery),
             reporter,
-        ], batchSize: settings.batchSize, minSize: settings.learningStarts, seed: settings.seed &+ 99)
+        ]
+        let threshold = try registry.spec(settings.environmentID).rewardThreshold
+        let evaluator = settings.evaluateEvery.flatMap { every in
+            threshold.map { EvaluationStop(network: online, registry: registry, id: settings.environmentID, every: every,
+                                           episodes: settings.evaluationEpisodes, threshold: $0,
+                                           seed: settings.seed &+ 20_000, statistics: statistics) }
+        }
+        if let evaluator { callbacks.append(evaluator) }
+        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: settings.batchSize,
+                              minSize: settings.learningStarts, seed: settings.seed &+ 99)
+        let stopOnSignal = SignalStop(statistics: statistics)
+        defer { stopOnSignal.cancel() }
         for collector in collectors { collector.start() }
         defer {
             statistics.requestStop()
@@ -99,7 +116,7 @@ public enum DQNExperiment {
         let evaluation = try evaluateGreedy(online, registry: registry, id: settings.environmentID,
                                             episodes: settings.evaluationEpisodes, seed: settings.seed &+ 10_000)
         let elapsed = clock.now - start
-        return RunResult(environmentSteps: statistics.environmentSteps, updates: trainer.state.updates, episodes: statistics.episodes,
+        return RunResult(solvedAtEnvironmentSteps: evaluator?.solvedAt, environmentSteps: statistics.environmentSteps, updates: trainer.state.updates, episodes: statistics.episodes,
                          recentMeanReturn: statistics.recentMeanReturn, evaluationMeanReturn: evaluation,
                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
     }
@@ -123,6 +140,82 @@ public enum DQNExperiment {
             }
         }
         return total / Double(episodes)
+    }
+}
+
+/// Evaluates the greedy policy every `cycle` updates and stops training (through the collectors'
+/// stop request, as a signal would) once the mean return reaches the threshold.
+final class EvaluationStop: Callback {
+    let name = "evaluation"
+    let cycle: Int?
+    var order: Int { 90 }
+    let network: MLP
+    let registry: EnvironmentRegistry
+    let id: String
+    let episodes: Int
+    let threshold: Double
+    let seed: UInt64
+    let statistics: CollectorStatistics
+    private(set) var solvedAt: Int?
+
+    init(network: MLP, registry: EnvironmentRegistry, id: String, every: Int, episodes: Int, threshold: Double,
+         seed: UInt64, statistics: CollectorStatistics) {
+        self.network = network
+        self.registry = registry
+        self.id = id
+        cycle = every
+        self.episodes = episodes
+        self.threshold = threshold
+        self.seed = seed
+        self.statistics = statistics
+    }
+
+    func endCycle(_ state: inout TrainingState) throws {
+        guard solvedAt == nil else { return }
+        let mean = try DQNExperiment.evaluateGreedy(network, registry: registry, id: id, episodes: episodes, seed: seed)
+        if mean >= threshold {
+            solvedAt = statistics.environmentSteps
+            statistics.requestStop()
+        }
+    }
+}
+
+/// Set by the SIGINT/SIGTERM handler (an atomic store is async-signal-safe; nothing else is).
+private let signalReceived = ManagedAtomic<Int32>(0)
+
+/// Turns SIGINT and SIGTERM into a graceful stop request for the duration of a run: the
+/// trainer leaves its loop, every callback's `endTraining` runs and the collectors are joined.
+/// A second signal gets the default action (terminate). The handler only stores the signal
+/// number; a 50 ms timer forwards it to the collectors' stop request.
+final class SignalStop {
+    private let timer: DispatchSourceTimer
+    private var previous: [Int32: sigaction] = [:]
+
+    init(statistics: CollectorStatistics) {
+        signalReceived.store(0, ordering: .relaxed)
+        for signalNumber in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                signalReceived.store(number, ordering: .relaxed)
+                signal(number, SIG_DFL)   // a second signal terminates
+            }
+            sigemptyset(&action.sa_mask)
+            var old = sigaction()
+            sigaction(signalNumber, &action, &old)
+            previous[signalNumber] = old
+        }
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now(), repeating: .milliseconds(50))
+        timer.setEventHandler {
+            if signalReceived.load(ordering: .relaxed) != 0 { statistics.requestStop() }
+        }
+        timer.resume()
+    }
+
+    /// Restores the previous handlers.
+    func cancel() {
+        timer.cancel()
+        for (signalNumber, var old) in previous { sigaction(signalNumber, &old, nil) }
     }
 }
 

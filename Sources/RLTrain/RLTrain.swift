@@ -54,6 +54,7 @@ extension RLTrain {
             let display = ProgressDisplay()
             let result = try DQNExperiment.run(settings) { display.show($0) }
             display.finish()
+            if let solved = result.solvedAtEnvironmentSteps { print("solved (greedy evaluation reached the threshold) at \(solved) env steps") }
             print(String(format: "done: %d env steps, %d updates, %d episodes in %.1f s; greedy evaluation over %d episodes: mean return %.1f",
                          result.environmentSteps, result.updates, result.episodes, result.seconds,
                          settings.evaluationEpisodes, result.evaluationMeanReturn))

@@ -75,6 +75,15 @@ final class RecordingCallback: Callback {
     }
 }
 
+/// A flag that can be set once, from any thread.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    /// Sets the flag; true only for the call that set it.
+    func setOnce() -> Bool { lock.withLock { defer { value = true }; return !value } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
 /// An environment that returns NaN at its 30th step, to check the run stops with a clear error.
 struct FaultyEnvironment: Environment {
     var t = 0
@@ -99,6 +108,23 @@ struct FaultyEnvironment: Environment {
         #expect(result.environmentSteps >= 20_000)
         #expect(result.updates > 9_000, "the rate limit holds 0.5 updates per env step after learning starts")
         #expect(result.evaluationMeanReturn > 80, "greedy mean return \(result.evaluationMeanReturn); random is about 22")
+    }
+
+    /// SIGINT during training ends the run gracefully: the trainer stops, the collectors are
+    /// joined, and the run still returns its result (no crash, no lost evaluation).
+    @Test func sigintStopsTrainingGracefully() throws {
+        var settings = DQNSettings()
+        settings.environmentSteps = 10_000_000
+        settings.evaluateEvery = nil
+        settings.evaluationEpisodes = 1
+        settings.hidden = [16]
+        let signalled = ManagedAtomicFlag()
+        let result = try DQNExperiment.run(settings) { progress in
+            if progress.updates >= 1_000 && signalled.setOnce() { kill(getpid(), SIGINT) }
+        }
+        #expect(signalled.isSet)
+        #expect(result.environmentSteps < settings.environmentSteps)
+        #expect(result.updates >= 1_000)
     }
 
     @Test func aNaNFromTheEnvironmentStopsTheRunNamingEnvironmentAndStep() throws {
