@@ -38,7 +38,8 @@ public final class Trainer {
     public let batchSize: Int
     public let minSize: Int
     public let prioritized: PrioritizedSampler?
-    public private(set) var state = TrainingState()
+    /// Counters and shared values; set it from a checkpoint (`CheckpointLoader.restore`) to resume.
+    public var state = TrainingState()
     public var rng: Xoshiro256
     let batch: ReplayBatch
 
