@@ -76,18 +76,14 @@ public final class DQNLoss: Callback {
             batch.actionIndices.withUnsafeBufferPointer { actions in
                 let actionView = UnsafeBufferPointer(rebasing: actions[0..<n])
                 taken.withUnsafeMutableBufferPointer { Loss.gather(UnsafeBufferPointer(q), actions: actionView, actionCount: a, out: $0) }
-                let weights: [Float]? = prioritized == nil ? nil : Array(batch.weights[0..<n])
                 taken.withUnsafeBufferPointer { p in targets.withUnsafeBufferPointer { t in dLoss.withUnsafeMutableBufferPointer { g in
-                    let pv = UnsafeBufferPointer(rebasing: p[0..<n]), tv = UnsafeBufferPointer(rebasing: t[0..<n])
-                    let gv = UnsafeMutableBufferPointer(rebasing: g[0..<n])
-                    if let weights {
-                        loss = weights.withUnsafeBufferPointer { w in
-                            huber ? Loss.huber(prediction: pv, target: tv, gradient: gv, weights: w)
-                                : Loss.meanSquaredError(prediction: pv, target: tv, gradient: gv, weights: w)
-                        }
-                    } else {
-                        loss = huber ? Loss.huber(prediction: pv, target: tv, gradient: gv)
-                            : Loss.meanSquaredError(prediction: pv, target: tv, gradient: gv)
+                    batch.weights.withUnsafeBufferPointer { w in
+                        let pv = UnsafeBufferPointer(rebasing: p[0..<n]), tv = UnsafeBufferPointer(rebasing: t[0..<n])
+                        let gv = UnsafeMutableBufferPointer(rebasing: g[0..<n])
+                        // Importance weights only with prioritized sampling (uniform batches carry 1s).
+                        let wv: UnsafeBufferPointer<Float>? = prioritized == nil ? nil : UnsafeBufferPointer(rebasing: w[0..<n])
+                        loss = huber ? Loss.huber(prediction: pv, target: tv, gradient: gv, weights: wv)
+                            : Loss.meanSquaredError(prediction: pv, target: tv, gradient: gv, weights: wv)
                     }
                 } } }
                 for b in 0..<n { qSum += taken[b]; tdErrors[b] = abs(taken[b] - targets[b]) }

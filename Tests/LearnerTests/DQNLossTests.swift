@@ -26,16 +26,19 @@ func twoStateTable() throws -> ReplayTable {
 }
 
 @Suite struct DQNLossTests {
-    /// Q(s, 0) → 1 (terminal reward) and Q(s, 1) → γ·max Q(s′) = γ.
-    @Test func qValuesConvergeToTheBellmanFixedPoint() throws {
+    /// Q(s, 0) → 1 (terminal reward) and Q(s, 1) → γ·max Q(s′) = γ, with uniform or
+    /// prioritized sampling (then |δ| feeds back as priorities and weights scale the loss).
+    @Test(arguments: [false, true])
+    func qValuesConvergeToTheBellmanFixedPoint(prioritizedReplay: Bool) throws {
         let table = try twoStateTable()
         var rng = Xoshiro256(seed: 1)
         let online = MLP(sizes: [2, 32, 2], activation: .relu, rng: &rng)
         let target = MLP(copying: online)
+        let per = prioritizedReplay ? PrioritizedSampler(table: table, alpha: 0.6, beta: 0.4) : nil
         let loss = DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: 1e-2),
-                           batchSize: 32, gamma: 0.9, doubleDQN: true, huber: true)
+                           batchSize: 32, gamma: 0.9, doubleDQN: true, huber: true, prioritized: per)
         let trainer = Trainer(table: table, callbacks: [loss, TargetNetworkUpdate(online: online, target: target, every: 20)],
-                              batchSize: 32, minSize: 32, seed: 2)
+                              batchSize: 32, minSize: 32, prioritized: per, seed: 2)
         for _ in 0..<2000 { try trainer.step() }
         let states: [Float] = [1, 0, 0, 1]
         let workspace = online.makeWorkspace(maxBatch: 2)
