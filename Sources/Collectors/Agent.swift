@@ -5,14 +5,15 @@ import SeededRandom
 /// owns its agent (agents are not shared between threads).
 public protocol Agent: AnyObject {
     /// Writes one action per observation row. observations: (count, observationSize);
-    /// discrete: `indices` (count); continuous: `values` (count, actionSize).
+    /// discrete: `indices` (count); continuous: `values` (count, actionSize) in [−1, 1].
     /// `environmentSteps` is the collectors' total so far (for exploration schedules).
     func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
              indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
              rng: inout Xoshiro256)
 }
 
-/// Uniformly random actions over the action space (warm-up, and the baseline).
+/// Uniformly random actions: discrete indices over the space, continuous actions over [−1, 1]ᴬ
+/// (which the collector rescales to the box), for warm-up and as the baseline.
 public final class RandomAgent: Agent {
     public let actionSpace: Space
     public init(actionSpace: Space) { self.actionSpace = actionSpace }
@@ -26,7 +27,7 @@ public final class RandomAgent: Agent {
         case .box(let box):
             for i in 0..<count {
                 for j in 0..<box.size {
-                    values[i * box.size + j] = box.low[j] + (box.high[j] - box.low[j]) * rng.nextUnitFloat()
+                    values[i * box.size + j] = rng.nextUnitFloat() * 2 - 1
                 }
             }
         }

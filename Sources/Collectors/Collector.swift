@@ -11,7 +11,9 @@ import SeededRandom
 ///     collector.join()
 ///
 /// Transitions carry `terminated` (no bootstrap) and `truncated`; for an episode that ended, the
-/// next observation is the environment's true final observation, not the reset one. An error
+/// next observation is the environment's true final observation, not the reset one.
+/// Continuous agents act in [−1, 1]ᴬ: the collector rescales each action to the environment's
+/// box (where its bounds are finite) for stepping and stores the [−1, 1] action in replay. An error
 /// (an environment returning NaN or throwing, an invalid action) stops every collector and is
 /// reported through `CollectorStatistics.error`, naming the environment and step.
 public final class Collector: @unchecked Sendable {
@@ -28,6 +30,7 @@ public final class Collector: @unchecked Sendable {
     private var previousObservations: [Float]
     private var indices: [Int]
     private var values: [Float]
+    private var scaledValues: [Float]
 
     public init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64) {
         self.environments = environments
@@ -39,6 +42,7 @@ public final class Collector: @unchecked Sendable {
         previousObservations = Array(repeating: 0, count: environments.count * environments.observationSize)
         indices = Array(repeating: 0, count: environments.count)
         values = Array(repeating: 0, count: environments.count * environments.actionSpace.flatSize)
+        scaledValues = values
     }
 
     /// Starts collecting on a new thread.
@@ -84,7 +88,15 @@ public final class Collector: @unchecked Sendable {
                         if discrete {
                             try environments.step(.discrete(UnsafeBufferPointer(idx)))
                         } else {
-                            try environments.step(.continuous(UnsafeBufferPointer(vals)))
+                            if case .box(let box) = environments.actionSpace {
+                                for i in 0..<n {
+                                    for j in 0..<actionSize {
+                                        let low = box.low[j], high = box.high[j], v = vals[i * actionSize + j]
+                                        scaledValues[i * actionSize + j] = low.isFinite && high.isFinite ? low + (v + 1) * 0.5 * (high - low) : v
+                                    }
+                                }
+                            }
+                            try scaledValues.withUnsafeBufferPointer { try environments.step(.continuous($0)) }
                         }
                         for i in 0..<n {
                             let done = environments.isDone(i)

@@ -93,9 +93,12 @@ public enum DQNExperiment {
         ]
         let threshold = try registry.spec(settings.environmentID).rewardThreshold
         let evaluator = settings.evaluateEvery.flatMap { every in
-            threshold.map { EvaluationStop(network: online, registry: registry, id: settings.environmentID, every: every,
-                                           episodes: settings.evaluationEpisodes, threshold: $0,
-                                           seed: settings.seed &+ 20_000, statistics: statistics) }
+            threshold.map { threshold in
+                EvaluationStop(every: every, threshold: threshold, statistics: statistics) {
+                    try evaluateGreedy(online, registry: registry, id: settings.environmentID,
+                                       episodes: settings.evaluationEpisodes, seed: settings.seed &+ 20_000)
+                }
+            }
         }
         if let evaluator { callbacks.append(evaluator) }
         let trainer = Trainer(table: table, callbacks: callbacks, batchSize: settings.batchSize,
@@ -143,37 +146,27 @@ public enum DQNExperiment {
     }
 }
 
-/// Evaluates the greedy policy every `cycle` updates and stops training (through the collectors'
+/// Evaluates the policy every `cycle` updates and stops training (through the collectors'
 /// stop request, as a signal would) once the mean return reaches the threshold.
 final class EvaluationStop: Callback {
     let name = "evaluation"
     let cycle: Int?
     var order: Int { 90 }
-    let network: MLP
-    let registry: EnvironmentRegistry
-    let id: String
-    let episodes: Int
     let threshold: Double
-    let seed: UInt64
     let statistics: CollectorStatistics
+    let evaluate: () throws -> Double
     private(set) var solvedAt: Int?
 
-    init(network: MLP, registry: EnvironmentRegistry, id: String, every: Int, episodes: Int, threshold: Double,
-         seed: UInt64, statistics: CollectorStatistics) {
-        self.network = network
-        self.registry = registry
-        self.id = id
+    init(every: Int, threshold: Double, statistics: CollectorStatistics, evaluate: @escaping () throws -> Double) {
         cycle = every
-        self.episodes = episodes
         self.threshold = threshold
-        self.seed = seed
         self.statistics = statistics
+        self.evaluate = evaluate
     }
 
     func endCycle(_ state: inout TrainingState) throws {
         guard solvedAt == nil else { return }
-        let mean = try DQNExperiment.evaluateGreedy(network, registry: registry, id: id, episodes: episodes, seed: seed)
-        if mean >= threshold {
+        if try evaluate() >= threshold {
             solvedAt = statistics.environmentSteps
             statistics.requestStop()
         }

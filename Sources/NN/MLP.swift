@@ -8,8 +8,14 @@ public struct ParameterLayout: Sendable, Equatable {
         public var shape: [Int]
         public var offset: Int
         public var count: Int { shape.reduce(1, *) }
+        public init(name: String, shape: [Int], offset: Int) {
+            self.name = name
+            self.shape = shape
+            self.offset = offset
+        }
     }
     public var entries: [Entry]
+    public init(entries: [Entry]) { self.entries = entries }
     public var totalCount: Int { entries.last.map { $0.offset + $0.count } ?? 0 }
 }
 

@@ -16,48 +16,73 @@ struct RLTrain: ParsableCommand {
 }
 
 extension RLTrain {
+    enum Algorithm: String, ExpressibleByArgument, CaseIterable {
+        case dqn, sac
+    }
+
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train DQN on a discrete-action environment (default: CartPole-v1, 50k steps).")
+            abstract: "Train an agent: DQN (default: CartPole-v1) or SAC (default: Pendulum-v1); stops when solved or out of steps.")
 
-        @Option(help: "Environment id.") var env = "CartPole-v1"
-        @Option(help: "Environment steps to train for.") var steps = 50_000
+        @Option(help: "Algorithm: dqn (discrete actions) or sac (continuous actions).") var algo: Algorithm = .dqn
+        @Option(help: "Environment id (default: CartPole-v1 for dqn, Pendulum-v1 for sac).") var env: String?
+        @Option(help: "Environment steps to train for (default: 50000 for dqn, 10000 for sac).") var steps: Int?
         @Option(help: "Collector threads.") var collectors = 1
-        @Option(help: "Environments per collector.") var numEnvs = 4
+        @Option(help: "Environments per collector (default: 4 for dqn, 1 for sac).") var numEnvs: Int?
         @Option(help: "Random seed.") var seed: UInt64 = 1
-        @Option(help: "Hidden layer sizes, comma-separated.") var hidden = "64,64"
-        @Option(help: "Adam learning rate.") var lr: Float = 1e-3
-        @Option(help: "Learner updates between hard target-network copies.") var targetEvery = 128
+        @Option(help: "Hidden layer sizes, comma-separated (default: 64,64 for dqn, 256,256 for sac).") var hidden: String?
+        @Option(help: "Adam learning rate (default: 1e-3).") var lr: Float = 1e-3
+        @Option(help: "DQN: learner updates between hard target-network copies.") var targetEvery = 128
 
         func validate() throws {
-            guard steps > 0 else { throw ValidationError("--steps must be positive") }
-            guard collectors > 0, numEnvs > 0 else { throw ValidationError("--collectors and --num-envs must be positive") }
-            guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive integers separated by commas, e.g. 64,64") }
+            if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
+            if let numEnvs, numEnvs <= 0 { throw ValidationError("--num-envs must be positive") }
+            guard collectors > 0 else { throw ValidationError("--collectors must be positive") }
+            if hidden != nil, hiddenSizes == nil {
+                throw ValidationError("--hidden must be positive integers separated by commas, e.g. 64,64")
+            }
         }
 
         var hiddenSizes: [Int]? {
+            guard let hidden else { return nil }
             let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
             return sizes.map { $0! }
         }
 
         func run() throws {
-            var settings = DQNSettings()
-            settings.hidden = hiddenSizes!
-            settings.learningRate = lr
-            settings.targetUpdateEvery = targetEvery
-            settings.environmentID = env
-            settings.environmentSteps = steps
-            settings.collectors = collectors
-            settings.environmentsPerCollector = numEnvs
-            settings.seed = seed
             let display = ProgressDisplay()
-            let result = try DQNExperiment.run(settings) { display.show($0) }
+            let result: RunResult
+            let episodes: Int
+            switch algo {
+            case .dqn:
+                var settings = DQNSettings()
+                if let env { settings.environmentID = env }
+                if let steps { settings.environmentSteps = steps }
+                if let numEnvs { settings.environmentsPerCollector = numEnvs }
+                if let sizes = hiddenSizes { settings.hidden = sizes }
+                settings.collectors = collectors
+                settings.seed = seed
+                settings.learningRate = lr
+                settings.targetUpdateEvery = targetEvery
+                episodes = settings.evaluationEpisodes
+                result = try DQNExperiment.run(settings) { display.show($0) }
+            case .sac:
+                var settings = SACSettings()
+                if let env { settings.environmentID = env }
+                if let steps { settings.environmentSteps = steps }
+                if let numEnvs { settings.environmentsPerCollector = numEnvs }
+                if let sizes = hiddenSizes { settings.hidden = sizes }
+                settings.collectors = collectors
+                settings.seed = seed
+                settings.learningRate = lr
+                episodes = settings.evaluationEpisodes
+                result = try SACExperiment.run(settings) { display.show($0) }
+            }
             display.finish()
-            if let solved = result.solvedAtEnvironmentSteps { print("solved (greedy evaluation reached the threshold) at \(solved) env steps") }
-            print(String(format: "done: %d env steps, %d updates, %d episodes in %.1f s; greedy evaluation over %d episodes: mean return %.1f",
-                         result.environmentSteps, result.updates, result.episodes, result.seconds,
-                         settings.evaluationEpisodes, result.evaluationMeanReturn))
+            if let solved = result.solvedAtEnvironmentSteps { print("solved (evaluation reached the threshold) at \(solved) env steps") }
+            print(String(format: "done: %d env steps, %d updates, %d episodes in %.1f s; evaluation over %d episodes: mean return %.1f",
+                         result.environmentSteps, result.updates, result.episodes, result.seconds, episodes, result.evaluationMeanReturn))
         }
     }
 

@@ -1,0 +1,131 @@
+import Collectors
+import Envs
+import Foundation
+import Learner
+import Memory
+import NN
+import SeededRandom
+
+/// Settings of a SAC run; defaults follow rl-zoo's Pendulum-v1 entry (SB3 defaults with
+/// learning rate 1e-3: batch 256, τ 0.005, γ 0.99, one update per env step, 256×256).
+public struct SACSettings: Sendable {
+    public var environmentID = "Pendulum-v1"
+    public var seed: UInt64 = 1
+    public var environmentSteps = 10_000
+    public var collectors = 1
+    public var environmentsPerCollector = 1
+    public var hidden = [256, 256]
+    public var learningRate: Float = 1e-3
+    public var batchSize = 256
+    public var capacity = 1_000_000
+    public var learningStarts = 100
+    public var gamma: Float = 0.99
+    public var tau: Float = 0.005
+    public var updatesPerStep = 1.0
+    public var publishEvery = 1
+    public var evaluationEpisodes = 10
+    /// Evaluate every this many updates and stop at `solvedThreshold` (default: the env's
+    /// reward threshold, or −200 for Pendulum, which has none).
+    public var evaluateEvery: Int? = 1_000
+    public var solvedThreshold: Double?
+
+    public init() {}
+}
+
+/// Builds and runs a SAC experiment, as `DQNExperiment` does for DQN.
+public enum SACExperiment {
+    public static func run(_ settings: SACSettings, registry: EnvironmentRegistry = .builtIn,
+                           progress: ((TrainingProgress) -> Void)? = nil) throws -> RunResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let probe = try registry.make(settings.environmentID)
+        guard case .box(let actionBox) = probe.actionSpace else {
+            throw EnvironmentError.invalidAction(environment: settings.environmentID, detail: "SAC needs a continuous action space, not \(probe.actionSpace)")
+        }
+        BLAS.setThreads(1)
+        let model = SACModel(observationSize: probe.observationSpace.size, actionSize: actionBox.size, hidden: settings.hidden,
+                             batchSize: settings.batchSize, learningRate: settings.learningRate, gamma: settings.gamma, seed: settings.seed)
+        let spec = TransitionSpec(observationSize: model.observationSize, action: .continuous(size: model.actionSize))
+        let samplesPerInsert = settings.updatesPerStep * Double(settings.batchSize)
+        let producers = settings.environmentsPerCollector * settings.collectors
+        let table = try ReplayTable(spec: spec, capacity: settings.capacity, rateLimit: try RateLimit(
+            samplesPerInsert: samplesPerInsert, minSizeToSample: max(settings.learningStarts, settings.batchSize),
+            errorBuffer: max(Double(settings.batchSize) * 4, samplesPerInsert * Double(producers) * 4)))
+        let publisher = WeightPublisher(initial: model.actor)
+        let statistics = CollectorStatistics()
+        let collectors = try (0..<settings.collectors).map { c -> Collector in
+            let vec = try VectorEnvironment(registry: registry, id: settings.environmentID, count: settings.environmentsPerCollector,
+                                            seed: settings.seed &* 1000 &+ UInt64(c * settings.environmentsPerCollector))
+            let agent = GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: settings.environmentsPerCollector)
+            return Collector(environments: vec, agent: agent, table: table, statistics: statistics, seed: settings.seed &+ UInt64(c))
+        }
+        let registered = try registry.spec(settings.environmentID).rewardThreshold
+        let threshold = settings.solvedThreshold ?? registered ?? (settings.environmentID == "Pendulum-v1" ? -200 : nil)
+        var callbacks: [Callback] = [
+            SACTarget(model: model), SACCriticLoss(model: model, first: true), SACCriticLoss(model: model, first: false),
+            SACPolicyLoss(model: model), SACAlphaLoss(model: model),
+            TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: settings.tau),
+            TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: settings.tau),
+            WeightPublishing(network: model.actor, publisher: publisher, every: settings.publishEvery),
+            ProgressReporter(statistics: statistics, budget: settings.environmentSteps, report: progress),
+        ]
+        let evaluator = settings.evaluateEvery.flatMap { every in
+            threshold.map { threshold in
+                EvaluationStop(every: every, threshold: threshold, statistics: statistics) {
+                    try evaluateDeterministic(model.actor, registry: registry, id: settings.environmentID,
+                                              episodes: settings.evaluationEpisodes, seed: settings.seed &+ 20_000)
+                }
+            }
+        }
+        if let evaluator { callbacks.append(evaluator) }
+        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: settings.batchSize,
+                              minSize: max(settings.learningStarts, settings.batchSize), seed: settings.seed &+ 99)
+        let stopOnSignal = SignalStop(statistics: statistics)
+        defer { stopOnSignal.cancel() }
+        for collector in collectors { collector.start() }
+        defer {
+            statistics.requestStop()
+            table.close()
+            for collector in collectors { collector.join() }
+        }
+        try trainer.train(budget: TrainingBudget(environmentSteps: settings.environmentSteps), statistics: statistics)
+        statistics.requestStop()
+        table.close()
+        for collector in collectors { collector.join() }
+        if let error = statistics.error { throw TrainingError.collectorFailed(error) }
+        let evaluation = try evaluateDeterministic(model.actor, registry: registry, id: settings.environmentID,
+                                                   episodes: settings.evaluationEpisodes, seed: settings.seed &+ 10_000)
+        let elapsed = clock.now - start
+        return RunResult(solvedAtEnvironmentSteps: evaluator?.solvedAt, environmentSteps: statistics.environmentSteps,
+                         updates: trainer.state.updates, episodes: statistics.episodes,
+                         recentMeanReturn: statistics.recentMeanReturn, evaluationMeanReturn: evaluation,
+                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+
+    /// Mean return of `episodes` episodes with the deterministic action tanh(μ), rescaled to the box.
+    public static func evaluateDeterministic(_ actor: MLP, registry: EnvironmentRegistry, id: String, episodes: Int, seed: UInt64) throws -> Double {
+        var env = try registry.make(id)
+        guard case .box(let box) = env.actionSpace else { return 0 }
+        let agent = GaussianPolicyAgent(actor: actor, publisher: nil, maxBatch: 1, deterministic: true)
+        var observation = [Float](repeating: 0, count: env.observationSpace.size)
+        var action = [Float](repeating: 0, count: box.size), scaled = action
+        var unused = [Int](repeating: 0, count: 1)
+        var rng = Xoshiro256(seed: seed)
+        var total = 0.0
+        for episode in 0..<episodes {
+            try observation.withUnsafeMutableBufferPointer { try env.reset(seed: seed &+ UInt64(episode), observation: $0) }
+            while true {
+                observation.withUnsafeBufferPointer { obs in action.withUnsafeMutableBufferPointer { a in unused.withUnsafeMutableBufferPointer {
+                    agent.act(observations: obs, count: 1, environmentSteps: 0, indices: $0, values: a, rng: &rng)
+                } } }
+                for j in 0..<box.size { scaled[j] = box.low[j] + (action[j] + 1) * 0.5 * (box.high[j] - box.low[j]) }
+                let result = try scaled.withUnsafeBufferPointer { a in
+                    try observation.withUnsafeMutableBufferPointer { try env.step(.continuous(a), observation: $0) }
+                }
+                total += result.reward
+                if result.isDone { break }
+            }
+        }
+        return total / Double(episodes)
+    }
+}

@@ -1,0 +1,293 @@
+import Collectors
+import Memory
+import NN
+import SeededRandom
+import StateDictIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Soft Actor-Critic (Haarnoja et al. 2018) as small callbacks sharing one `SACModel`:
+/// `SACTarget` computes the soft TD target, one `SACCriticLoss` per critic regresses on it,
+/// `SACPolicyLoss` follows the critics' action gradients, `SACAlphaLoss` tunes the entropy
+/// coefficient toward −|A|, and `TargetNetworkUpdate(tau:)` moves the target critics.
+/// Actions live in [−1, 1]ᴬ (tanh-squashed); collectors rescale them to the environment's box.
+public final class SACModel {
+    public let observationSize: Int, actionSize: Int, batchSize: Int
+    public let actor: MLP, critic1: MLP, critic2: MLP, target1: MLP, target2: MLP
+    public let actorOptimizer: Adam, critic1Optimizer: Adam, critic2Optimizer: Adam
+    public var gamma: Float
+    public var logAlpha: [Float]
+    public let alphaOptimizer: Adam
+    public var targetEntropy: Float
+    public var rng: Xoshiro256
+    let head: GaussianPolicyHead
+    let actorWorkspace: MLP.Workspace
+    let critic1Workspace: MLP.Workspace, critic2Workspace: MLP.Workspace
+    let critic1PolicyWorkspace: MLP.Workspace, critic2PolicyWorkspace: MLP.Workspace
+    let targetWorkspace1: MLP.Workspace, targetWorkspace2: MLP.Workspace
+    /// Soft TD targets of the current batch.
+    var targets: [Float]
+    /// log π of the current batch's policy actions (for the α loss).
+    var logProbabilities: [Float]
+    var stateAction: [Float]
+
+    public init(observationSize: Int, actionSize: Int, hidden: [Int], batchSize: Int, learningRate: Float = 3e-4,
+                gamma: Float = 0.99, initialAlpha: Float = 1, seed: UInt64) {
+        self.observationSize = observationSize
+        self.actionSize = actionSize
+        self.batchSize = batchSize
+        var init_ = Xoshiro256(seed: seed)
+        actor = MLP(sizes: [observationSize] + hidden + [2 * actionSize], activation: .relu, rng: &init_)
+        critic1 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &init_)
+        critic2 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &init_)
+        target1 = MLP(copying: critic1)
+        target2 = MLP(copying: critic2)
+        actorOptimizer = Adam(for: actor, learningRate: learningRate)
+        critic1Optimizer = Adam(for: critic1, learningRate: learningRate)
+        critic2Optimizer = Adam(for: critic2, learningRate: learningRate)
+        self.gamma = gamma
+        logAlpha = [logf(initialAlpha)]
+        alphaOptimizer = Adam(parameterCount: 1, learningRate: learningRate)
+        targetEntropy = -Float(actionSize)
+        rng = init_.split()
+        head = GaussianPolicyHead(actionSize: actionSize, maxBatch: batchSize)
+        actorWorkspace = actor.makeWorkspace(maxBatch: batchSize)
+        critic1Workspace = critic1.makeWorkspace(maxBatch: batchSize)
+        critic2Workspace = critic2.makeWorkspace(maxBatch: batchSize)
+        critic1PolicyWorkspace = critic1.makeWorkspace(maxBatch: batchSize)
+        critic2PolicyWorkspace = critic2.makeWorkspace(maxBatch: batchSize)
+        targetWorkspace1 = target1.makeWorkspace(maxBatch: batchSize)
+        targetWorkspace2 = target2.makeWorkspace(maxBatch: batchSize)
+        targets = Array(repeating: 0, count: batchSize)
+        logProbabilities = targets
+        stateAction = Array(repeating: 0, count: batchSize * (observationSize + actionSize))
+    }
+
+    public var alpha: Float { expf(logAlpha[0]) }
+
+    /// Writes [s, a] rows (batch, obs + act) into `stateAction`.
+    func concatenate(_ s: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, rows: Int) {
+        let w = observationSize + actionSize
+        for b in 0..<rows {
+            for j in 0..<observationSize { stateAction[b * w + j] = s[b * observationSize + j] }
+            for j in 0..<actionSize { stateAction[b * w + observationSize + j] = a[b * actionSize + j] }
+        }
+    }
+}
+
+/// y = r + γ(1 − terminated)(min Q′₁,₂(s′, a′) − α log π(a′|s′)), a′ ~ π(·|s′).
+public final class SACTarget: Callback {
+    public let name = "sac_target"
+    public var order: Int { -10 }
+    let model: SACModel
+    public init(model: SACModel) { self.model = model }
+
+    public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        let m = model, n = batch.count
+        let alpha = m.alpha
+        batch.nextObservations.withUnsafeBufferPointer { next in
+            let raw = m.actor.forward(next.baseAddress!, batch: n, workspace: m.actorWorkspace)
+            m.head.forward(UnsafeBufferPointer(raw), batch: n, rng: &m.rng)
+            m.concatenate(next, UnsafeBufferPointer(m.head.actions), rows: n)
+        }
+        m.stateAction.withUnsafeBufferPointer { x in
+            let q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1)
+            let q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2)
+            for b in 0..<n {
+                let soft = min(q1[b], q2[b]) - alpha * m.head.logProbabilities[b]
+                m.targets[b] = batch.rewards[b] + m.gamma * (1 - batch.terminated[b]) * soft
+            }
+        }
+    }
+}
+
+/// ½·MSE(Q(s, a), y) for one critic, then one Adam step (SB3's scaling of the twin-critic loss).
+public final class SACCriticLoss: Callback {
+    public let name: String
+    let model: SACModel
+    let first: Bool
+    var gradient: [Float]
+
+    public init(model: SACModel, first: Bool) {
+        self.model = model
+        self.first = first
+        name = first ? "critic1" : "critic2"
+        gradient = Array(repeating: 0, count: model.batchSize)
+    }
+
+    public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        let m = model, n = batch.count
+        let (net, workspace, optimizer) = first ? (m.critic1, m.critic1Workspace, m.critic1Optimizer) : (m.critic2, m.critic2Workspace, m.critic2Optimizer)
+        batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { a in m.concatenate(s, a, rows: n) } }
+        net.zeroGradients()
+        m.stateAction.withUnsafeBufferPointer { x in
+            let q = net.forward(x.baseAddress!, batch: n, workspace: workspace)
+            m.targets.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { g in
+                _ = Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: t[0..<n]),
+                                          gradient: UnsafeMutableBufferPointer(rebasing: g[0..<n]))
+                for i in 0..<n { g[i] *= 0.5 }
+            } }
+            gradient.withUnsafeBufferPointer { net.backward(outputGradient: $0.baseAddress!, workspace: workspace) }
+        }
+        optimizer.update(net)
+    }
+
+    public func stateDict() -> StateDict {
+        let net = first ? model.critic1 : model.critic2, target = first ? model.target1 : model.target2
+        let optimizer = first ? model.critic1Optimizer : model.critic2Optimizer
+        var dict = StateDict()
+        dict.merge(net.stateDict(), prefix: "online")
+        dict.merge(target.stateDict(), prefix: "target")
+        dict.merge(optimizer.stateDict(layout: net.layout), prefix: "adam")
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
+        let net = first ? model.critic1 : model.critic2, target = first ? model.target1 : model.target2
+        let optimizer = first ? model.critic1Optimizer : model.critic2Optimizer
+        if loadNetwork {
+            try net.loadStateDict(dict.scoped("online"))
+            try target.loadStateDict(dict.scoped("target"))
+        }
+        if loadOptimizer { try optimizer.loadStateDict(dict.scoped("adam"), layout: net.layout, loadHyperparameters: loadHparams) }
+    }
+}
+
+/// Policy loss mean(α log π(a|s) − min Q₁,₂(s, a)) with a reparameterised a, its gradient
+/// taken through the critics' inputs (the critics' own gradients from this pass are discarded).
+public final class SACPolicyLoss: Callback {
+    public let name = "policy"
+    public var order: Int { 5 }
+    let model: SACModel
+    var dQ1: [Float], dQ2: [Float], dInput1: [Float], dInput2: [Float], dActions: [Float], dLogP: [Float], dRaw: [Float]
+
+    public init(model: SACModel) {
+        self.model = model
+        let n = model.batchSize, w = model.observationSize + model.actionSize
+        dQ1 = Array(repeating: 0, count: n)
+        dQ2 = dQ1
+        dLogP = dQ1
+        dInput1 = Array(repeating: 0, count: n * w)
+        dInput2 = dInput1
+        dActions = Array(repeating: 0, count: n * model.actionSize)
+        dRaw = Array(repeating: 0, count: n * 2 * model.actionSize)
+    }
+
+    public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        let m = model, n = batch.count, a = m.actionSize, w = m.observationSize + m.actionSize
+        let alpha = m.alpha
+        batch.observations.withUnsafeBufferPointer { s in
+            let raw = m.actor.forward(s.baseAddress!, batch: n, workspace: m.actorWorkspace)
+            m.head.forward(UnsafeBufferPointer(raw), batch: n, rng: &m.rng)
+            m.concatenate(s, UnsafeBufferPointer(m.head.actions), rows: n)
+        }
+        m.stateAction.withUnsafeBufferPointer { x in
+            let v1 = m.critic1.forward(x.baseAddress!, batch: n, workspace: m.critic1PolicyWorkspace)
+            let v2 = m.critic2.forward(x.baseAddress!, batch: n, workspace: m.critic2PolicyWorkspace)
+            let scale = 1 / Float(n)
+            for b in 0..<n {
+                let firstIsMin = v1[b] <= v2[b]
+                dQ1[b] = firstIsMin ? -scale : 0
+                dQ2[b] = firstIsMin ? 0 : -scale
+                dLogP[b] = alpha * scale
+                m.logProbabilities[b] = m.head.logProbabilities[b]
+            }
+            dQ1.withUnsafeBufferPointer { g in dInput1.withUnsafeMutableBufferPointer {
+                m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!)
+            } }
+            dQ2.withUnsafeBufferPointer { g in dInput2.withUnsafeMutableBufferPointer {
+                m.critic2.backward(outputGradient: g.baseAddress!, workspace: m.critic2PolicyWorkspace, inputGradient: $0.baseAddress!)
+            } }
+        }
+        for b in 0..<n {
+            for j in 0..<a { dActions[b * a + j] = dInput1[b * w + m.observationSize + j] + dInput2[b * w + m.observationSize + j] }
+        }
+        m.actor.zeroGradients()
+        dActions.withUnsafeBufferPointer { da in dLogP.withUnsafeBufferPointer { dl in dRaw.withUnsafeMutableBufferPointer {
+            m.head.backward(dActions: UnsafeBufferPointer(rebasing: da[0..<(n * a)]), dLogProbabilities: UnsafeBufferPointer(rebasing: dl[0..<n]),
+                            draw: $0)
+        } } }
+        dRaw.withUnsafeBufferPointer { m.actor.backward(outputGradient: $0.baseAddress!, workspace: m.actorWorkspace) }
+        m.actorOptimizer.update(m.actor)
+    }
+
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        dict.merge(model.actor.stateDict(), prefix: "online")
+        dict.merge(model.actorOptimizer.stateDict(layout: model.actor.layout), prefix: "adam")
+        dict["rng"] = Tensor(uint64s: model.rng.stateWords)
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
+        if loadNetwork { try model.actor.loadStateDict(dict.scoped("online")) }
+        if loadOptimizer { try model.actorOptimizer.loadStateDict(dict.scoped("adam"), layout: model.actor.layout, loadHyperparameters: loadHparams) }
+        if let words = try? dict.tensor("rng").uint64s(name: "rng"), let rng = Xoshiro256(stateWords: words) { model.rng = rng }
+    }
+}
+
+/// Automatic entropy tuning: minimises −log α · mean(log π + H̄), so α grows when the policy's
+/// entropy falls below the target H̄ = −|A| and shrinks when it is above.
+public final class SACAlphaLoss: Callback {
+    public let name = "alpha"
+    public var order: Int { 6 }
+    let model: SACModel
+    var gradient: [Float] = [0]
+    public init(model: SACModel) { self.model = model }
+
+    public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        var sum: Float = 0
+        for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }
+        gradient[0] = -sum / Float(batch.count)
+        model.logAlpha.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { model.alphaOptimizer.update(parameters: p, gradients: $0) } }
+    }
+
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        dict["log_alpha"] = Tensor(floats: model.logAlpha)
+        dict.merge(model.alphaOptimizer.stateDict(layout: ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)])), prefix: "adam")
+        dict["target_entropy"] = Tensor(scalar: Double(model.targetEntropy))
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
+        if loadNetwork { model.logAlpha = try dict.tensor("log_alpha").floats(name: "log_alpha") }
+        if loadOptimizer {
+            try model.alphaOptimizer.loadStateDict(dict.scoped("adam"), layout: ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)]),
+                                                   loadHyperparameters: loadHparams)
+        }
+        if loadHparams { model.targetEntropy = Float(try dict.scalar("target_entropy")) }
+    }
+}
+
+/// The stochastic tanh-Gaussian policy for collectors (actions in [−1, 1]ᴬ; the collector
+/// rescales them to the environment's box), with weights from the learner's publisher.
+public final class GaussianPolicyAgent: Agent {
+    public let actor: MLP
+    public let publisher: WeightPublisher?
+    public let deterministic: Bool
+    private var seenVersion = -1
+    private let workspace: MLP.Workspace
+    private let head: GaussianPolicyHead
+
+    public init(actor: MLP, publisher: WeightPublisher?, maxBatch: Int, deterministic: Bool = false) {
+        self.actor = actor
+        self.publisher = publisher
+        self.deterministic = deterministic
+        workspace = actor.makeWorkspace(maxBatch: maxBatch)
+        head = GaussianPolicyHead(actionSize: actor.outputSize / 2, maxBatch: maxBatch)
+    }
+
+    public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
+                    indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
+                    rng: inout Xoshiro256) {
+        if let snapshot = publisher?.latest(newerThan: seenVersion) {
+            _ = snapshot.parameters.withUnsafeBufferPointer { actor.parameters.update(fromContentsOf: $0) }
+            seenVersion = snapshot.version
+        }
+        let raw = actor.forward(observations.baseAddress!, batch: count, workspace: workspace)
+        head.forward(UnsafeBufferPointer(raw), batch: count, deterministic: deterministic, rng: &rng)
+        for i in 0..<(count * head.actionSize) { values[i] = head.actions[i] }
+    }
+}

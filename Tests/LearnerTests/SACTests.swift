@@ -1,0 +1,56 @@
+import Envs
+import Experiments
+import Learner
+import Memory
+import NN
+import SeededRandom
+import StateDictIO
+import Testing
+
+/// One-step episodes: reward −(a − 0.5)² for an action a in [−1, 1]; the best action is 0.5.
+struct TargetActionEnvironment: Environment {
+    let observationSpace = Box(low: [0], high: [1])
+    let actionSpace = Space.box(Box(low: [-1], high: [1]))
+    mutating func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>) throws { observation[0] = 1 }
+    mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        let a = try actionSpace.continuousValues(action, environment: "TargetAction-v0")[0]
+        observation[0] = 1
+        return StepResult(reward: -Double((a - 0.5) * (a - 0.5)), terminated: true)
+    }
+}
+
+@Suite struct SACTests {
+    /// SAC's callbacks (target, twin critics, policy through the critics' action gradients, α)
+    /// move the deterministic action to the optimum of a one-step problem.
+    @Test func sacFindsTheBestActionOfAOneStepProblem() throws {
+        var registry = EnvironmentRegistry.builtIn
+        try registry.register(EnvironmentSpec(id: "TargetAction-v0", maxEpisodeSteps: 10) { _ in TargetActionEnvironment() })
+        var settings = SACSettings()
+        settings.environmentID = "TargetAction-v0"
+        settings.environmentSteps = 1_500
+        settings.hidden = [32, 32]
+        settings.batchSize = 64
+        settings.learningStarts = 200
+        settings.evaluateEvery = nil
+        settings.evaluationEpisodes = 1
+        let result = try SACExperiment.run(settings, registry: registry)
+        // The deterministic action tanh(μ) lands near 0.5: return −(a − 0.5)² close to 0.
+        #expect(result.evaluationMeanReturn > -0.02, "evaluation return \(result.evaluationMeanReturn)")
+        #expect(result.updates > 1_000)
+    }
+
+    @Test func sacCallbacksSaveAndRestoreTheirState() throws {
+        let model = SACModel(observationSize: 3, actionSize: 1, hidden: [8], batchSize: 4, seed: 1)
+        let callbacks: [Callback] = [SACCriticLoss(model: model, first: true), SACPolicyLoss(model: model), SACAlphaLoss(model: model)]
+        model.logAlpha[0] = 0.25
+        var dict = StateDict()
+        for c in callbacks { dict.merge(c.stateDict(), prefix: c.name) }
+        let other = SACModel(observationSize: 3, actionSize: 1, hidden: [8], batchSize: 4, seed: 2)
+        let restored: [Callback] = [SACCriticLoss(model: other, first: true), SACPolicyLoss(model: other), SACAlphaLoss(model: other)]
+        for c in restored { try c.loadStateDict(dict.scoped(c.name), loadNetwork: true, loadOptimizer: true, loadHparams: true) }
+        #expect(other.logAlpha == [0.25])
+        #expect(Array(other.actor.parameters) == Array(model.actor.parameters))
+        #expect(Array(other.critic1.parameters) == Array(model.critic1.parameters))
+        #expect(Array(other.target1.parameters) == Array(model.target1.parameters))
+    }
+}
