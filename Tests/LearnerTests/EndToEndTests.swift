@@ -30,7 +30,29 @@ struct FaultyEnvironment: Environment {
     }
 }
 
-@Suite struct EndToEndTests {
+/// Whole runs with collector threads. Serialized: the SIGINT test signals the whole test
+/// process, which would also stop any other run in flight.
+@Suite(.serialized) struct EndToEndTests {
+    /// SAC's callbacks (target, twin critics, policy through the critics' action gradients, α)
+    /// move the deterministic action to the optimum of a one-step problem.
+    @Test func sacFindsTheBestActionOfAOneStepProblem() throws {
+        var registry = EnvironmentRegistry.builtIn
+        try registry.register(EnvironmentSpec(id: "TargetAction-v0", maxEpisodeSteps: 10) { _ in TargetActionEnvironment() })
+        var settings = SACSettings()
+        settings.environmentID = "TargetAction-v0"
+        settings.environmentSteps = 1_500
+        settings.hidden = [32, 32]
+        settings.batchSize = 64
+        settings.learningStarts = 200
+        settings.evaluateEvery = nil
+        settings.evaluationEpisodes = 1
+        let result = try SACExperiment.run(settings, registry: registry)
+        // The deterministic action tanh(μ) lands near 0.5: return −(a − 0.5)² close to 0.
+        #expect(result.evaluationMeanReturn > -0.02, "evaluation return \(result.evaluationMeanReturn)")
+        #expect(result.updates > 1_000)
+    }
+
+
     /// DQN on CartPole for a short budget: the greedy policy's return rises far above a
     /// random policy's (about 22).
     @Test func dqnLearnsCartPoleFarAboveRandom() throws {
