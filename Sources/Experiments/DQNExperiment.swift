@@ -57,8 +57,7 @@ public struct RunResult: Sendable {
 public enum DQNExperiment {
     public static func run(_ settings: DQNSettings, registry: EnvironmentRegistry = .builtIn,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> RunResult {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
         let probe = try registry.make(settings.environmentID)
         guard case .discrete(let actions) = probe.actionSpace else {
             throw EnvironmentError.invalidAction(environment: settings.environmentID, detail: "DQN needs a discrete action space, not \(probe.actionSpace)")
@@ -69,59 +68,32 @@ public enum DQNExperiment {
         let online = MLP(sizes: [observationSize] + settings.hidden + [actions.n], activation: .relu, rng: &rng)
         let target = MLP(copying: online)
         let spec = TransitionSpec(observationSize: observationSize, action: .discrete(n: actions.n))
-        let samplesPerInsert = settings.updatesPerStep * Double(settings.batchSize)
-        let table = try ReplayTable(spec: spec, capacity: settings.capacity, rateLimit: try RateLimit(
-            samplesPerInsert: samplesPerInsert, minSizeToSample: settings.learningStarts,
-            errorBuffer: max(Double(settings.batchSize) * 4, samplesPerInsert * Double(settings.environmentsPerCollector * settings.collectors) * 4)))
+        let table = try RunHarness.makeTable(spec: spec, capacity: settings.capacity, batchSize: settings.batchSize,
+                                             updatesPerStep: settings.updatesPerStep, minSize: settings.learningStarts,
+                                             producers: settings.environmentsPerCollector * settings.collectors)
         let publisher = WeightPublisher(initial: online)
         let statistics = CollectorStatistics()
-        let collectors = try (0..<settings.collectors).map { c -> Collector in
-            let vec = try VectorEnvironment(registry: registry, id: settings.environmentID, count: settings.environmentsPerCollector,
-                                            seed: settings.seed &* 1000 &+ UInt64(c * settings.environmentsPerCollector))
-            let agent = EpsilonGreedyQAgent(network: MLP(copying: online), publisher: publisher, maxBatch: settings.environmentsPerCollector,
-                                            finalEpsilon: settings.finalEpsilon, decaySteps: settings.explorationSteps)
-            return Collector(environments: vec, agent: agent, table: table, statistics: statistics, seed: settings.seed &+ UInt64(c))
+        let collectors = try RunHarness.makeCollectors(
+            count: settings.collectors, environmentsPerCollector: settings.environmentsPerCollector, registry: registry,
+            id: settings.environmentID, seed: settings.seed, table: table, statistics: statistics) {
+            EpsilonGreedyQAgent(network: MLP(copying: online), publisher: publisher, maxBatch: settings.environmentsPerCollector,
+                                finalEpsilon: settings.finalEpsilon, decaySteps: settings.explorationSteps)
         }
         let loss = DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: settings.learningRate),
                            batchSize: settings.batchSize, gamma: settings.gamma, doubleDQN: settings.doubleDQN)
-        let reporter = ProgressReporter(statistics: statistics, budget: settings.environmentSteps, report: progress)
-        var callbacks: [Callback] = [
+        let callbacks: [Callback] = [
             loss,
             TargetNetworkUpdate(online: online, target: target, every: settings.targetUpdateEvery),
             WeightPublishing(network: online, publisher: publisher, every: settings.publishEvery),
-            reporter,
+            ProgressReporter(statistics: statistics, budget: settings.environmentSteps, report: progress),
         ]
-        let threshold = try registry.spec(settings.environmentID).rewardThreshold
-        let evaluator = settings.evaluateEvery.flatMap { every in
-            threshold.map { threshold in
-                EvaluationStop(every: every, threshold: threshold, statistics: statistics) {
-                    try evaluateGreedy(online, registry: registry, id: settings.environmentID,
-                                       episodes: settings.evaluationEpisodes, seed: settings.seed &+ 20_000)
-                }
-            }
-        }
-        if let evaluator { callbacks.append(evaluator) }
-        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: settings.batchSize,
-                              minSize: settings.learningStarts, seed: settings.seed &+ 99)
-        let stopOnSignal = SignalStop(statistics: statistics)
-        defer { stopOnSignal.cancel() }
-        for collector in collectors { collector.start() }
-        defer {
-            statistics.requestStop()
-            table.close()
-            for collector in collectors { collector.join() }
-        }
-        try trainer.train(budget: TrainingBudget(environmentSteps: settings.environmentSteps), statistics: statistics)
-        statistics.requestStop()
-        table.close()
-        for collector in collectors { collector.join() }
-        if let error = statistics.error { throw TrainingError.collectorFailed(error) }
-        let evaluation = try evaluateGreedy(online, registry: registry, id: settings.environmentID,
-                                            episodes: settings.evaluationEpisodes, seed: settings.seed &+ 10_000)
-        let elapsed = clock.now - start
-        return RunResult(solvedAtEnvironmentSteps: evaluator?.solvedAt, environmentSteps: statistics.environmentSteps, updates: trainer.state.updates, episodes: statistics.episodes,
-                         recentMeanReturn: statistics.recentMeanReturn, evaluationMeanReturn: evaluation,
-                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        return try RunHarness.execute(
+            table: table, collectors: collectors, statistics: statistics, callbacks: callbacks, batchSize: settings.batchSize,
+            minSize: settings.learningStarts, seed: settings.seed, environmentSteps: settings.environmentSteps,
+            evaluateEvery: settings.evaluateEvery, threshold: try registry.spec(settings.environmentID).rewardThreshold,
+            evaluate: { seed in
+                try evaluateGreedy(online, registry: registry, id: settings.environmentID, episodes: settings.evaluationEpisodes, seed: seed)
+            }, started: start)
     }
 
     /// Mean return of `episodes` greedy episodes (argmax Q), each on its own seed.

@@ -36,8 +36,7 @@ public struct SACSettings: Sendable {
 public enum SACExperiment {
     public static func run(_ settings: SACSettings, registry: EnvironmentRegistry = .builtIn,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> RunResult {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
         let probe = try registry.make(settings.environmentID)
         guard case .box(let actionBox) = probe.actionSpace else {
             throw EnvironmentError.invalidAction(environment: settings.environmentID, detail: "SAC needs a continuous action space, not \(probe.actionSpace)")
@@ -46,22 +45,20 @@ public enum SACExperiment {
         let model = SACModel(observationSize: probe.observationSpace.size, actionSize: actionBox.size, hidden: settings.hidden,
                              batchSize: settings.batchSize, learningRate: settings.learningRate, gamma: settings.gamma, seed: settings.seed)
         let spec = TransitionSpec(observationSize: model.observationSize, action: .continuous(size: model.actionSize))
-        let samplesPerInsert = settings.updatesPerStep * Double(settings.batchSize)
-        let producers = settings.environmentsPerCollector * settings.collectors
-        let table = try ReplayTable(spec: spec, capacity: settings.capacity, rateLimit: try RateLimit(
-            samplesPerInsert: samplesPerInsert, minSizeToSample: max(settings.learningStarts, settings.batchSize),
-            errorBuffer: max(Double(settings.batchSize) * 4, samplesPerInsert * Double(producers) * 4)))
+        let minSize = max(settings.learningStarts, settings.batchSize)
+        let table = try RunHarness.makeTable(spec: spec, capacity: settings.capacity, batchSize: settings.batchSize,
+                                             updatesPerStep: settings.updatesPerStep, minSize: minSize,
+                                             producers: settings.environmentsPerCollector * settings.collectors)
         let publisher = WeightPublisher(initial: model.actor)
         let statistics = CollectorStatistics()
-        let collectors = try (0..<settings.collectors).map { c -> Collector in
-            let vec = try VectorEnvironment(registry: registry, id: settings.environmentID, count: settings.environmentsPerCollector,
-                                            seed: settings.seed &* 1000 &+ UInt64(c * settings.environmentsPerCollector))
-            let agent = GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: settings.environmentsPerCollector)
-            return Collector(environments: vec, agent: agent, table: table, statistics: statistics, seed: settings.seed &+ UInt64(c))
+        let collectors = try RunHarness.makeCollectors(
+            count: settings.collectors, environmentsPerCollector: settings.environmentsPerCollector, registry: registry,
+            id: settings.environmentID, seed: settings.seed, table: table, statistics: statistics) {
+            GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: settings.environmentsPerCollector)
         }
         let registered = try registry.spec(settings.environmentID).rewardThreshold
         let threshold = settings.solvedThreshold ?? registered ?? (settings.environmentID == "Pendulum-v1" ? -200 : nil)
-        var callbacks: [Callback] = [
+        let callbacks: [Callback] = [
             SACTarget(model: model), SACCriticLoss(model: model, first: true), SACCriticLoss(model: model, first: false),
             SACPolicyLoss(model: model), SACAlphaLoss(model: model),
             TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: settings.tau),
@@ -69,37 +66,14 @@ public enum SACExperiment {
             WeightPublishing(network: model.actor, publisher: publisher, every: settings.publishEvery),
             ProgressReporter(statistics: statistics, budget: settings.environmentSteps, report: progress),
         ]
-        let evaluator = settings.evaluateEvery.flatMap { every in
-            threshold.map { threshold in
-                EvaluationStop(every: every, threshold: threshold, statistics: statistics) {
-                    try evaluateDeterministic(model.actor, registry: registry, id: settings.environmentID,
-                                              episodes: settings.evaluationEpisodes, seed: settings.seed &+ 20_000)
-                }
-            }
-        }
-        if let evaluator { callbacks.append(evaluator) }
-        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: settings.batchSize,
-                              minSize: max(settings.learningStarts, settings.batchSize), seed: settings.seed &+ 99)
-        let stopOnSignal = SignalStop(statistics: statistics)
-        defer { stopOnSignal.cancel() }
-        for collector in collectors { collector.start() }
-        defer {
-            statistics.requestStop()
-            table.close()
-            for collector in collectors { collector.join() }
-        }
-        try trainer.train(budget: TrainingBudget(environmentSteps: settings.environmentSteps), statistics: statistics)
-        statistics.requestStop()
-        table.close()
-        for collector in collectors { collector.join() }
-        if let error = statistics.error { throw TrainingError.collectorFailed(error) }
-        let evaluation = try evaluateDeterministic(model.actor, registry: registry, id: settings.environmentID,
-                                                   episodes: settings.evaluationEpisodes, seed: settings.seed &+ 10_000)
-        let elapsed = clock.now - start
-        return RunResult(solvedAtEnvironmentSteps: evaluator?.solvedAt, environmentSteps: statistics.environmentSteps,
-                         updates: trainer.state.updates, episodes: statistics.episodes,
-                         recentMeanReturn: statistics.recentMeanReturn, evaluationMeanReturn: evaluation,
-                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        return try RunHarness.execute(
+            table: table, collectors: collectors, statistics: statistics, callbacks: callbacks, batchSize: settings.batchSize,
+            minSize: minSize, seed: settings.seed, environmentSteps: settings.environmentSteps,
+            evaluateEvery: settings.evaluateEvery, threshold: threshold,
+            evaluate: { seed in
+                try evaluateDeterministic(model.actor, registry: registry, id: settings.environmentID,
+                                          episodes: settings.evaluationEpisodes, seed: seed)
+            }, started: start)
     }
 
     /// Mean return of `episodes` episodes with the deterministic action tanh(μ), rescaled to the box.
