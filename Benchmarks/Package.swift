@@ -32,13 +32,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
-            name: "Learner",
+            name: "LearnerUpdates",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NN", package: "SwiftRL"),
+                .product(name: "Learner", package: "SwiftRL"),
+                .product(name: "Memory", package: "SwiftRL"),
                 .product(name: "SeededRandom", package: "SwiftRL"),
             ],
-            path: "Learner",
+            path: "LearnerUpdates",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

@@ -1,0 +1,206 @@
+// Learner update throughput, side by side with ../shared/anchors/learner_bench.py (PyTorch and
+// Stable-Baselines3 on the same thread count):
+//   (a) a DQN update, 4→64→64→2 at batch 64: online forward, Double-DQN online forward on s′,
+//       target forward on s′, Huber TD loss, backward, gradient clipping, Adam;
+//       plus the bare MLP+MSE+Adam update that learner_bench.py's raw_small times;
+//   (b) a critic update, (3+1)→256→256→1 at batch 256, MSE, Adam (learner_bench.py raw_big);
+//   (c) a full SAC update for Pendulum sizes through the library's SAC callbacks and Trainer
+//       (replay sample of 256, two critics and their targets, the policy, α, Polyak), on 1 and
+//       2 BLAS threads (SB3's SAC.train, which also samples, is the peer).
+// (a) and (b) do not sample from replay (ReplayMemory measures that). One benchmark iteration
+// is one update.
+import Benchmark
+import Foundation
+import Learner
+import Memory
+import NN
+import SeededRandom
+
+/// Random inputs, as the PyTorch script's 16 pre-generated batches.
+func batches(_ count: Int, _ size: Int, _ rng: inout Xoshiro256) -> [[Float]] {
+    (0..<count).map { _ in (0..<size).map { _ in Float(rng.nextStandardNormal()) } }
+}
+
+/// (a) and the raw_small / raw_big peers: zero_grad, forward, MSE, backward, Adam.
+final class RegressionUpdate {
+    let net: MLP
+    let adam: Adam
+    let workspace: MLP.Workspace
+    let inputs: [[Float]]
+    let targets: [[Float]]
+    var gradient: [Float]
+    let batch: Int
+
+    init(sizes: [Int], batch: Int) {
+        var rng = Xoshiro256(seed: 0)
+        net = MLP(sizes: sizes, activation: .relu, rng: &rng)
+        adam = Adam(for: net, learningRate: 1e-3)
+        workspace = net.makeWorkspace(maxBatch: batch)
+        inputs = batches(16, batch * sizes[0], &rng)
+        targets = batches(16, batch * sizes.last!, &rng)
+        gradient = Array(repeating: 0, count: batch * sizes.last!)
+        self.batch = batch
+    }
+
+    func step(_ i: Int) {
+        net.zeroGradients()
+        inputs[i & 15].withUnsafeBufferPointer { x in
+            let out = net.forward(x.baseAddress!, batch: batch, workspace: workspace)
+            targets[i & 15].withUnsafeBufferPointer { y in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    _ = Loss.meanSquaredError(prediction: UnsafeBufferPointer(out), target: y, gradient: g)
+                }
+            }
+            gradient.withUnsafeBufferPointer { net.backward(outputGradient: $0.baseAddress!, workspace: workspace) }
+        }
+        adam.update(net)
+    }
+}
+
+/// (a) A full Double-DQN update on one sampled batch.
+final class DQNUpdate {
+    let online: MLP, target: MLP
+    let adam: Adam
+    let onlineWorkspace: MLP.Workspace, nextOnlineWorkspace: MLP.Workspace, targetWorkspace: MLP.Workspace
+    let observations: [[Float]], nextObservations: [[Float]]
+    let actions: [Int32], rewards: [Float], dones: [Float]
+    var qTaken: [Float], tdTarget: [Float], dLoss: [Float], dQ: [Float], argmax: [Int32]
+    let batch = 64, gamma: Float = 0.99
+
+    init() {
+        var rng = Xoshiro256(seed: 0)
+        online = MLP(sizes: [4, 64, 64, 2], activation: .relu, rng: &rng)
+        target = MLP(copying: online)
+        adam = Adam(for: online, learningRate: 1e-4)
+        onlineWorkspace = online.makeWorkspace(maxBatch: batch)
+        nextOnlineWorkspace = online.makeWorkspace(maxBatch: batch)
+        targetWorkspace = target.makeWorkspace(maxBatch: batch)
+        observations = batches(16, batch * 4, &rng)
+        nextObservations = batches(16, batch * 4, &rng)
+        actions = (0..<batch).map { _ in Int32(rng.nextIndex(below: 2)) }
+        rewards = (0..<batch).map { _ in 1 }
+        dones = (0..<batch).map { _ in rng.nextUnitFloat() < 0.05 ? 1 : 0 }
+        qTaken = Array(repeating: 0, count: batch)
+        tdTarget = qTaken
+        dLoss = qTaken
+        dQ = Array(repeating: 0, count: batch * 2)
+        argmax = Array(repeating: 0, count: batch)
+    }
+
+    func step(_ i: Int) {
+        let s = observations[i & 15], next = nextObservations[i & 15]
+        next.withUnsafeBufferPointer { sp in
+            // Double DQN: the online network picks a′, the target network values it.
+            let nextOnline = online.forward(sp.baseAddress!, batch: batch, workspace: nextOnlineWorkspace)
+            argmax.withUnsafeMutableBufferPointer {
+                Loss.maxOverActions(UnsafeBufferPointer(nextOnline), actionCount: 2, batch: batch, maxima: nil, argmax: $0)
+            }
+            let nextTarget = target.forward(sp.baseAddress!, batch: batch, workspace: targetWorkspace)
+            for b in 0..<batch {
+                tdTarget[b] = rewards[b] + gamma * (1 - dones[b]) * nextTarget[b * 2 + Int(argmax[b])]
+            }
+        }
+        online.zeroGradients()
+        s.withUnsafeBufferPointer { sp in
+            let q = online.forward(sp.baseAddress!, batch: batch, workspace: onlineWorkspace)
+            actions.withUnsafeBufferPointer { a in
+                qTaken.withUnsafeMutableBufferPointer { Loss.gather(UnsafeBufferPointer(q), actions: a, actionCount: 2, out: $0) }
+                qTaken.withUnsafeBufferPointer { p in tdTarget.withUnsafeBufferPointer { t in dLoss.withUnsafeMutableBufferPointer {
+                    _ = Loss.huber(prediction: p, target: t, gradient: $0)
+                } } }
+                dQ.withUnsafeMutableBufferPointer { dq in
+                    dq.update(repeating: 0)
+                    dLoss.withUnsafeBufferPointer { Loss.gatherBackward(dout: $0, actions: a, actionCount: 2, dq: dq) }
+                    online.backward(outputGradient: dq.baseAddress!, workspace: onlineWorkspace)
+                }
+            }
+        }
+        clipGradientNorm(online.gradients, maxNorm: 10)
+        adam.update(online)
+    }
+}
+
+/// (c) One SAC update through the library's callbacks (SACTarget, two SACCriticLosses,
+/// SACPolicyLoss, SACAlphaLoss, Polyak target updates) driven by a `Trainer` step, which also
+/// samples the batch of 256 from a replay table (as SB3's `train` does).
+final class SACUpdate {
+    let trainer: Trainer
+
+    init() {
+        let model = SACModel(observationSize: 3, actionSize: 1, hidden: [256, 256], batchSize: 256, learningRate: 1e-3, seed: 0)
+        let spec = TransitionSpec(observationSize: 3, action: .continuous(size: 1))
+        let table = try! ReplayTable(spec: spec, capacity: 10_000)
+        var rng = Xoshiro256(seed: 1)
+        for _ in 0..<10_000 {
+            let obs = (0..<3).map { _ in Float(rng.nextStandardNormal()) }, next = (0..<3).map { _ in Float(rng.nextStandardNormal()) }
+            let action = [rng.nextUnitFloat() * 2 - 1]
+            obs.withUnsafeBufferPointer { o in next.withUnsafeBufferPointer { n in action.withUnsafeBufferPointer { a in
+                try! table.insert(TransitionView(observation: o, actionValues: a, reward: Float(rng.nextStandardNormal()),
+                                                 terminated: false, nextObservation: n))
+            } } }
+        }
+        trainer = Trainer(table: table, callbacks: [
+            SACTarget(model: model), SACCriticLoss(model: model, first: true), SACCriticLoss(model: model, first: false),
+            SACPolicyLoss(model: model), SACAlphaLoss(model: model),
+            TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: 0.005),
+            TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: 0.005),
+        ], batchSize: 256, minSize: 256, seed: 2)
+    }
+
+    func step(_ i: Int) { try! trainer.step() }
+}
+
+/// Builds a workload once and runs `step` once per benchmark iteration (the harness calls the
+/// closure many times; the networks and buffers must not be rebuilt each time).
+final class Workload<T>: @unchecked Sendable {
+    private var value: T?
+    private let make: () -> T
+    init(_ make: @escaping () -> T) { self.make = make }
+    var instance: T {
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
+        timeUnits: .microseconds,
+        warmupIterations: 20,
+        scalingFactor: .one,
+        maxDuration: .seconds(4),
+        maxIterations: 1_000_000
+    )
+    BLAS.setThreads(1)
+
+    let dqn = Workload { DQNUpdate() }
+    let small = Workload { RegressionUpdate(sizes: [4, 64, 64, 2], batch: 64) }
+    let big = Workload { RegressionUpdate(sizes: [4, 256, 256, 1], batch: 256) }
+    let sac = Workload { SACUpdate() }
+    var counter = 0
+
+    Benchmark("(a) DQN update 4-64-64-2 b64, 1 thread") { benchmark in
+        let update = dqn.instance
+        for _ in benchmark.scaledIterations { counter += 1; update.step(counter) }
+    }
+    Benchmark("(a') MLP+MSE+Adam 4-64-64-2 b64, 1 thread (raw_small)") { benchmark in
+        let update = small.instance
+        for _ in benchmark.scaledIterations { counter += 1; update.step(counter) }
+    }
+    Benchmark("(b) critic update 4-256-256-1 b256, 1 thread (raw_big)") { benchmark in
+        let update = big.instance
+        for _ in benchmark.scaledIterations { counter += 1; update.step(counter) }
+    }
+    Benchmark("(c) SAC update, 1 thread") { benchmark in
+        let update = sac.instance
+        for _ in benchmark.scaledIterations { counter += 1; update.step(counter) }
+    }
+    Benchmark("(c) SAC update, 2 threads") { benchmark in
+        BLAS.setThreads(2)
+        defer { BLAS.setThreads(1) }
+        let update = sac.instance
+        for _ in benchmark.scaledIterations { counter += 1; update.step(counter) }
+    }
+}
