@@ -28,6 +28,8 @@ public struct SACSettings: Sendable {
     /// reward threshold, or −200 for Pendulum, which has none).
     public var evaluateEvery: Int? = 1_000
     public var solvedThreshold: Double?
+    /// OpenBLAS threads for the learner's matrix products.
+    public var blasThreads = 1
 
     public init() {}
 }
@@ -41,7 +43,8 @@ public enum SACExperiment {
         guard case .box(let actionBox) = probe.actionSpace else {
             throw EnvironmentError.invalidAction(environment: settings.environmentID, detail: "SAC needs a continuous action space, not \(probe.actionSpace)")
         }
-        BLAS.setThreads(1)
+        BLAS.setThreads(settings.blasThreads)
+        defer { BLAS.setThreads(1) }
         let model = SACModel(observationSize: probe.observationSpace.size, actionSize: actionBox.size, hidden: settings.hidden,
                              batchSize: settings.batchSize, learningRate: settings.learningRate, gamma: settings.gamma, seed: settings.seed)
         let spec = TransitionSpec(observationSize: model.observationSize, action: .continuous(size: model.actionSize))

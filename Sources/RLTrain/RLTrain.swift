@@ -33,11 +33,13 @@ extension RLTrain {
         @Option(help: "Hidden layer sizes, comma-separated (default: 64,64 for dqn, 256,256 for sac).") var hidden: String?
         @Option(help: "Adam learning rate (default: 1e-3).") var lr: Float = 1e-3
         @Option(help: "DQN: learner updates between hard target-network copies.") var targetEvery = 128
+        @Option(help: "SAC: OpenBLAS threads for the learner.") var blasThreads = 1
 
         func validate() throws {
             if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
             if let numEnvs, numEnvs <= 0 { throw ValidationError("--num-envs must be positive") }
             guard collectors > 0 else { throw ValidationError("--collectors must be positive") }
+            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive") }
             if hidden != nil, hiddenSizes == nil {
                 throw ValidationError("--hidden must be positive integers separated by commas, e.g. 64,64")
             }
@@ -76,6 +78,7 @@ extension RLTrain {
                 settings.collectors = collectors
                 settings.seed = seed
                 settings.learningRate = lr
+                settings.blasThreads = blasThreads
                 episodes = settings.evaluationEpisodes
                 result = try SACExperiment.run(settings) { display.show($0) }
             }
