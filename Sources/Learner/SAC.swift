@@ -66,6 +66,16 @@ public final class SACModel {
 
     public var alpha: Float { expf(logAlpha[0]) }
 
+    /// Samples a ~ π(·|s) for `rows` observations (reparameterised, into `head`) and writes the
+    /// [s, a] rows into `stateAction`. The actor's workspace keeps this forward for a backward.
+    func samplePolicy(_ observations: [Float], rows: Int) {
+        observations.withUnsafeBufferPointer { s in
+            let raw = actor.forward(s.baseAddress!, batch: rows, workspace: actorWorkspace)
+            head.forward(UnsafeBufferPointer(raw), batch: rows, rng: &rng)
+            concatenate(s, UnsafeBufferPointer(head.actions), rows: rows)
+        }
+    }
+
     /// Writes [s, a] rows (batch, obs + act) into `stateAction`.
     func concatenate(_ s: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, rows: Int) {
         let w = observationSize + actionSize
@@ -86,11 +96,7 @@ public final class SACTarget: Callback {
     public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
         let alpha = m.alpha
-        batch.nextObservations.withUnsafeBufferPointer { next in
-            let raw = m.actor.forward(next.baseAddress!, batch: n, workspace: m.actorWorkspace)
-            m.head.forward(UnsafeBufferPointer(raw), batch: n, rng: &m.rng)
-            m.concatenate(next, UnsafeBufferPointer(m.head.actions), rows: n)
-        }
+        m.samplePolicy(batch.nextObservations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
             let q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1)
             let q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2)
@@ -106,51 +112,48 @@ public final class SACTarget: Callback {
 public final class SACCriticLoss: Callback {
     public let name: String
     let model: SACModel
-    let first: Bool
+    let network: MLP, target: MLP, optimizer: Adam, workspace: MLP.Workspace
     var gradient: [Float]
 
     public init(model: SACModel, first: Bool) {
         self.model = model
-        self.first = first
         name = first ? "critic1" : "critic2"
+        (network, target, optimizer, workspace) = first
+            ? (model.critic1, model.target1, model.critic1Optimizer, model.critic1Workspace)
+            : (model.critic2, model.target2, model.critic2Optimizer, model.critic2Workspace)
         gradient = Array(repeating: 0, count: model.batchSize)
     }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
-        let (net, workspace, optimizer) = first ? (m.critic1, m.critic1Workspace, m.critic1Optimizer) : (m.critic2, m.critic2Workspace, m.critic2Optimizer)
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { a in m.concatenate(s, a, rows: n) } }
-        net.zeroGradients()
+        network.zeroGradients()
         m.stateAction.withUnsafeBufferPointer { x in
-            let q = net.forward(x.baseAddress!, batch: n, workspace: workspace)
+            let q = network.forward(x.baseAddress!, batch: n, workspace: workspace)
             m.targets.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { g in
                 _ = Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: t[0..<n]),
                                           gradient: UnsafeMutableBufferPointer(rebasing: g[0..<n]))
                 for i in 0..<n { g[i] *= 0.5 }
             } }
-            gradient.withUnsafeBufferPointer { net.backward(outputGradient: $0.baseAddress!, workspace: workspace) }
+            gradient.withUnsafeBufferPointer { network.backward(outputGradient: $0.baseAddress!, workspace: workspace) }
         }
-        optimizer.update(net)
+        optimizer.update(network)
     }
 
     public func stateDict() -> StateDict {
-        let net = first ? model.critic1 : model.critic2, target = first ? model.target1 : model.target2
-        let optimizer = first ? model.critic1Optimizer : model.critic2Optimizer
         var dict = StateDict()
-        dict.merge(net.stateDict(), prefix: "online")
+        dict.merge(network.stateDict(), prefix: "online")
         dict.merge(target.stateDict(), prefix: "target")
-        dict.merge(optimizer.stateDict(layout: net.layout), prefix: "adam")
+        dict.merge(optimizer.stateDict(layout: network.layout), prefix: "adam")
         return dict
     }
 
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
-        let net = first ? model.critic1 : model.critic2, target = first ? model.target1 : model.target2
-        let optimizer = first ? model.critic1Optimizer : model.critic2Optimizer
         if loadNetwork {
-            try net.loadStateDict(dict.scoped("online"))
+            try network.loadStateDict(dict.scoped("online"))
             try target.loadStateDict(dict.scoped("target"))
         }
-        if loadOptimizer { try optimizer.loadStateDict(dict.scoped("adam"), layout: net.layout, loadHyperparameters: loadHparams) }
+        if loadOptimizer { try optimizer.loadStateDict(dict.scoped("adam"), layout: network.layout, loadHyperparameters: loadHparams) }
     }
 }
 
@@ -177,11 +180,7 @@ public final class SACPolicyLoss: Callback {
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count, a = m.actionSize, w = m.observationSize + m.actionSize
         let alpha = m.alpha
-        batch.observations.withUnsafeBufferPointer { s in
-            let raw = m.actor.forward(s.baseAddress!, batch: n, workspace: m.actorWorkspace)
-            m.head.forward(UnsafeBufferPointer(raw), batch: n, rng: &m.rng)
-            m.concatenate(s, UnsafeBufferPointer(m.head.actions), rows: n)
-        }
+        m.samplePolicy(batch.observations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
             let v1 = m.critic1.forward(x.baseAddress!, batch: n, workspace: m.critic1PolicyWorkspace)
             let v2 = m.critic2.forward(x.baseAddress!, batch: n, workspace: m.critic2PolicyWorkspace)
@@ -234,6 +233,8 @@ public final class SACAlphaLoss: Callback {
     public var order: Int { 6 }
     let model: SACModel
     var gradient: [Float] = [0]
+    /// log α as a one-parameter "network", so its Adam state is named like every other.
+    static let layout = ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)])
     public init(model: SACModel) { self.model = model }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
@@ -246,7 +247,7 @@ public final class SACAlphaLoss: Callback {
     public func stateDict() -> StateDict {
         var dict = StateDict()
         dict["log_alpha"] = Tensor(floats: model.logAlpha)
-        dict.merge(model.alphaOptimizer.stateDict(layout: ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)])), prefix: "adam")
+        dict.merge(model.alphaOptimizer.stateDict(layout: Self.layout), prefix: "adam")
         dict["target_entropy"] = Tensor(scalar: Double(model.targetEntropy))
         return dict
     }
@@ -254,8 +255,7 @@ public final class SACAlphaLoss: Callback {
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
         if loadNetwork { model.logAlpha = try dict.tensor("log_alpha").floats(name: "log_alpha") }
         if loadOptimizer {
-            try model.alphaOptimizer.loadStateDict(dict.scoped("adam"), layout: ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)]),
-                                                   loadHyperparameters: loadHparams)
+            try model.alphaOptimizer.loadStateDict(dict.scoped("adam"), layout: Self.layout, loadHyperparameters: loadHparams)
         }
         if loadHparams { model.targetEntropy = Float(try dict.scalar("target_entropy")) }
     }
