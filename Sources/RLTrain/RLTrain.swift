@@ -52,6 +52,17 @@ extension RLTrain {
             return sizes.map { $0! }
         }
 
+        /// Applies the options shared by every algorithm (nil options keep its defaults).
+        func apply<S: RunSettings>(to settings: inout S) {
+            if let env { settings.environmentID = env }
+            if let steps { settings.environmentSteps = steps }
+            if let numEnvs { settings.environmentsPerCollector = numEnvs }
+            if let sizes = hiddenSizes { settings.hidden = sizes }
+            settings.collectors = collectors
+            settings.seed = seed
+            settings.learningRate = lr
+        }
+
         func run() throws {
             let display = ProgressDisplay()
             let result: RunResult
@@ -59,25 +70,13 @@ extension RLTrain {
             switch algo {
             case .dqn:
                 var settings = DQNSettings()
-                if let env { settings.environmentID = env }
-                if let steps { settings.environmentSteps = steps }
-                if let numEnvs { settings.environmentsPerCollector = numEnvs }
-                if let sizes = hiddenSizes { settings.hidden = sizes }
-                settings.collectors = collectors
-                settings.seed = seed
-                settings.learningRate = lr
+                apply(to: &settings)
                 settings.targetUpdateEvery = targetEvery
                 episodes = settings.evaluationEpisodes
                 result = try DQNExperiment.run(settings) { display.show($0) }
             case .sac:
                 var settings = SACSettings()
-                if let env { settings.environmentID = env }
-                if let steps { settings.environmentSteps = steps }
-                if let numEnvs { settings.environmentsPerCollector = numEnvs }
-                if let sizes = hiddenSizes { settings.hidden = sizes }
-                settings.collectors = collectors
-                settings.seed = seed
-                settings.learningRate = lr
+                apply(to: &settings)
                 settings.blasThreads = blasThreads
                 episodes = settings.evaluationEpisodes
                 result = try SACExperiment.run(settings) { display.show($0) }
