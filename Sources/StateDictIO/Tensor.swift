@@ -90,14 +90,6 @@ public struct Tensor: Sendable, Equatable {
         guard destination.count == count else {
             throw StateDictError.wrongShape(name: name, expected: [destination.count], found: shape)
         }
-        _ = bytes.withUnsafeBytes { raw in
-            memcpyBytes(UnsafeMutableRawBufferPointer(destination), raw)
-        }
+        bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(destination).copyMemory(from: $0) }
     }
-}
-
-@inline(__always)
-func memcpyBytes(_ destination: UnsafeMutableRawBufferPointer, _ source: UnsafeRawBufferPointer) -> Int {
-    destination.copyMemory(from: source)
-    return source.count
 }
