@@ -18,11 +18,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: OpenBLAS for every matmul, zlib for compressed state dicts.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's libcrypto, for SHA-256 of canonical configs (run identities).
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
 
         // C helpers Swift cannot express directly: glibc's sincos, prefetch, huge-page advice.
         .target(name: "CSupport", linkerSettings: [.linkedLibrary("m")]),
@@ -40,13 +43,14 @@ let package = Package(
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
         .target(name: "Collectors", dependencies: [
-            "Envs", "Memory", "SeededRandom", .product(name: "Atomics", package: "swift-atomics"),
+            "Envs", "Memory", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
         .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
-            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", .product(name: "Atomics", package: "swift-atomics"),
+            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", "StateDictIO", "CCrypto",
+            .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
@@ -54,12 +58,13 @@ let package = Package(
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Envs", "Experiments",
+                "Envs", "Experiments", "Learner", "StateDictIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Envs", "Learner", "Memory", "StateDictIO"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

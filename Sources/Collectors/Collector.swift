@@ -2,6 +2,7 @@ import Envs
 import Foundation
 import Memory
 import SeededRandom
+import StateDictIO
 
 /// A collector thread: owns a `VectorEnvironment`, asks its agent for a batch of actions, steps
 /// the environments and writes every transition into the replay table.
@@ -16,13 +17,23 @@ import SeededRandom
 /// box (where its bounds are finite) for stepping and stores the [−1, 1] action in replay. An error
 /// (an environment returning NaN or throwing, an invalid action) stops every collector and is
 /// reported through `CollectorStatistics.error`, naming the environment and step.
+/// With `nStep` > 1 the collector folds n-step returns before inserting: the stored reward is
+/// rₜ + γrₜ₊₁ + … + γⁿ⁻¹rₜ₊ₙ₋₁, the next observation is sₜ₊ₙ, and the table's `discount` extra
+/// column holds γᵏ for the k rewards folded (shorter at an episode's end, where every pending
+/// transition is flushed with the true final observation and the episode's flags). Losses
+/// bootstrap with that discount instead of γ.
 public final class Collector: @unchecked Sendable {
     public let environments: VectorEnvironment
     public let agent: Agent
     public let table: ReplayTable
     public let statistics: CollectorStatistics
+    /// Steps folded into one stored transition (1: plain one-step transitions).
+    public let nStep: Int
+    public let gamma: Float
     private var rng: Xoshiro256
     private let seed: UInt64
+    /// The seed of the first reset (changed by a resume that could not restore the environments).
+    private var resetSeed: UInt64
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
 
@@ -31,20 +42,46 @@ public final class Collector: @unchecked Sendable {
     private var indices: [Int]
     private var values: [Float]
     private var scaledValues: [Float]
+    private var extras: [Float]
+    private let discountOffset: Int?
 
-    public init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64) {
+    // n-step: per environment a ring of up to `nStep` pending (observation, action, reward).
+    private var pendingObservations: [Float]
+    private var pendingIndices: [Int32]
+    private var pendingValues: [Float]
+    private var pendingRewards: [Double]
+    private var pendingStart: [Int]
+    private var pendingCount: [Int]
+
+    /// `nStep` > 1 needs a table whose spec has an extra column named `discount`; with it, a
+    /// one-step collector writes γ there too.
+    public init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64,
+                nStep: Int = 1, gamma: Float = 0.99) {
+        precondition(nStep >= 1, "nStep must be at least 1")
+        discountOffset = table.spec.extraOffset("discount")
+        precondition(nStep == 1 || discountOffset != nil, "n-step collection needs a 'discount' extra column in the table's spec")
         self.environments = environments
         self.agent = agent
         self.table = table
         self.statistics = statistics
         self.seed = seed
+        self.nStep = nStep
+        self.gamma = gamma
+        resetSeed = seed
         rng = Xoshiro256(seed: seed ^ 0x5EED_C011_EC70_0000)
-        previousObservations = Array(repeating: 0, count: environments.count * environments.observationSize)
-        indices = Array(repeating: 0, count: environments.count)
-        values = Array(repeating: 0, count: environments.count * environments.actionSpace.flatSize)
+        let n = environments.count, width = environments.actionSpace.flatSize
+        previousObservations = Array(repeating: 0, count: n * environments.observationSize)
+        indices = Array(repeating: 0, count: n)
+        values = Array(repeating: 0, count: n * width)
         scaledValues = values
+        extras = Array(repeating: 0, count: table.spec.extrasWidth)
+        pendingObservations = Array(repeating: 0, count: nStep * n * environments.observationSize)
+        pendingIndices = Array(repeating: 0, count: nStep * n)
+        pendingValues = Array(repeating: 0, count: nStep * n * width)
+        pendingRewards = Array(repeating: 0, count: nStep * n)
+        pendingStart = Array(repeating: 0, count: n)
+        pendingCount = Array(repeating: 0, count: n)
     }
-
     /// Starts collecting on a new thread.
     public func start() {
         let thread = Thread { [self] in
@@ -71,7 +108,7 @@ public final class Collector: @unchecked Sendable {
     /// Runs the collection loop on the calling thread: `steps` vector steps, or until a stop is
     /// requested when nil. Deterministic for a seed when nothing else inserts.
     public func run(steps: Int?) throws {
-        if environments.totalSteps == 0 { try environments.reset(seed: seed) }
+        if !environments.hasStarted { try environments.reset(seed: resetSeed) }
         let writer = table.makeWriter(blockSize: 64)
         defer { writer.flush() }
         let n = environments.count, obsSize = environments.observationSize
@@ -101,13 +138,29 @@ public final class Collector: @unchecked Sendable {
                         for i in 0..<n {
                             let done = environments.isDone(i)
                             let next = done ? environments.finalObservation(i) : environments.observation(i)
-                            try writer.insert(TransitionView(
-                                observation: UnsafeBufferPointer(rebasing: obs[i * obsSize ..< (i + 1) * obsSize]),
-                                actionIndex: Int32(truncatingIfNeeded: idx[i]),
-                                actionValues: discrete ? UnsafeBufferPointer(start: nil, count: 0)
-                                    : UnsafeBufferPointer(rebasing: vals[i * actionSize ..< (i + 1) * actionSize]),
-                                reward: Float(environments.rewards[i]), terminated: environments.terminated[i],
-                                truncated: environments.truncated[i], nextObservation: next))
+                            let observation = UnsafeBufferPointer(rebasing: obs[i * obsSize ..< (i + 1) * obsSize])
+                            let actionValues = discrete ? UnsafeBufferPointer(start: nil, count: 0)
+                                : UnsafeBufferPointer(rebasing: vals[i * actionSize ..< (i + 1) * actionSize])
+                            if nStep == 1 {
+                                if let discountOffset { extras[discountOffset] = gamma }
+                                try extras.withUnsafeBufferPointer { ex in
+                                    try writer.insert(TransitionView(
+                                        observation: observation, actionIndex: Int32(truncatingIfNeeded: idx[i]), actionValues: actionValues,
+                                        reward: Float(environments.rewards[i]), terminated: environments.terminated[i],
+                                        truncated: environments.truncated[i], nextObservation: next, extras: ex))
+                                }
+                            } else {
+                                push(environment: i, observation: observation, actionIndex: Int32(truncatingIfNeeded: idx[i]),
+                                     actionValues: actionValues, reward: environments.rewards[i])
+                                if done {
+                                    while pendingCount[i] > 0 {
+                                        try emitOldest(environment: i, next: next, terminated: environments.terminated[i],
+                                                       truncated: environments.truncated[i], writer: writer)
+                                    }
+                                } else if pendingCount[i] == nStep {
+                                    try emitOldest(environment: i, next: next, terminated: false, truncated: false, writer: writer)
+                                }
+                            }
                             if done { statistics.recordEpisode(return: environments.completedReturns[i], length: environments.completedLengths[i]) }
                         }
                     }
@@ -116,6 +169,113 @@ public final class Collector: @unchecked Sendable {
             writer.flush()
             statistics.addSteps(n)
             taken += 1
+        }
+    }
+
+    /// Appends environment `i`'s newest step to its ring of pending transitions.
+    private func push(environment i: Int, observation: UnsafeBufferPointer<Float>, actionIndex: Int32,
+                      actionValues: UnsafeBufferPointer<Float>, reward: Double) {
+        let obsSize = environments.observationSize, width = environments.actionSpace.flatSize
+        let slot = i * nStep + (pendingStart[i] + pendingCount[i]) % nStep
+        for j in 0..<obsSize { pendingObservations[slot * obsSize + j] = observation[j] }
+        pendingIndices[slot] = actionIndex
+        for j in 0..<actionValues.count { pendingValues[slot * width + j] = actionValues[j] }
+        pendingRewards[slot] = reward
+        pendingCount[i] += 1
+    }
+
+    /// Inserts environment `i`'s oldest pending transition with the discounted sum of the
+    /// rewards pending after it, and drops it from the ring.
+    private func emitOldest(environment i: Int, next: UnsafeBufferPointer<Float>, terminated: Bool, truncated: Bool,
+                            writer: ReplayTable.Writer) throws {
+        let obsSize = environments.observationSize, width = environments.actionSpace.flatSize
+        var folded = 0.0, discount = 1.0
+        for k in 0..<pendingCount[i] {
+            folded += discount * pendingRewards[i * nStep + (pendingStart[i] + k) % nStep]
+            discount *= Double(gamma)
+        }
+        extras[discountOffset!] = Float(discount)
+        let slot = i * nStep + pendingStart[i]
+        try pendingObservations.withUnsafeBufferPointer { po in
+            try pendingValues.withUnsafeBufferPointer { pv in
+                try extras.withUnsafeBufferPointer { ex in
+                    try writer.insert(TransitionView(
+                        observation: UnsafeBufferPointer(rebasing: po[slot * obsSize ..< (slot + 1) * obsSize]),
+                        actionIndex: pendingIndices[slot],
+                        actionValues: environments.actionSpace.isDiscrete ? UnsafeBufferPointer(start: nil, count: 0)
+                            : UnsafeBufferPointer(rebasing: pv[slot * width ..< (slot + 1) * width]),
+                        reward: Float(folded), terminated: terminated, truncated: truncated, nextObservation: next, extras: ex))
+                }
+            }
+        }
+        pendingStart[i] = (pendingStart[i] + 1) % nStep
+        pendingCount[i] -= 1
+    }
+}
+
+extension Collector {
+    /// The collector's state for a checkpoint: its random stream, the pending n-step
+    /// transitions and, when every environment conforms to `SnapshotEnvironment`, the
+    /// environments themselves. Call it only while the collector is not running (between
+    /// `run(steps:)` calls, or after `join()`).
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        dict["rng"] = Tensor(uint64s: rng.stateWords)
+        dict["pending.observations"] = Tensor(floats: pendingObservations)
+        dict["pending.indices"] = Tensor(int32s: pendingIndices)
+        dict["pending.values"] = Tensor(floats: pendingValues)
+        dict["pending.rewards"] = Tensor(doubles: pendingRewards)
+        dict["pending.start"] = Tensor(int64s: pendingStart.map(Int64.init))
+        dict["pending.count"] = Tensor(int64s: pendingCount.map(Int64.init))
+        if let snapshot = environments.snapshot() {
+            let width = snapshot.environments.map(\.count).max() ?? 0
+            if snapshot.environments.allSatisfy({ $0.count == width }) {
+                dict["envs.words"] = Tensor(uint64s: snapshot.environments.flatMap { $0 }, shape: [snapshot.environments.count, width])
+                dict["envs.observations"] = Tensor(floats: snapshot.observations)
+                dict["envs.running_returns"] = Tensor(doubles: snapshot.runningReturns)
+                dict["envs.running_lengths"] = Tensor(int64s: snapshot.runningLengths.map(Int64.init))
+                dict["envs.total_steps"] = Tensor(scalar: Int64(snapshot.totalSteps))
+                dict["envs.has_reset"] = Tensor(scalar: Int64(snapshot.hasReset ? 1 : 0))
+            }
+        }
+        return dict
+    }
+
+    /// Restores a state from `stateDict()`. Without environment snapshots in it (environments
+    /// that cannot snapshot, or a checkpoint taken while collectors ran) the environments start
+    /// new episodes, seeded from `resumeSeed` so a resumed run does not replay its first episodes.
+    public func loadStateDict(_ dict: StateDict, resumeSeed: UInt64) throws {
+        guard let restored = Xoshiro256(stateWords: try dict.tensor("rng").uint64s(name: "rng")) else {
+            throw StateDictError.wrongShape(name: "rng", expected: [4], found: [try dict.tensor("rng").count])
+        }
+        func load<T>(_ name: String, _ read: (Tensor) throws -> [T], into target: inout [T]) throws {
+            let values = try read(try dict.tensor(name))
+            guard values.count == target.count else { throw StateDictError.wrongShape(name: name, expected: [target.count], found: [values.count]) }
+            target = values
+        }
+        try load("pending.observations", { try $0.floats(name: "pending.observations") }, into: &pendingObservations)
+        try load("pending.indices", { try $0.elements(Int32.self, expected: .int32, name: "pending.indices") }, into: &pendingIndices)
+        try load("pending.values", { try $0.floats(name: "pending.values") }, into: &pendingValues)
+        try load("pending.rewards", { try $0.doubles(name: "pending.rewards") }, into: &pendingRewards)
+        try load("pending.start", { try $0.int64s(name: "pending.start").map { Int($0) } }, into: &pendingStart)
+        try load("pending.count", { try $0.int64s(name: "pending.count").map { Int($0) } }, into: &pendingCount)
+        guard pendingStart.allSatisfy({ (0..<nStep).contains($0) }), pendingCount.allSatisfy({ (0..<nStep).contains($0) }) else {
+            throw StateDictError.corrupt(file: "collector state", detail: "n-step ring positions out of range for n = \(nStep)")
+        }
+        rng = restored
+        if let words = dict["envs.words"], words.shape.count == 2 {
+            let flat = try words.uint64s(name: "envs.words")
+            let width = words.shape[1]
+            try environments.restore(VectorSnapshot(
+                environments: (0..<words.shape[0]).map { Array(flat[$0 * width ..< ($0 + 1) * width]) },
+                observations: try dict.tensor("envs.observations").floats(name: "envs.observations"),
+                runningReturns: try dict.tensor("envs.running_returns").doubles(name: "envs.running_returns"),
+                runningLengths: try dict.tensor("envs.running_lengths").int64s(name: "envs.running_lengths").map { Int($0) },
+                totalSteps: Int(try dict.integer("envs.total_steps")), hasReset: try dict.integer("envs.has_reset") != 0))
+        } else {
+            // New episodes: drop transitions pending from the old ones.
+            for i in pendingCount.indices { pendingCount[i] = 0 }
+            resetSeed = resumeSeed
         }
     }
 }

@@ -31,6 +31,9 @@ public final class CollectorStatistics: Sendable {
     /// Restores the step count (resume).
     public func setEnvironmentSteps(_ n: Int) { steps.store(n, ordering: .relaxed) }
 
+    /// Restores the episode count (resume).
+    public func setEpisodes(_ n: Int) { episodeCount.store(n, ordering: .relaxed) }
+
     func recordEpisode(return value: Double, length: Int) {
         episodeCount.wrappingIncrement(ordering: .relaxed)
         recent.withLock { r in

@@ -46,6 +46,8 @@ public final class VectorEnvironment {
     private let completedReturnStorage: UnsafeMutableBufferPointer<Double>
     private let completedLengthStorage: UnsafeMutableBufferPointer<Int>
     private var hasReset = false
+    /// Whether the environments have been reset (and so have observations to act on).
+    public var hasStarted: Bool { hasReset }
 
     /// Wraps already-made environments; they must share observation and action spaces.
     public init(environments: [any Environment], id: String) throws {
@@ -210,5 +212,61 @@ public final class VectorEnvironment {
             throw EnvironmentError.nonFiniteOutput(environment: id, index: index, step: runningLengths[index],
                                                    detail: "\(what) component \(j) is \(v)")
         }
+    }
+}
+
+/// Everything a `VectorEnvironment` needs to continue exactly: each environment's snapshot,
+/// the current observations and the episodes in progress.
+public struct VectorSnapshot: Sendable, Equatable {
+    public var environments: [[UInt64]]
+    public var observations: [Float]
+    public var runningReturns: [Double]
+    public var runningLengths: [Int]
+    public var totalSteps: Int
+    public var hasReset: Bool
+
+    public init(environments: [[UInt64]], observations: [Float], runningReturns: [Double], runningLengths: [Int],
+                totalSteps: Int, hasReset: Bool) {
+        self.environments = environments
+        self.observations = observations
+        self.runningReturns = runningReturns
+        self.runningLengths = runningLengths
+        self.totalSteps = totalSteps
+        self.hasReset = hasReset
+    }
+}
+
+extension VectorEnvironment {
+    /// The complete state, or nil when some environment does not conform to `SnapshotEnvironment`.
+    public func snapshot() -> VectorSnapshot? {
+        var words: [[UInt64]] = []
+        for env in environments {
+            guard let env = env as? any SnapshotEnvironment else { return nil }
+            words.append(env.snapshot())
+        }
+        return VectorSnapshot(environments: words, observations: Array(observationStorage), runningReturns: Array(runningReturns),
+                              runningLengths: Array(runningLengths), totalSteps: totalSteps, hasReset: hasReset)
+    }
+
+    /// Restores a state from `snapshot()`; throws `EnvironmentError.invalidState` naming what
+    /// does not fit (count, sizes, an environment's own words).
+    public func restore(_ snapshot: VectorSnapshot) throws {
+        guard snapshot.environments.count == count, snapshot.observations.count == count * observationSize,
+              snapshot.runningReturns.count == count, snapshot.runningLengths.count == count else {
+            throw EnvironmentError.invalidState(
+                environment: id, detail: "snapshot of \(snapshot.environments.count) environments × \(snapshot.observations.count / max(snapshot.environments.count, 1)) observation values does not fit \(count) × \(observationSize)")
+        }
+        for i in 0..<count {
+            guard var env = environments[i] as? any SnapshotEnvironment else {
+                throw EnvironmentError.invalidState(environment: id, detail: "environment \(i) cannot restore a snapshot")
+            }
+            try env.restore(snapshot: snapshot.environments[i])
+            environments[i] = env
+        }
+        _ = observationStorage.update(fromContentsOf: snapshot.observations)
+        _ = runningReturns.update(fromContentsOf: snapshot.runningReturns)
+        _ = runningLengths.update(fromContentsOf: snapshot.runningLengths)
+        totalSteps = snapshot.totalSteps
+        hasReset = snapshot.hasReset
     }
 }

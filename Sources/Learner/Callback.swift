@@ -16,6 +16,9 @@ public struct TrainingState {
     public var updates = 0
     /// Environment steps taken by the collectors (as of the last batch).
     public var environmentSteps = 0
+    /// Set by a callback to end training after the current update, as a signal would
+    /// (every `endTraining` runs, a checkpointer writes its final checkpoint).
+    public var stopRequested = false
     private var values: [String: Any] = [:]
 
     public init() {}

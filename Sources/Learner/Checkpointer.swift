@@ -14,16 +14,20 @@ public final class Checkpointer: Callback {
     public let keep: Int
     private let callbacks: [Callback]
     private let extra: () -> StateDict
+    private let metadata: [String: String]
     /// The files written so far, oldest first.
     public private(set) var written: [URL] = []
 
-    public init(directory: URL, every: Int, keep: Int = 3, callbacks: [Callback], extra: @escaping () -> StateDict = { StateDict() }) {
+    /// `metadata` goes into every file's safetensors header (e.g. the run id and its config).
+    public init(directory: URL, every: Int, keep: Int = 3, callbacks: [Callback], metadata: [String: String] = [:],
+                extra: @escaping () -> StateDict = { StateDict() }) {
         precondition(every > 0 && keep > 0, "every and keep must be positive")
         self.directory = directory
         cycle = every
         self.keep = keep
         self.callbacks = callbacks
         self.extra = extra
+        self.metadata = metadata
     }
 
     public func endCycle(_ state: inout TrainingState) throws { try save(state) }
@@ -34,7 +38,7 @@ public final class Checkpointer: Callback {
     /// Writes one checkpoint now.
     public func save(_ state: TrainingState) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var dict = StateDict(metadata: ["format": CheckpointLoader.format])
+        var dict = StateDict(metadata: metadata.merging(["format": CheckpointLoader.format]) { _, format in format })
         for callback in callbacks { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
         dict["trainer.updates"] = Tensor(scalar: Int64(state.updates))
         dict["trainer.environment_steps"] = Tensor(scalar: Int64(state.environmentSteps))

@@ -169,6 +169,23 @@ public final class WeightPublishing: Callback {
 
     public func endCycle(_ state: inout TrainingState) throws { publisher.publish(network) }
     public func endTraining(_ state: inout TrainingState) throws { publisher.publish(network) }
+
+    /// The weights the collectors act with (the last published ones, which lag the learner's
+    /// by up to `cycle` updates): a resumed run republishes them so acting continues exactly.
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        dict["published"] = Tensor(floats: publisher.latest(newerThan: -1)!.parameters)
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
+        guard loadNetwork else { return }
+        let parameters = try dict.tensor("published").floats(name: "published")
+        guard parameters.count == network.parameters.count else {
+            throw StateDictError.wrongShape(name: "published", expected: [network.parameters.count], found: [parameters.count])
+        }
+        publisher.publish(parameters: parameters)
+    }
 }
 
 /// ε-greedy over a Q network for collectors: ε falls linearly from `initialEpsilon` to

@@ -86,7 +86,8 @@ public final class SACModel {
     }
 }
 
-/// y = r + γ(1 − terminated)(min Q′₁,₂(s′, a′) − α log π(a′|s′)), a′ ~ π(·|s′).
+/// y = r + γ(1 − terminated)(min Q′₁,₂(s′, a′) − α log π(a′|s′)), a′ ~ π(·|s′); γ is the
+/// row's `discount` column (γᵏ of an n-step transition) when the spec has one.
 public final class SACTarget: Callback {
     public let name = "sac_target"
     public var order: Int { -10 }
@@ -96,13 +97,15 @@ public final class SACTarget: Callback {
     public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
         let alpha = m.alpha
+        let discountOffset = batch.spec.extraOffset("discount"), width = batch.spec.extrasWidth
         m.samplePolicy(batch.nextObservations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
             let q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1)
             let q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2)
             for b in 0..<n {
                 let soft = min(q1[b], q2[b]) - alpha * m.head.logProbabilities[b]
-                m.targets[b] = batch.rewards[b] + m.gamma * (1 - batch.terminated[b]) * soft
+                let discount = discountOffset.map { batch.extras[b * width + $0] } ?? m.gamma
+                m.targets[b] = batch.rewards[b] + discount * (1 - batch.terminated[b]) * soft
             }
         }
     }

@@ -41,6 +41,14 @@ public final class Trainer {
     /// Counters and shared values; set it from a checkpoint (`CheckpointLoader.restore`) to resume.
     public var state = TrainingState()
     public var rng: Xoshiro256
+    /// Deterministic mode: called on the learner thread before the size wait and before every
+    /// update with the updates done so far; it steps the (single, inline) collector until the
+    /// table holds what this update may sample. Nil when collectors run on their own threads.
+    public var feed: ((_ updates: Int) throws -> Void)?
+    /// Called once when the loop ends (budget, stop request or error), before any callback's
+    /// `endTraining`: the run stops and joins its collectors here, so the final checkpoint
+    /// sees them at rest.
+    public var onLoopExit: (() -> Void)?
     let batch: ReplayBatch
 
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
@@ -63,14 +71,16 @@ public final class Trainer {
         var failure: (any Error)?
         do {
             for callback in callbacks { try callback.beginTraining(&state) }
+            try feed?(state.updates)
             try table.awaitSize(minSize)
             while true {
                 if let message = statistics.error { throw TrainingError.collectorFailed(message) }
                 state.environmentSteps = statistics.environmentSteps
-                if statistics.stopRequested { break }
+                if statistics.stopRequested || state.stopRequested { break }
                 if let limit = budget.updates, state.updates >= limit { break }
                 if let limit = budget.environmentSteps, state.environmentSteps >= limit { break }
                 if let limit = budget.wallTime, clock.now - start >= limit { break }
+                try feed?(state.updates)
                 try step()
             }
         } catch ReplayError.closed where statistics.stopRequested && statistics.error == nil {
@@ -79,6 +89,8 @@ public final class Trainer {
             // A collector's failure closes the table; report the cause, not the closed table.
             failure = statistics.error.map { TrainingError.collectorFailed($0) } ?? error
         }
+        onLoopExit?()
+        if failure == nil, let message = statistics.error { failure = TrainingError.collectorFailed(message) }
         for callback in callbacks {
             do { try callback.endTraining(&state) } catch { failure = failure ?? error }
         }

@@ -35,6 +35,12 @@ public final class WeightPublisher: Sendable {
                       ordering: .releasing)
     }
 
+    /// Publishes a copy of `parameters` (e.g. restored from a checkpoint) as the next version.
+    public func publish(parameters: [Float]) {
+        let previous = current.load(ordering: .relaxed)
+        current.store(ParameterSnapshot(version: previous.version + 1, parameters: parameters), ordering: .releasing)
+    }
+
     /// The newest snapshot, or nil if its version is not newer than `version`.
     public func latest(newerThan version: Int) -> ParameterSnapshot? {
         let snapshot = current.load(ordering: .acquiring)

@@ -2,7 +2,9 @@ import ArgumentParser
 import Envs
 import Experiments
 import Foundation
+import Learner
 import SeededRandom
+import StateDictIO
 
 /// `rl-train`: the command line. Parses arguments and calls the library; nothing else.
 @main
@@ -10,7 +12,7 @@ struct RLTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl-train",
         abstract: "Train reinforcement-learning agents on built-in or custom environments.",
-        subcommands: [Train.self, Demo.self, Envs.self, EnvReplay.self],
+        subcommands: [Train.self, Resume.self, Eval.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
         defaultSubcommand: Train.self
     )
 }
@@ -20,71 +22,197 @@ extension RLTrain {
         case dqn, sac
     }
 
+    /// Prints a run's outcome; an interrupted run exits with status 130 after saying how to resume.
+    static func report(_ outcome: RunLauncher.Outcome) throws {
+        switch outcome {
+        case let .alreadyComplete(result, directory):
+            print("already complete (same config, same id): \(directory.path)")
+            print(summary(result))
+            print("use --force-new to train it again in a new directory")
+        case let .finished(result, directory):
+            if result.stoppedBy.isInterruption {
+                print("interrupted at \(result.environmentSteps) env steps, \(result.updates) updates; final checkpoint written")
+                print("resume with: rl-train resume \(directory.path)")
+                throw ExitCode(130)
+            }
+            print(summary(result))
+            print("run directory: \(directory.path)")
+        }
+    }
+
+    static func summary(_ r: RunResult) -> String {
+        var text = ""
+        if let solved = r.solvedAtEnvironmentSteps { text += "solved (evaluation reached \(r.threshold.map { "\($0)" } ?? "the threshold")) at \(solved) env steps\n" }
+        text += String(format: "done: %d env steps, %d updates, %d episodes in %.1f s", r.environmentSteps, r.updates, r.episodes, r.seconds)
+        if let mean = r.evaluationMeanReturn, let n = r.evaluationReturns?.count {
+            text += String(format: "; evaluation over %d episodes: mean return %.1f ± %.1f", n, mean, r.evaluationStd ?? 0)
+        }
+        return text
+    }
+
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train an agent: DQN (default: CartPole-v1) or SAC (default: Pendulum-v1); stops when solved or out of steps.")
+            abstract: "Train an agent from a config file (YAML or JSON) or from built-in defaults.",
+            discussion: """
+            Without a config, trains DQN on CartPole-v1 (or --algo sac on Pendulum-v1) with built-in defaults until \
+            solved or out of budget. A run lives in runs/<name>-<id8>/, named by the hash of its canonical config: \
+            the same config again resumes an interrupted run or reports a complete one (--force-new trains anew).
+            """)
 
-        @Option(help: "Algorithm: dqn (discrete actions) or sac (continuous actions).") var algo: Algorithm = .dqn
-        @Option(help: "Environment id (default: CartPole-v1 for dqn, Pendulum-v1 for sac).") var env: String?
-        @Option(help: "Environment steps to train for (default: 50000 for dqn, 10000 for sac).") var steps: Int?
-        @Option(help: "Collector threads.") var collectors = 1
-        @Option(help: "Environments per collector (default: 4 for dqn, 1 for sac).") var numEnvs: Int?
-        @Option(help: "Random seed.") var seed: UInt64 = 1
-        @Option(help: "Hidden layer sizes, comma-separated (default: 64,64 for dqn, 256,256 for sac).") var hidden: String?
-        @Option(help: "Adam learning rate (default: 1e-3).") var lr: Float = 1e-3
-        @Option(help: "DQN: learner updates between hard target-network copies.") var targetEvery = 128
-        @Option(help: "SAC: OpenBLAS threads for the learner.") var blasThreads = 1
+        @Argument(help: "Config file (YAML or JSON); omit for built-in defaults.") var config: String?
+        @Option(name: .customLong("set"), help: "Override a config key, e.g. --set algorithm.lr=3e-4 (repeatable).") var overrides: [String] = []
+        @Option(help: "Without a config: dqn (CartPole-v1) or sac (Pendulum-v1).") var algo: Algorithm = .dqn
+        @Option(help: "Shortcut for --set env.id=ID.") var env: String?
+        @Option(help: "Shortcut for --set train.env_steps=N.") var steps: Int?
+        @Option(help: "Shortcut for --set train.seed=N.") var seed: Int?
+        @Option(help: "Shortcut for --set collectors.count=N.") var collectors: Int?
+        @Option(help: "Shortcut for --set collectors.num_envs=N.") var numEnvs: Int?
+        @Option(help: "Shortcut for --set network.hidden=[..], e.g. 64,64.") var hidden: String?
+        @Option(help: "Shortcut for --set algorithm.lr=X.") var lr: Double?
+        @Option(help: "Shortcut for --set train.blas_threads=N.") var blasThreads: Int?
+        @Flag(help: "Validate, print the resolved config, its id and run directory; train nothing, create nothing.") var dryRun = false
+        @Flag(help: "Train again in a new directory even if this config already has a run.") var forceNew = false
+        @Flag(help: "When resuming, fall back to the newest intact checkpoint if the newest is damaged.") var fallback = false
 
-        func validate() throws {
-            if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
-            if let numEnvs, numEnvs <= 0 { throw ValidationError("--num-envs must be positive") }
-            guard collectors > 0 else { throw ValidationError("--collectors must be positive") }
-            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive") }
-            if hidden != nil, hiddenSizes == nil {
-                throw ValidationError("--hidden must be positive integers separated by commas, e.g. 64,64")
-            }
-        }
-
-        var hiddenSizes: [Int]? {
-            guard let hidden else { return nil }
-            let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-            return sizes.map { $0! }
-        }
-
-        /// Applies the options shared by every algorithm (nil options keep its defaults).
-        func apply<S: RunSettings>(to settings: inout S) {
-            if let env { settings.environmentID = env }
-            if let steps { settings.environmentSteps = steps }
-            if let numEnvs { settings.environmentsPerCollector = numEnvs }
-            if let sizes = hiddenSizes { settings.hidden = sizes }
-            settings.collectors = collectors
-            settings.seed = seed
-            settings.learningRate = lr
+        var allOverrides: [String] {
+            var all: [String] = []
+            if let env { all.append("env.id=\"\(env)\"") }
+            if let steps { all.append("train.env_steps=\(steps)") }
+            if let seed { all.append("train.seed=\(seed)") }
+            if let collectors { all.append("collectors.count=\(collectors)") }
+            if let numEnvs { all.append("collectors.num_envs=\(numEnvs)") }
+            if let hidden { all.append("network.hidden=[\(hidden)]") }
+            if let lr { all.append("algorithm.lr=\(lr)") }
+            if let blasThreads { all.append("train.blas_threads=\(blasThreads)") }
+            return all + overrides
         }
 
         func run() throws {
-            let display = ProgressDisplay()
-            let result: RunResult
-            let episodes: Int
-            switch algo {
-            case .dqn:
-                var settings = DQNSettings()
-                apply(to: &settings)
-                settings.targetUpdateEvery = targetEvery
-                episodes = settings.evaluationEpisodes
-                result = try DQNExperiment.run(settings) { display.show($0) }
-            case .sac:
-                var settings = SACSettings()
-                apply(to: &settings)
-                settings.blasThreads = blasThreads
-                episodes = settings.evaluationEpisodes
-                result = try SACExperiment.run(settings) { display.show($0) }
+            let resolved: ExperimentConfig
+            if let config {
+                resolved = try ExperimentConfig.load(file: config, overrides: allOverrides)
+            } else {
+                resolved = try ExperimentConfig.defaults(algo == .dqn ? .dqn : .sac, overrides: allOverrides)
             }
+            if dryRun {
+                print(resolved.yaml(documented: true))
+                print("# id:        \(resolved.id)")
+                print("# canonical: \(resolved.canonicalForm.split(separator: "\n").joined(separator: "; "))")
+                let directory = RunDirectory.url(for: resolved)
+                let status: String
+                switch RunDirectory.status(of: directory) {
+                case .new: status = "new"
+                case .startedWithoutCheckpoint: status = "started, no checkpoint (would restart)"
+                case .resumable: status = "interrupted (would resume)"
+                case .complete: status = "complete (would report, not train)"
+                }
+                print("# run dir:   \(directory.path) [\(status)]")
+                return
+            }
+            let display = ProgressDisplay()
+            var options = RunOptions()
+            options.progress = { display.show($0) }
+            let outcome = try RunLauncher.train(resolved, forceNew: forceNew, fallback: fallback, options: options) { print($0) }
             display.finish()
-            if let solved = result.solvedAtEnvironmentSteps { print("solved (evaluation reached the threshold) at \(solved) env steps") }
-            print(String(format: "done: %d env steps, %d updates, %d episodes in %.1f s; evaluation over %d episodes: mean return %.1f",
-                         result.environmentSteps, result.updates, result.episodes, result.seconds, episodes, result.evaluationMeanReturn))
+            try RLTrain.report(outcome)
+        }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resume an interrupted run from its newest checkpoint (counters, schedules, RNG streams, replay memory).")
+
+        @Argument(help: "The run directory (runs/<name>-<id8>).") var runDirectory: String
+        @Flag(help: "Fall back to the newest intact checkpoint if the newest is damaged.") var fallback = false
+
+        func run() throws {
+            let directory = URL(fileURLWithPath: runDirectory)
+            let config = try RunDirectory.config(in: directory)
+            if case .complete(let result) = RunDirectory.status(of: directory) {
+                print("already complete: \(directory.path)")
+                print(RLTrain.summary(result))
+                return
+            }
+            let display = ProgressDisplay()
+            var options = RunOptions(directory: directory)
+            options.progress = { display.show($0) }
+            if case .resumable = RunDirectory.status(of: directory) {
+                let (url, dict) = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: fallback)
+                print("resuming from \(url.lastPathComponent)")
+                options.resume = dict
+            } else {
+                print("no checkpoint yet: starting \(directory.path) from the beginning")
+            }
+            let result = try Experiment.run(config, options: options)
+            display.finish()
+            try RLTrain.report(.finished(result, directory: directory))
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a trained policy from a run directory (its newest checkpoint) or a checkpoint file.")
+
+        @Argument(help: "A run directory or a checkpoint_*.safetensors.gz file.") var source: String
+        @Option(help: "Episodes (default: the config's eval.episodes).") var episodes: Int?
+        @Option(help: "Seed of the first episode (default: train.seed + 30000).") var seed: UInt64?
+        @Flag(help: "Print one JSON object instead of text.") var json = false
+        @Flag(help: "Use the newest intact checkpoint if the newest is damaged.") var fallback = false
+
+        func validate() throws {
+            if let episodes, episodes <= 0 { throw ValidationError("--episodes must be positive") }
+        }
+
+        func run() throws {
+            let url = URL(fileURLWithPath: source)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw ValidationError("\(source): no such run directory or checkpoint file")
+            }
+            let file: URL, checkpoint: StateDict
+            if isDirectory.boolValue {
+                let checkpoints = url.lastPathComponent == "checkpoints" ? url : url.appendingPathComponent("checkpoints")
+                (file, checkpoint) = try CheckpointLoader.loadNewest(in: checkpoints, fallback: fallback)
+            } else {
+                (file, checkpoint) = (url, try CheckpointLoader.load(url))
+            }
+            guard let text = checkpoint.metadata["config"] else {
+                throw ValidationError("\(file.path): the checkpoint carries no config; it was not written by rl-train")
+            }
+            let config = try ExperimentConfig.parse(text, source: "\(file.lastPathComponent) (embedded config)")
+            let returns = try Experiment.evaluate(checkpoint: checkpoint, config: config, episodes: episodes, seed: seed)
+            let mean = returns.reduce(0, +) / Double(returns.count)
+            let std = (returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(returns.count)).squareRoot()
+            if json {
+                let object: [String: Any] = ["checkpoint": file.path, "run_id": config.id, "env": config.optionalString("eval.env_id") ?? config.string("env.id"),
+                                             "episodes": returns.count, "mean_return": mean, "std_return": std,
+                                             "min_return": returns.min()!, "max_return": returns.max()!, "returns": returns,
+                                             "deterministic": config.bool("eval.deterministic")]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(file.path)")
+                print(String(format: "%d episodes: mean return %.2f ± %.2f (min %.1f, max %.1f)", returns.count, mean, std, returns.min()!, returns.max()!))
+            }
+        }
+    }
+
+    struct Config: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the full default config of an algorithm, with a comment per key.")
+
+        @Argument(help: "dqn or sac.") var algorithm: Algorithm = .dqn
+        @Option(help: "Environment id (default: CartPole-v1 for dqn, Pendulum-v1 for sac).") var env: String?
+
+        func run() throws {
+            let config = try ExperimentConfig.defaults(algorithm == .dqn ? .dqn : .sac, environment: env)
+            print(config.yaml(documented: true, header: "rl-train config defaults \(algorithm.rawValue): every key with its default"))
+            print("# registered callbacks:")
+            for name in CallbackRegistry.builtIn.names {
+                let kind = CallbackRegistry.builtIn.kind(name)!
+                let parameters = kind.parameters.map { "\($0.path.split(separator: ".").last!): \($0.defaultValue(for: .dqn)!)" }
+                print("#   \(name) {\(parameters.joined(separator: ", "))}: \(kind.doc)")
+            }
         }
     }
 

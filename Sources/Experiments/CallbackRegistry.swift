@@ -1,0 +1,145 @@
+import Collectors
+import Foundation
+import Learner
+import StateDictIO
+
+/// What a configured callback can be built from.
+public struct CallbackContext {
+    /// The run directory (nil for runs without one, e.g. in tests).
+    public let runDirectory: URL?
+    public let config: ExperimentConfig
+    public let statistics: CollectorStatistics
+    /// The algorithm's callbacks (losses, target updates, weight publishing), whose state
+    /// dicts a checkpointer saves.
+    public let learningCallbacks: [Callback]
+    /// The rest of the run's state for a checkpoint: trainer counters and RNG, collectors,
+    /// and the replay memory when `includeMemory`.
+    public let runState: (_ includeMemory: Bool) -> StateDict
+}
+
+/// A kind of callback that configs can name in their `callbacks` section, like emloop's
+/// hooks: a name, typed parameters with defaults, and a factory.
+public struct CallbackKind: Sendable {
+    public let name: String
+    public let doc: String
+    public let parameters: [ConfigKey]
+    /// Whether it changes training (then its entry is part of the run identity); loggers
+    /// and checkpointers do not.
+    public let affectsTraining: Bool
+    let make: @Sendable (CallbackSpec, CallbackContext) throws -> Callback?
+
+    /// `parameters` are (name, type, doc, default) entries; `make` may return nil to add
+    /// nothing in a context it cannot serve (a checkpointer without a run directory).
+    public init(name: String, doc: String, parameters: [(String, ConfigType, String, ConfigValue)], affectsTraining: Bool,
+                make: @escaping @Sendable (CallbackSpec, CallbackContext) throws -> Callback?) {
+        self.name = name
+        self.doc = doc
+        self.parameters = parameters.map { ConfigKey("callbacks.\(name).\($0.0)", $0.1, $0.2, $0.3) }
+        self.affectsTraining = affectsTraining
+        self.make = make
+    }
+}
+
+/// The callbacks configs can name. A value, like `EnvironmentRegistry`: a program with its
+/// own callbacks registers them on a copy of `.builtIn` and passes it to the config loader
+/// and the run.
+public struct CallbackRegistry: Sendable {
+    private var kinds: [String: CallbackKind] = [:]
+    /// The list used when a config has no `callbacks` section.
+    public var defaultList: [CallbackSpec] = []
+
+    public init() {}
+
+    public var names: [String] { kinds.keys.sorted() }
+    public func kind(_ name: String) -> CallbackKind? { kinds[name] }
+
+    public mutating func register(_ kind: CallbackKind) throws {
+        guard kinds[kind.name] == nil else { throw ConfigError.invalid(path: "callbacks", detail: "a callback named '\(kind.name)' is already registered") }
+        kinds[kind.name] = kind
+    }
+
+    /// The checkpointer and the metrics logger.
+    public static let builtIn: CallbackRegistry = {
+        var registry = CallbackRegistry()
+        try! registry.register(CallbackKind(
+            name: "checkpointer", doc: "writes checkpoints into <run>/checkpoints every `every` updates and at the end, keeping the newest `keep`",
+            parameters: [("every", .int(min: 1, max: nil), "updates between checkpoints", .int(5_000)),
+                         ("keep", .int(min: 1, max: nil), "checkpoints kept", .int(3)),
+                         ("save_memory", .bool, "include the replay memory (needed for an exact resume)", .bool(true))],
+            affectsTraining: false) { spec, context in
+            guard let directory = context.runDirectory else { return nil }
+            let includeMemory = spec["save_memory"]!.boolValue!
+            return Checkpointer(directory: directory.appendingPathComponent("checkpoints"), every: spec["every"]!.intValue!,
+                                keep: spec["keep"]!.intValue!, callbacks: context.learningCallbacks,
+                                metadata: ["run_id": context.config.id, "config": context.config.yaml()]) { context.runState(includeMemory) }
+        })
+        try! registry.register(CallbackKind(
+            name: "metrics", doc: "appends a row to <run>/metrics.csv every `every` updates",
+            parameters: [("every", .int(min: 1, max: nil), "updates between rows", .int(1_000))],
+            affectsTraining: false) { spec, context in
+            guard let directory = context.runDirectory else { return nil }
+            return MetricsLogger(file: directory.appendingPathComponent("metrics.csv"), every: spec["every"]!.intValue!,
+                                 statistics: context.statistics)
+        })
+        registry.defaultList = [
+            CallbackSpec(name: "checkpointer", parameters: registry.kinds["checkpointer"]!.parameters.map { ConfigEntry($0.name.split(separator: ".").last.map(String.init)!, $0.defaultValue(for: .dqn)!) }, affectsTraining: false),
+            CallbackSpec(name: "metrics", parameters: [ConfigEntry("every", .int(1_000))], affectsTraining: false),
+        ]
+        return registry
+    }()
+
+    /// Types a `callbacks` section: a list whose items are a name (`- metrics`) or a
+    /// one-key mapping of a name to its parameters (`- checkpointer: {every: 5000}`).
+    func resolve(_ node: RawNode) throws -> [CallbackSpec] {
+        if case .scalar(let text, false) = node.kind, text == "null" || text.isEmpty { return [] }
+        guard case .sequence(let items) = node.kind else {
+            throw ConfigError.wrongType(path: "callbacks", line: node.line, expected: "a list of callbacks, e.g. [{checkpointer: {every: 5000}}]", got: node.what)
+        }
+        return try items.enumerated().map { index, item in
+            let path = "callbacks[\(index)]"
+            let name: String, parameters: RawNode?
+            switch item.kind {
+            case .scalar(let text, _): (name, parameters) = (text, nil)
+            case .mapping(let entries) where entries.count == 1: (name, parameters) = (entries[0].key, entries[0].value)
+            default:
+                throw ConfigError.wrongType(path: path, line: item.line, expected: "a callback name or {name: {parameters}}", got: item.what)
+            }
+            guard let kind = kinds[name] else {
+                throw ConfigError.unknownKey(path: "\(path).\(name)", line: item.line, known: names, suggestion: closest(to: name, in: names))
+            }
+            var given: [(key: String, keyLine: Int?, value: RawNode)] = []
+            if let parameters {
+                switch parameters.kind {
+                case .mapping(let entries): given = entries
+                case .scalar(let text, false) where text == "null" || text.isEmpty: break
+                default:
+                    throw ConfigError.wrongType(path: "\(path).\(name)", line: parameters.line, expected: "a mapping of parameters", got: parameters.what)
+                }
+            }
+            let known = kind.parameters.map { String($0.path.split(separator: ".").last!) }
+            for entry in given where !known.contains(entry.key) {
+                throw ConfigError.unknownKey(path: "\(path).\(name).\(entry.key)", line: entry.keyLine, known: known,
+                                             suggestion: closest(to: entry.key, in: known))
+            }
+            let values = try kind.parameters.map { key -> ConfigEntry in
+                let short = String(key.path.split(separator: ".").last!)
+                if let entry = given.first(where: { $0.key == short }) {
+                    let renamed = ConfigKey("\(path).\(name).\(short)", key.type, key.doc, nullable: key.nullable, key.defaultValue(for: .dqn))
+                    return ConfigEntry(short, try ConfigSchema.typed(entry.value, for: renamed))
+                }
+                return ConfigEntry(short, key.defaultValue(for: .dqn)!)
+            }
+            return CallbackSpec(name: name, parameters: values, affectsTraining: kind.affectsTraining)
+        }
+    }
+
+    /// Builds the configured callbacks for a run.
+    func make(_ specs: [CallbackSpec], context: CallbackContext) throws -> [Callback] {
+        try specs.compactMap { spec in
+            guard let kind = kinds[spec.name] else {
+                throw ConfigError.unknownKey(path: "callbacks.\(spec.name)", line: nil, known: names, suggestion: closest(to: spec.name, in: names))
+            }
+            return try kind.make(spec, context)
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import Collectors
+import Envs
+import Foundation
+import Learner
+import Memory
+import NN
+import SeededRandom
+import StateDictIO
+
+/// Why training ended.
+public enum StopReason: String, Sendable, Codable {
+    /// The environment-step or update budget was spent.
+    case budget
+    /// A periodic evaluation reached the threshold.
+    case solved
+    /// SIGINT or SIGTERM: a final checkpoint was written; the run can be resumed.
+    case signal
+    /// A callback asked to stop (`TrainingState.stopRequested`): resumable, like a signal.
+    case requested
+
+    /// Whether the run ended before its budget and can be resumed.
+    public var isInterruption: Bool { self == .signal || self == .requested }
+}
+
+/// What a finished (or interrupted) run reports; written as `result.json` in the run directory.
+public struct RunResult: Sendable, Codable {
+    public var runID: String
+    public var algorithm: String
+    public var environment: String
+    public var seed: Int
+    public var stoppedBy: StopReason
+    /// Environment steps when a periodic evaluation first reached the threshold.
+    public var solvedAtEnvironmentSteps: Int?
+    public var threshold: Double?
+    public var environmentSteps: Int
+    public var updates: Int
+    public var episodes: Int
+    public var recentMeanReturn: Double?
+    /// The final evaluation (nil when the run was interrupted).
+    public var evaluationReturns: [Double]?
+    /// Wall-clock seconds of training and evaluation, over every session of a resumed run.
+    public var seconds: Double
+    /// Updates at the checkpoint this session resumed from (nil for a fresh start).
+    public var resumedFromUpdates: Int?
+    /// Tag values of the config (`train.tags`), for result tables.
+    public var tags: [String: String]
+
+    public var evaluationMeanReturn: Double? { evaluationReturns.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
+    public var evaluationStd: Double? {
+        guard let r = evaluationReturns, let mean = evaluationMeanReturn, r.count > 1 else { return evaluationReturns.map { _ in 0 } }
+        return (r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(r.count)).squareRoot()
+    }
+}
+
+/// How a run is carried out, beside its config.
+public struct RunOptions {
+    /// The run directory (checkpoints/, metrics.csv, result.json); nil for none.
+    public var directory: URL?
+    /// A verified checkpoint to resume from (`CheckpointLoader.load`).
+    public var resume: StateDict?
+    public var environments: EnvironmentRegistry = .builtIn
+    public var callbacks: CallbackRegistry = .builtIn
+    /// Called with a progress line's figures every `train.log_every` updates.
+    public var progress: ((TrainingProgress) -> Void)?
+    /// Callbacks added to the configured ones (custom loggers of a program that embeds runs).
+    /// They are not part of the run identity and their state is not checkpointed.
+    public var extraCallbacks: [Callback] = []
+
+    public init(directory: URL? = nil, resume: StateDict? = nil, environments: EnvironmentRegistry = .builtIn,
+                callbacks: CallbackRegistry = .builtIn, progress: ((TrainingProgress) -> Void)? = nil) {
+        self.directory = directory
+        self.resume = resume
+        self.environments = environments
+        self.callbacks = callbacks
+        self.progress = progress
+    }
+}
+
+/// Errors of a run that are not about a single key of the config.
+public enum RunError: Error, CustomStringConvertible {
+    case checkpointMismatch(detail: String)
+    public var description: String {
+        switch self {
+        case .checkpointMismatch(let detail): return "the checkpoint does not belong to this run: \(detail)"
+        }
+    }
+}
+
+/// Builds and runs one experiment from a resolved config: environments, replay table (with a
+/// samples-per-insert limit, or a fixed interleave in deterministic mode), collectors, the
+/// algorithm's callbacks, evaluation, progress, the configured callbacks (checkpointer,
+/// metrics), then a final evaluation.
+///
+///     let config = try ExperimentConfig.defaults(.dqn)
+///     let result = try Experiment.run(config)
+public enum Experiment {
+    public static func run(_ config: ExperimentConfig, options: RunOptions = RunOptions()) throws -> RunResult {
+        let started = ContinuousClock.now
+        let registry = options.environments
+        if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        let envID = config.string("env.id")
+        let seed = UInt64(config.int("train.seed"))
+        let probe = try registry.make(envID)
+        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace)
+        BLAS.setThreads(config.int("train.blas_threads"))
+        defer { BLAS.setThreads(1) }
+
+        let deterministic = config.bool("train.deterministic")
+        let batchSize = config.int("algorithm.batch_size"), capacity = config.int("memory.capacity")
+        let minSize = max(config.int("memory.min_size"), batchSize)
+        let updatesPerStep = config.double("algorithm.updates_per_step")
+        let collectorCount = config.int("collectors.count"), numEnvs = config.int("collectors.num_envs")
+        let table: ReplayTable
+        if deterministic {
+            table = try ReplayTable(spec: parts.spec, capacity: capacity)   // the interleave is fixed; no limiter needed
+        } else {
+            let samplesPerInsert = updatesPerStep * Double(batchSize)
+            table = try ReplayTable(spec: parts.spec, capacity: capacity, rateLimit: try RateLimit(
+                samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
+                errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(numEnvs * collectorCount) * 4)))
+        }
+        let statistics = CollectorStatistics()
+        let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
+        let collectors = try (0..<collectorCount).map { c in
+            let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs,
+                                            seed: seed &* 1000 &+ UInt64(c * numEnvs), maxEpisodeSteps: maxEpisodeSteps)
+            return Collector(environments: vec, agent: parts.makeAgent(numEnvs), table: table, statistics: statistics,
+                             seed: seed &+ UInt64(c), nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")))
+        }
+
+        // Evaluation: periodic (with an optional stop at the threshold) and final.
+        let evalID = config.optionalString("eval.env_id") ?? envID
+        let evalSteps = config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps")
+        let evaluationAgent = parts.evaluationAgent(config.bool("eval.deterministic"))
+        func evaluate(_ seed: UInt64) throws -> [Double] {
+            try Evaluation.returns(of: evaluationAgent, registry: registry, id: evalID, maxEpisodeSteps: evalSteps,
+                                   episodes: config.int("eval.episodes"), seed: seed)
+        }
+        let registered = try registry.spec(evalID).rewardThreshold
+        let threshold = config.optionalDouble("train.threshold") ?? registered ?? (evalID == "Pendulum-v1" ? -200 : nil)
+        let evaluator = config.optionalInt("train.eval_every").map { every in
+            EvaluationStop(every: every, threshold: config.bool("train.stop_at_threshold") ? threshold : nil, statistics: statistics) {
+                let r = try evaluate(seed &+ 20_000)
+                return r.reduce(0, +) / Double(r.count)
+            }
+        }
+
+        // Time over every session of a resumed run.
+        var previousSeconds = 0.0
+        func elapsed() -> Double {
+            let d = ContinuousClock.now - started
+            return previousSeconds + Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var trainer: Trainer!
+        var collectorsAtRest = deterministic
+        let runState: (Bool) -> StateDict = { includeMemory in
+            var dict = StateDict()
+            dict["trainer.rng"] = Tensor(uint64s: trainer.rng.stateWords)
+            dict["statistics.environment_steps"] = Tensor(scalar: Int64(statistics.environmentSteps))
+            dict["statistics.episodes"] = Tensor(scalar: Int64(statistics.episodes))
+            dict["run.seconds"] = Tensor(scalar: elapsed())
+            // Collectors' states only while they are not running (their thread owns them otherwise).
+            if collectorsAtRest {
+                for (i, collector) in collectors.enumerated() { dict.merge(collector.stateDict(), prefix: "collectors.\(i)") }
+            }
+            if includeMemory { dict.merge(table.stateDict(), prefix: "memory") }
+            return dict
+        }
+        let context = CallbackContext(runDirectory: options.directory, config: config, statistics: statistics,
+                                      learningCallbacks: parts.learning, runState: runState)
+        let configured = try options.callbacks.make(config.callbacks, context: context)
+        for case let logger as MetricsLogger in configured { logger.seconds = elapsed }
+        var callbacks = parts.learning + configured
+        if let evaluator { callbacks.append(evaluator) }
+        callbacks += options.extraCallbacks
+        callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
+                                          every: config.int("train.log_every"), report: options.progress))
+        trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, seed: seed &+ 99)
+
+        var resumedFrom: Int?
+        if let checkpoint = options.resume {
+            if let id = checkpoint.metadata["run_id"], id != config.id {
+                throw RunError.checkpointMismatch(detail: "it was written by run \(id.prefix(8)), this config is \(config.id8)")
+            }
+            try CheckpointLoader.restore(checkpoint, callbacks: parts.learning, state: &trainer.state)
+            let extra = checkpoint.scoped("extra")
+            guard let rng = Xoshiro256(stateWords: try extra.tensor("trainer.rng").uint64s(name: "extra.trainer.rng")) else {
+                throw StateDictError.wrongShape(name: "extra.trainer.rng", expected: [4], found: [])
+            }
+            trainer.rng = rng
+            statistics.setEnvironmentSteps(Int(try extra.integer("statistics.environment_steps")))
+            statistics.setEpisodes(Int(try extra.integer("statistics.episodes")))
+            previousSeconds = try extra.scalar("run.seconds")
+            for (i, collector) in collectors.enumerated() {
+                try collector.loadStateDict(extra.scoped("collectors.\(i)"), resumeSeed: seed &+ UInt64(statistics.environmentSteps) &+ UInt64(i * numEnvs))
+            }
+            let memory = extra.scoped("memory")
+            if !memory.tensors.isEmpty { try table.loadStateDict(memory) }
+            resumedFrom = trainer.state.updates
+        }
+
+        let stopOnSignal = SignalStop(statistics: statistics)
+        defer { stopOnSignal.cancel() }
+        if deterministic {
+            // A fixed interleave: before update u the collector has taken minSize + ⌈u / ratio⌉ env steps.
+            let collector = collectors[0]
+            trainer.feed = { updates in
+                let required = minSize + Int((Double(updates) / updatesPerStep).rounded(.up))
+                while statistics.environmentSteps < required || table.insertCount < UInt64(minSize) {
+                    if statistics.stopRequested { table.close(); return }
+                    try collector.run(steps: 1)
+                }
+            }
+        } else {
+            trainer.onLoopExit = {
+                statistics.requestStop()
+                table.close()
+                for collector in collectors { collector.join() }
+                collectorsAtRest = true
+            }
+            for collector in collectors { collector.start() }
+        }
+        do {
+            var budget = TrainingBudget(environmentSteps: config.int("train.env_steps"), updates: config.optionalInt("train.updates"))
+            budget.wallTime = nil
+            try trainer.train(budget: budget, statistics: statistics)
+        } catch {
+            trainer.onLoopExit?()
+            throw error
+        }
+        if let error = statistics.error { throw TrainingError.collectorFailed(error) }
+
+        var result = RunResult(
+            runID: config.id, algorithm: config.algorithm.rawValue, environment: envID, seed: Int(seed),
+            stoppedBy: stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
+                : (evaluator?.solvedAt != nil ? .solved : .budget),
+            solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
+            updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
+            evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
+            tags: Dictionary(uniqueKeysWithValues: config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }))
+        if !result.stoppedBy.isInterruption {
+            result.evaluationReturns = try evaluate(seed &+ 10_000)
+        }
+        result.seconds = elapsed()
+        if let directory = options.directory, !result.stoppedBy.isInterruption {
+            try RunDirectory.writeResult(result, in: directory)
+        }
+        return result
+    }
+
+    /// Evaluates a checkpoint's policy: rebuilds the networks from `config` (the one stored
+    /// in the checkpoint or its run directory), loads their weights, and runs the `eval`
+    /// section's episodes (or `episodes`).
+    public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
+                                environments: EnvironmentRegistry = .builtIn) throws -> [Double] {
+        let probe = try environments.make(config.string("env.id"))
+        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace)
+        for callback in parts.learning {
+            try callback.loadStateDict(checkpoint.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: false, loadHparams: false)
+        }
+        let evalID = config.optionalString("eval.env_id") ?? config.string("env.id")
+        return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,
+                                      maxEpisodeSteps: config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps"),
+                                      episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? UInt64(config.int("train.seed")) &+ 30_000)
+    }
+}

@@ -1,0 +1,309 @@
+import CCrypto
+import Envs
+import Foundation
+
+/// A callback named in the config's `callbacks` section, with its parameters (defaults filled).
+public struct CallbackSpec: Hashable, Sendable {
+    public var name: String
+    public var parameters: [ConfigEntry]
+    /// Whether it changes what is trained (then it is part of the run identity).
+    public var affectsTraining: Bool
+
+    public init(name: String, parameters: [ConfigEntry], affectsTraining: Bool) {
+        self.name = name
+        self.parameters = parameters
+        self.affectsTraining = affectsTraining
+    }
+
+    public subscript(parameter: String) -> ConfigValue? { parameters.first { $0.key == parameter }?.value }
+}
+
+/// A resolved, validated config: every key of the schema that applies to the algorithm has a
+/// typed value (defaults filled), and the callbacks have their parameters.
+///
+///     let config = try ExperimentConfig.load(file: "configs/dqn-cartpole.yaml", overrides: ["train.seed=3"])
+///     print(config.id8, config.yaml())
+public struct ExperimentConfig: Sendable, Equatable {
+    public let algorithm: AlgorithmName
+    /// Every applicable key's value, by path.
+    public private(set) var values: [String: ConfigValue]
+    public private(set) var callbacks: [CallbackSpec]
+
+    // MARK: Loading
+
+    /// Reads a YAML or JSON file, applies `--set` style overrides (`path=value`, the value
+    /// read as YAML), fills defaults and validates.
+    public static func load(file: String, overrides: [String] = [], callbackRegistry: CallbackRegistry = .builtIn,
+                            environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConfigError.unreadable(file: file, detail: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(text, source: file, overrides: overrides, callbackRegistry: callbackRegistry, environments: environments)
+    }
+
+    /// Parses config text (YAML or JSON); see `load(file:)`.
+    public static func parse(_ text: String, source: String = "config", overrides: [String] = [],
+                             callbackRegistry: CallbackRegistry = .builtIn,
+                             environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
+        var root = try RawNode.parse(text, source: source) ?? RawNode(kind: .mapping([]), line: nil)
+        for override in overrides { try apply(override: override, to: &root) }
+        var config = try resolve(root, callbackRegistry: callbackRegistry)
+        if let environments { try config.validate(environments: environments) }
+        return config
+    }
+
+    /// The built-in defaults for `algorithm` on `environment`.
+    public static func defaults(_ algorithm: AlgorithmName, environment: String? = nil, overrides: [String] = [],
+                                environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
+        let env = environment ?? (algorithm == .dqn ? "CartPole-v1" : "Pendulum-v1")
+        return try parse("env: {id: \(ConfigValue.quoted(env))}\nalgorithm: {name: \(algorithm.rawValue)}\n", source: "defaults",
+                         overrides: overrides, environments: environments)
+    }
+
+    static func apply(override: String, to root: inout RawNode) throws {
+        guard let eq = override.firstIndex(of: "="), eq != override.startIndex else {
+            throw ConfigError.invalid(path: override, detail: "an override is written path=value, e.g. algorithm.lr=3e-4")
+        }
+        let path = String(override[..<eq]).trimmingCharacters(in: .whitespaces)
+        let text = String(override[override.index(after: eq)...])
+        let value = try RawNode.parse(text, source: "--set \(path)") ?? RawNode(kind: .scalar(text: "", quoted: false), line: nil)
+        let parts = path.split(separator: ".").map(String.init)
+        guard !parts.isEmpty else { throw ConfigError.invalid(path: path, detail: "empty key path") }
+        func set(_ node: inout RawNode, _ rest: ArraySlice<String>) throws {
+            guard case .mapping(var entries) = node.kind else {
+                throw ConfigError.invalid(path: path, detail: "cannot set a key inside \(node.what)")
+            }
+            let key = rest.first!
+            if rest.count == 1 {
+                if let i = entries.firstIndex(where: { $0.key == key }) { entries[i].value = value } else { entries.append((key, nil, value)) }
+            } else {
+                if let i = entries.firstIndex(where: { $0.key == key }) {
+                    try set(&entries[i].value, rest.dropFirst())
+                } else {
+                    var child = RawNode(kind: .mapping([]), line: nil)
+                    try set(&child, rest.dropFirst())
+                    entries.append((key, nil, child))
+                }
+            }
+            node.kind = .mapping(entries)
+        }
+        try set(&root, parts[...])
+    }
+
+    static func resolve(_ root: RawNode, callbackRegistry: CallbackRegistry) throws -> ExperimentConfig {
+        guard case .mapping(let sections) = root.kind else {
+            throw ConfigError.wrongType(path: "(top level)", line: root.line, expected: "a mapping of sections (\(ConfigSchema.sections.joined(separator: ", ")))", got: root.what)
+        }
+        for section in sections where !ConfigSchema.sections.contains(section.key) {
+            throw ConfigError.unknownKey(path: section.key, line: section.keyLine, known: ConfigSchema.sections,
+                                         suggestion: closest(to: section.key, in: ConfigSchema.sections))
+        }
+        // The algorithm first: defaults depend on it.
+        let algorithmNode = sections.first { $0.key == "algorithm" }?.value
+        guard let algorithmNode else {
+            throw ConfigError.missing(path: "algorithm", detail: "the algorithm section with name: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        guard case .mapping(let algorithmEntries) = algorithmNode.kind else {
+            throw ConfigError.wrongType(path: "algorithm", line: algorithmNode.line, expected: "a mapping", got: algorithmNode.what)
+        }
+        guard let nameNode = algorithmEntries.first(where: { $0.key == "name" })?.value else {
+            throw ConfigError.missing(path: "algorithm.name", detail: "one of \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let name = try ConfigSchema.typed(nameNode, for: ConfigSchema.byPath["algorithm.name"]!)
+        let algorithm = AlgorithmName(rawValue: name.stringValue!)!
+
+        var values: [String: ConfigValue] = [:]
+        var callbacks: [CallbackSpec]? = nil
+        for section in sections {
+            if section.key == "callbacks" {
+                callbacks = try callbackRegistry.resolve(section.value)
+                continue
+            }
+            guard case .mapping(let entries) = section.value.kind else {
+                throw ConfigError.wrongType(path: section.key, line: section.value.line, expected: "a mapping of keys", got: section.value.what)
+            }
+            let known = ConfigSchema.keys(in: section.key).filter { $0.applies(to: algorithm) }
+            for entry in entries {
+                let path = "\(section.key).\(entry.key)"
+                guard let key = ConfigSchema.byPath[path] else {
+                    throw ConfigError.unknownKey(path: path, line: entry.keyLine, known: known.map(\.name),
+                                                 suggestion: closest(to: entry.key, in: known.map(\.name)).map { "\(section.key).\($0)" })
+                }
+                guard key.applies(to: algorithm) else {
+                    throw ConfigError.invalid(path: path, detail: "applies only to \(key.algorithms!.map(\.rawValue).joined(separator: ", ")), not \(algorithm.rawValue)")
+                }
+                values[path] = try ConfigSchema.typed(entry.value, for: key)
+            }
+        }
+        for key in ConfigSchema.keys where key.applies(to: algorithm) && values[key.path] == nil {
+            guard let value = key.defaultValue(for: algorithm) else {
+                throw ConfigError.missing(path: key.path, detail: key.doc)
+            }
+            values[key.path] = value
+        }
+        return ExperimentConfig(algorithm: algorithm, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
+    }
+
+    // MARK: Access
+
+    public subscript(path: String) -> ConfigValue {
+        guard let value = values[path] else { preconditionFailure("no config key '\(path)' for \(algorithm.rawValue)") }
+        return value
+    }
+    public func int(_ path: String) -> Int { self[path].intValue! }
+    public func optionalInt(_ path: String) -> Int? { self[path].intValue }
+    public func double(_ path: String) -> Double { self[path].doubleValue! }
+    public func optionalDouble(_ path: String) -> Double? { self[path].doubleValue }
+    public func bool(_ path: String) -> Bool { self[path].boolValue! }
+    public func string(_ path: String) -> String { self[path].stringValue! }
+    public func optionalString(_ path: String) -> String? { self[path].stringValue }
+    public func ints(_ path: String) -> [Int] {
+        guard case .list(let items) = self[path] else { return [] }
+        return items.compactMap(\.intValue)
+    }
+    public func strings(_ path: String) -> [String] {
+        guard case .list(let items) = self[path] else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// Sets one value, typed and range-checked as if it had been written in the file.
+    public mutating func set(_ path: String, _ value: ConfigValue) throws {
+        guard let key = ConfigSchema.byPath[path], key.applies(to: algorithm) else {
+            throw ConfigError.unknownKey(path: path, line: nil, known: [], suggestion: nil)
+        }
+        try ConfigSchema.checkRange(value, key: key, line: nil)
+        values[path] = value
+    }
+
+    // MARK: Validation across keys
+
+    /// Checks what single keys cannot: sizes against each other, the algorithm against the
+    /// environment's action space, deterministic mode's single collector, tags naming keys.
+    public func validate(environments: EnvironmentRegistry) throws {
+        let capacity = int("memory.capacity")
+        if int("algorithm.batch_size") > capacity {
+            throw ConfigError.invalid(path: "algorithm.batch_size", detail: "\(int("algorithm.batch_size")) exceeds memory.capacity \(capacity)")
+        }
+        if int("memory.min_size") > capacity {
+            throw ConfigError.invalid(path: "memory.min_size", detail: "\(int("memory.min_size")) exceeds memory.capacity \(capacity)")
+        }
+        if bool("train.deterministic"), int("collectors.count") != 1 {
+            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) runs exactly 1 collector, not \(int("collectors.count"))")
+        }
+        for tag in strings("train.tags") where ConfigSchema.byPath[tag] == nil || values[tag] == nil {
+            let section = tag.split(separator: ".").first.map(String.init) ?? ""
+            let name = tag.split(separator: ".").dropFirst().joined(separator: ".")
+            let sameSection = values.keys.filter { $0.hasPrefix(section + ".") }.map { String($0.dropFirst(section.count + 1)) }
+            let suggestion = closest(to: name, in: sameSection).map { "\(section).\($0)" } ?? closest(to: tag, in: Array(values.keys))
+            throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is not a key of this config"
+                                      + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        for (path, id) in [("env.id", string("env.id")), ("eval.env_id", optionalString("eval.env_id"))] {
+            guard let id else { continue }
+            let spec: EnvironmentSpec
+            do { spec = try environments.spec(id) } catch {
+                throw ConfigError.invalid(path: path, detail: "\(error)")
+            }
+            _ = spec
+            let env = try environments.make(id)
+            switch (algorithm, env.actionSpace) {
+            case (.dqn, .box(let box)):
+                throw ConfigError.invalid(path: path, detail: "dqn needs a discrete action space; \(id) has continuous actions \(box); use algorithm.name: sac")
+            case (.sac, .discrete(let d)):
+                throw ConfigError.invalid(path: path, detail: "sac needs a continuous action space; \(id) has discrete actions \(d); use algorithm.name: dqn")
+            default: break
+            }
+        }
+        if let evalID = optionalString("eval.env_id") {
+            let train = try environments.make(string("env.id")), eval = try environments.make(evalID)
+            if train.observationSpace.size != eval.observationSpace.size || train.actionSpace.flatSize != eval.actionSpace.flatSize {
+                throw ConfigError.invalid(path: "eval.env_id", detail: "\(evalID)'s spaces differ from \(string("env.id"))'s; the trained networks cannot act there")
+            }
+        }
+    }
+
+    // MARK: Identity
+
+    /// The canonical form hashed for the run identity: one line per key path, sorted, for
+    /// every value that differs from its default and matters to training (run-irrelevant keys
+    /// left out), then the callbacks that affect training. Adding a key with a default keeps
+    /// every old identity.
+    public var canonicalForm: String {
+        var lines: [String] = []
+        for key in ConfigSchema.keys.sorted(by: { $0.path < $1.path }) where !key.runIrrelevant {
+            guard let value = values[key.path] else { continue }
+            if let defaultValue = key.defaultValue(for: algorithm), defaultValue == value { continue }
+            lines.append("\(key.path)=\(value)")
+        }
+        let affecting = callbacks.filter(\.affectsTraining)
+        if !affecting.isEmpty {
+            lines.append("callbacks=" + ConfigValue.list(affecting.map { .map([ConfigEntry($0.name, .map($0.parameters))]) }).description)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// SHA-256 of `canonicalForm`, hex.
+    public var id: String { sha256Hex(canonicalForm) }
+    /// The first 8 hex digits of `id`, used in run directory names.
+    public var id8: String { String(id.prefix(8)) }
+
+    /// The run's name: `train.name` (or `<algorithm>-<env id>`), then `key=value` for each tag.
+    public var runName: String {
+        var name = optionalString("train.name") ?? "\(algorithm.rawValue)-\(string("env.id"))"
+        for tag in strings("train.tags") {
+            let short = tag.split(separator: ".").last.map(String.init) ?? tag
+            var text = self[tag].description
+            if case .string(let s) = self[tag] { text = s }
+            name += "-\(short)=\(text)"
+        }
+        return name.map { $0.isLetter || $0.isNumber || "-_.=".contains($0) ? $0 : "_" }.reduce(into: "") { $0.append($1) }
+    }
+
+    /// The tag values, in `train.tags` order.
+    public var tags: [(path: String, value: ConfigValue)] { strings("train.tags").map { ($0, self[$0]) } }
+
+    // MARK: Writing
+
+    /// The full resolved config as YAML (all defaults filled); with `documented`, each key
+    /// carries its doc as a comment. Reading it back gives the same config.
+    public func yaml(documented: Bool = false, header: String? = nil) -> String {
+        var out = header.map { $0.split(separator: "\n").map { "# \($0)" }.joined(separator: "\n") + "\n" } ?? ""
+        for section in ConfigSchema.sections {
+            if section == "callbacks" {
+                if documented { out += "# callbacks by name with parameters (rl-train config callbacks lists them)\n" }
+                out += "callbacks:\n"
+                for callback in callbacks {
+                    out += "  - \(callback.name): \(ConfigValue.map(callback.parameters))\n"
+                }
+                if callbacks.isEmpty { out.removeLast(); out += " []\n" }
+                continue
+            }
+            let keys = ConfigSchema.keys(in: section).filter { $0.applies(to: algorithm) }
+            guard !keys.isEmpty else { continue }
+            out += "\(section):\n"
+            for key in keys {
+                let line = "  \(key.name): \(values[key.path]!)"
+                if documented {
+                    let padded = line.count < 40 ? line + String(repeating: " ", count: 40 - line.count) : line
+                    out += "\(padded)  # \(key.doc)\(key.runIrrelevant ? " [not part of the run id]" : "")\n"
+                } else {
+                    out += line + "\n"
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// SHA-256 of a string's UTF-8 bytes as lowercase hex (OpenSSL's libcrypto).
+func sha256Hex(_ text: String) -> String {
+    var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    let bytes = Array(text.utf8)
+    let ok = bytes.withUnsafeBufferPointer { input in
+        EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
+    }
+    precondition(ok == 1 && length == 32, "SHA-256 failed")
+    return digest.prefix(32).map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,64 @@
+import Collectors
+import Foundation
+import Learner
+
+/// Appends one row to `metrics.csv` every `cycle` updates: counters, rates, the recent mean
+/// return, the latest loss and mean Q, and the latest evaluation when one ran since the last
+/// row. On resume it first drops rows past the checkpoint's update count (written after the
+/// checkpoint by the interrupted session), so the file reads as one uninterrupted run.
+final class MetricsLogger: Callback {
+    let name = "metrics"
+    let cycle: Int?
+    var order: Int { 95 }   // after the evaluation (90)
+    let file: URL
+    let statistics: CollectorStatistics
+    /// Seconds of training so far, counting earlier sessions of a resumed run.
+    var seconds: () -> Double = { 0 }
+    private var handle: FileHandle?
+    private var lastEvaluationLogged = -1
+    private var lastSeconds = 0.0, lastSteps = 0, lastUpdates = 0
+
+    static let header = "updates,env_steps,episodes,seconds,steps_per_s,updates_per_s,recent_return,loss,mean_q,eval_return"
+
+    init(file: URL, every: Int, statistics: CollectorStatistics) {
+        cycle = every
+        self.file = file
+        self.statistics = statistics
+    }
+
+    func restoreState(_ state: inout TrainingState) throws {
+        var kept = [Self.header]
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            for line in text.split(separator: "\n").dropFirst() {
+                if let updates = Int(line.prefix { $0 != "," }), updates <= state.updates { kept.append(String(line)) }
+            }
+        }
+        try (kept.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        handle = try FileHandle(forWritingTo: file)
+        try handle?.seekToEnd()
+        lastSteps = statistics.environmentSteps
+        lastUpdates = state.updates
+        lastSeconds = seconds()
+    }
+
+    func endCycle(_ state: inout TrainingState) throws {
+        let now = seconds(), steps = statistics.environmentSteps
+        let dt = max(now - lastSeconds, 1e-9)
+        func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+        var evaluation = ""
+        if let e = state[RunKeys.evaluation], e.updates != lastEvaluationLogged {
+            evaluation = f(e.meanReturn)
+            lastEvaluationLogged = e.updates
+        }
+        let row = [String(state.updates), String(steps), String(statistics.episodes), String(format: "%.3f", now),
+                   f(Double(steps - lastSteps) / dt), f(Double(state.updates - lastUpdates) / dt), f(statistics.recentMeanReturn),
+                   f(state[DQNKeys.loss].map(Double.init)), f(state[DQNKeys.meanQ].map(Double.init)), evaluation].joined(separator: ",")
+        handle?.write(Data((row + "\n").utf8))
+        (lastSeconds, lastSteps, lastUpdates) = (now, steps, state.updates)
+    }
+
+    func endTraining(_ state: inout TrainingState) throws {
+        try handle?.close()
+        handle = nil
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Learner
+import StateDictIO
+
+/// A run on disk: `<runs_dir>/<name>-<id8>/` with `config.yaml` (the resolved config),
+/// `checkpoints/`, `metrics.csv` and, once complete, `result.json`.
+public enum RunDirectory {
+    /// Where a run stands.
+    public enum Status {
+        /// No directory yet.
+        case new
+        /// Started, no checkpoint: starts again from scratch in the same directory.
+        case startedWithoutCheckpoint
+        /// Interrupted after writing checkpoints: resume from the newest.
+        case resumable
+        /// Finished: `result.json` is there.
+        case complete(RunResult)
+    }
+
+    /// `<train.runs_dir>/<run name>-<id8>`, relative to `base` (the working directory by default).
+    public static func url(for config: ExperimentConfig, base: URL? = nil) -> URL {
+        let runs = config.string("train.runs_dir")
+        let root = runs.hasPrefix("/") ? URL(fileURLWithPath: runs)
+            : (base ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).appendingPathComponent(runs)
+        return root.appendingPathComponent("\(config.runName)-\(config.id8)")
+    }
+
+    public static func status(of directory: URL) -> Status {
+        guard FileManager.default.fileExists(atPath: directory.path) else { return .new }
+        if let result = readResult(in: directory) { return .complete(result) }
+        if !CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints")).isEmpty { return .resumable }
+        return .startedWithoutCheckpoint
+    }
+
+    /// A directory for a run started again with `--force-new`: `<dir>-2`, `<dir>-3`, … (the
+    /// first that does not exist), so nothing of the earlier run is touched.
+    public static func fresh(after directory: URL) -> URL {
+        var n = 2
+        while true {
+            let candidate = directory.deletingLastPathComponent().appendingPathComponent("\(directory.lastPathComponent)-\(n)")
+            if !FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            n += 1
+        }
+    }
+
+    /// Creates the directory and writes `config.yaml` (atomically) unless it is there.
+    public static func prepare(_ directory: URL, config: ExperimentConfig) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("config.yaml")
+        if !FileManager.default.fileExists(atPath: file.path) {
+            let header = "resolved config of run \(config.runName)-\(config.id8) (id \(config.id))\nrerun: rl-train train \(file.path)"
+            try config.yaml(header: header).write(to: file, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The run's resolved config from `config.yaml`.
+    public static func config(in directory: URL, callbacks: CallbackRegistry = .builtIn) throws -> ExperimentConfig {
+        let file = directory.appendingPathComponent("config.yaml")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw ConfigError.unreadable(file: file.path, detail: "no config.yaml: not a run directory")
+        }
+        return try ExperimentConfig.load(file: file.path, callbackRegistry: callbacks)
+    }
+
+    public static func writeResult(_ result: RunResult, in directory: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var data = try encoder.encode(result)
+        data.append(0x0A)
+        try data.write(to: directory.appendingPathComponent("result.json"), options: .atomic)
+    }
+
+    public static func readResult(in directory: URL) -> RunResult? {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("result.json")) else { return nil }
+        return try? JSONDecoder().decode(RunResult.self, from: data)
+    }
+}
+
+/// Starts, resumes or reports a run by its config: the run-once rule. The same config
+/// (same identity) never trains twice: a complete run is reported, an interrupted one resumed.
+public enum RunLauncher {
+    public enum Outcome {
+        case alreadyComplete(RunResult, directory: URL)
+        case finished(RunResult, directory: URL)
+    }
+
+    /// Trains `config` in its run directory. `forceNew` starts a fresh run beside an existing
+    /// one; `fallback` resumes from the newest intact checkpoint when the newest is damaged.
+    public static func train(_ config: ExperimentConfig, forceNew: Bool = false, fallback: Bool = false, base: URL? = nil,
+                             options: RunOptions = RunOptions(), announce: (String) -> Void = { _ in }) throws -> Outcome {
+        var directory = RunDirectory.url(for: config, base: base)
+        var status = RunDirectory.status(of: directory)
+        if forceNew, case .new = status {} else if forceNew {
+            directory = RunDirectory.fresh(after: directory)
+            status = .new
+        }
+        var options = options
+        options.directory = directory
+        switch status {
+        case .complete(let result):
+            return .alreadyComplete(result, directory: directory)
+        case .resumable:
+            let (url, dict) = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: fallback)
+            announce("resuming \(directory.path) from \(url.lastPathComponent)")
+            options.resume = dict
+        case .startedWithoutCheckpoint:
+            announce("restarting \(directory.path) (interrupted before its first checkpoint)")
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("metrics.csv"))
+        case .new:
+            announce("run directory \(directory.path)")
+        }
+        try RunDirectory.prepare(directory, config: config)
+        return .finished(try Experiment.run(config, options: options), directory: directory)
+    }
+}

@@ -1,0 +1,161 @@
+import Envs
+import Experiments
+import Foundation
+import Testing
+
+@Suite struct ConfigIdentityTests {
+    let base = """
+    env:
+      id: CartPole-v1
+    algorithm:
+      name: dqn
+      lr: 3e-4
+    train:
+      seed: 2
+    """
+
+    @Test func reorderingKeysKeepsTheID() throws {
+        let reordered = """
+        train: {seed: 2}
+        algorithm: {lr: 0.0003, name: dqn}
+        env: {id: CartPole-v1}
+        """
+        #expect(try ExperimentConfig.parse(base).id == ExperimentConfig.parse(reordered).id)
+    }
+
+    @Test func writingADefaultExplicitlyKeepsTheID() throws {
+        let explicit = base + "\nmemory:\n  capacity: 100000\ncollectors: {num_envs: 4}\n"
+        #expect(try ExperimentConfig.parse(base).id == ExperimentConfig.parse(explicit).id)
+    }
+
+    @Test func runIrrelevantKeysKeepTheID() throws {
+        let a = try ExperimentConfig.parse(base)
+        let b = try ExperimentConfig.parse(base, overrides: ["train.blas_threads=2", "train.runs_dir=/tmp/elsewhere", "train.log_every=7",
+                                                             "train.name=mine", "callbacks=[{checkpointer: {every: 10}}]"])
+        #expect(a.id == b.id)
+        #expect(b.runName == "mine")
+    }
+
+    @Test func jsonGivesTheSameIDAsYAML() throws {
+        let json = #"{"env": {"id": "CartPole-v1"}, "algorithm": {"name": "dqn", "lr": 0.0003}, "train": {"seed": 2}}"#
+        #expect(try ExperimentConfig.parse(base).id == ExperimentConfig.parse(json).id)
+    }
+
+    @Test(arguments: ["algorithm.lr=1e-3", "train.seed=3", "env.id=Acrobot-v1", "network.hidden=[64]", "algorithm.n_step=3",
+                      "memory.capacity=5000", "eval.episodes=5", "train.deterministic=true"])
+    func anyRealChangeAltersTheID(override: String) throws {
+        #expect(try ExperimentConfig.parse(base).id != ExperimentConfig.parse(base, overrides: [override]).id)
+    }
+
+    @Test func theCanonicalFormListsOnlyNonDefaultRelevantValuesSorted() throws {
+        let config = try ExperimentConfig.parse(base, overrides: ["train.blas_threads=2"])
+        #expect(config.canonicalForm == "algorithm.lr=0.0003\nalgorithm.name=\"dqn\"\nenv.id=\"CartPole-v1\"\ntrain.seed=2")
+        #expect(config.id.count == 64 && config.id8 == String(config.id.prefix(8)))
+    }
+
+    @Test func theResolvedYAMLReadsBackToTheSameConfig() throws {
+        for algorithm in AlgorithmName.allCases {
+            let config = try ExperimentConfig.defaults(algorithm, overrides: ["train.tags=[train.seed]"])
+            let again = try ExperimentConfig.parse(config.yaml(documented: true))
+            #expect(again == config)
+            #expect(again.id == config.id)
+        }
+    }
+
+    @Test func tagsGoIntoTheRunName() throws {
+        let config = try ExperimentConfig.parse(base, overrides: ["train.tags=[algorithm.lr, train.seed]"])
+        #expect(config.runName == "dqn-CartPole-v1-lr=0.0003-seed=2")
+        #expect(RunDirectory.url(for: config, base: URL(fileURLWithPath: "/x")).path == "/x/runs/dqn-CartPole-v1-lr=0.0003-seed=2-\(config.id8)")
+    }
+}
+
+@Suite struct ConfigValidationTests {
+    func error(_ text: String, overrides: [String] = []) -> ConfigError? {
+        do {
+            _ = try ExperimentConfig.parse(text, overrides: overrides)
+            return nil
+        } catch let error as ConfigError {
+            return error
+        } catch {
+            Issue.record("unexpected error type: \(error)")
+            return nil
+        }
+    }
+
+    let valid = "env: {id: CartPole-v1}\nalgorithm: {name: dqn}\n"
+
+    @Test(arguments: [
+        ("memory: {capasity: 10}", "memory.capasity", "did you mean 'memory.capacity'"),
+        ("memory: {capacity: lots}", "memory.capacity", "expected an integer"),
+        ("memory: {capacity: \"5\"}", "memory.capacity", "the string \"5\""),
+        ("memory: {capacity: 0}", "memory.capacity", "below the minimum 1"),
+        ("algorithm: {name: dqn, gamma: 1.5}", "algorithm.gamma", "(0, 1]"),
+        ("algorithm: {name: ppo}", "algorithm.name", "one of dqn, sac"),
+        ("algorithm: {name: dqn, initial_alpha: 0.5}", "algorithm.initial_alpha", "applies only to sac"),
+        ("network: {hidden: [64, -1]}", "network.hidden", "below the minimum"),
+        ("trian: {seed: 1}", "trian", "did you mean 'train'"),
+        ("train: {deterministic: maybe}", "train.deterministic", "true or false"),
+        ("algorithm: {name: dqn, batch_size: 512}\nmemory: {capacity: 256}", "algorithm.batch_size", "exceeds memory.capacity 256"),
+        ("memory: {capacity: 100, min_size: 1000}", "memory.min_size", "exceeds memory.capacity"),
+        ("train: {deterministic: true}\ncollectors: {count: 2}", "collectors.count", "exactly 1 collector"),
+        ("train: {tags: [algorithm.lrr]}", "train.tags", "did you mean 'algorithm.lr'"),
+        ("callbacks: [{checkpointr: {every: 5}}]", "callbacks[0].checkpointr", "did you mean 'checkpointer'"),
+        ("callbacks: [{checkpointer: {every: soon}}]", "callbacks[0].checkpointer.every", "expected an integer"),
+        ("callbacks: [{metrics: {evry: 5}}]", "callbacks[0].metrics.evry", "did you mean 'every'"),
+    ])
+    func errorsNameTheKeyPath(extra: String, path: String, message: String) throws {
+        // Later sections override earlier ones key by key through --set, so merge by hand: put
+        // the extra lines after a config whose sections they do not repeat.
+        var text = valid
+        if extra.hasPrefix("algorithm:") { text = "env: {id: CartPole-v1}\n" }
+        text += extra + "\n"
+        let error = try #require(self.error(text))
+        #expect(error.path == path, "\(error)")
+        #expect("\(error)".contains(message), "\(error)")
+    }
+
+    @Test func aDiscreteAlgorithmOnAContinuousEnvironmentFailsBeforeAnyWork() throws {
+        let error = try #require(self.error("env: {id: Pendulum-v1}\nalgorithm: {name: dqn}\n"))
+        #expect(error.path == "env.id")
+        #expect("\(error)".contains("use algorithm.name: sac"))
+        let sac = try #require(self.error("env: {id: CartPole-v1}\nalgorithm: {name: sac}\n"))
+        #expect("\(sac)".contains("discrete actions"))
+    }
+
+    @Test func anUnknownEnvironmentListsTheKnownOnes() throws {
+        let error = try #require(self.error("env: {id: CartPol-v1}\nalgorithm: {name: dqn}\n"))
+        #expect(error.path == "env.id")
+        #expect("\(error)".contains("CartPole-v1"))
+    }
+
+    @Test func missingSectionsAreNamed() throws {
+        #expect(error("env: {id: CartPole-v1}\n")?.path == "algorithm")
+        #expect(error("algorithm: {name: dqn}\n")?.path == "env.id")
+    }
+
+    @Test func yamlSyntaxErrorsNameTheLine() throws {
+        let error = try #require(self.error("env: {id: CartPole-v1}\nalgorithm:\n  name: dqn\n   lr: [1e-3\n"))
+        guard case .syntax(_, let detail) = error else {
+            Issue.record("expected a syntax error, got \(error)")
+            return
+        }
+        #expect(detail.contains("line"), "\(detail)")
+    }
+
+    @Test func overridesAreTypedLikeTheFile() throws {
+        let config = try ExperimentConfig.parse(valid, overrides: ["algorithm.lr=3e-4", "network.hidden=[32, 32]", "train.eval_every=null"])
+        #expect(config.double("algorithm.lr") == 3e-4)
+        #expect(config.ints("network.hidden") == [32, 32])
+        #expect(config.optionalInt("train.eval_every") == nil)
+        #expect(error(valid, overrides: ["algorithm.lr=fast"])?.path == "algorithm.lr")
+        #expect(error(valid, overrides: ["nonsense"]) != nil)
+    }
+
+    @Test func aFailedStartCreatesNoRunDirectory() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nostart-\(UUID().uuidString)")
+        #expect(throws: ConfigError.self) {
+            _ = try ExperimentConfig.parse(valid, overrides: ["train.runs_dir=\(base.path)", "memory.capacity=10"])
+        }
+        #expect(!FileManager.default.fileExists(atPath: base.path))
+    }
+}

@@ -1,0 +1,108 @@
+import Envs
+import Experiments
+import Foundation
+import Learner
+import Memory
+import StateDictIO
+import Testing
+
+/// Stops training (as a signal would) once `updates` updates are done.
+final class StopAfter: Callback {
+    let name = "stop_after"
+    let updates: Int
+    init(updates: Int) { self.updates = updates }
+    func endBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        if state.updates + 1 >= updates { state.stopRequested = true }
+    }
+}
+
+
+
+@Suite struct DeterministicResumeTests {
+    func temporary(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    }
+
+    /// Everything in a final checkpoint but wall-clock time.
+    func comparable(_ directory: URL) throws -> StateDict {
+        var dict = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false).dict
+        dict.tensors["extra.run.seconds"] = nil
+        return dict
+    }
+
+    /// A run stopped after k updates and resumed ends bit-identical to the uninterrupted run:
+    /// networks, target networks, optimizer moments, replay memory, environments, RNG streams
+    /// and counters, and the final evaluation.
+    @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"])])
+    func aResumedDeterministicRunEndsBitIdentical(algorithm: AlgorithmName, extra: [String]) throws {
+        let overrides = algorithm == .dqn
+            ? ["train.env_steps=2500", "memory.min_size=300", "network.hidden=[16]", "train.eval_every=400"]
+            : ["train.env_steps=500", "memory.min_size=100", "algorithm.batch_size=32", "network.hidden=[16, 16]", "train.eval_every=150"]
+        let config = try ExperimentConfig.defaults(algorithm, overrides: overrides + extra + [
+            "train.deterministic=true", "eval.episodes=2", "train.stop_at_threshold=false",
+            "callbacks=[{checkpointer: {every: 100, keep: 2}}, {metrics: {every: 50}}]"])
+        let whole = temporary("whole"), split = temporary("split")
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: split) }
+
+        let uninterrupted = try Experiment.run(config, options: RunOptions(directory: whole))
+        #expect(uninterrupted.stoppedBy == .budget)
+
+        var first = RunOptions(directory: split)
+        first.extraCallbacks = [StopAfter(updates: 137)]   // not a checkpoint multiple: the final checkpoint is the stop's
+        let stopped = try Experiment.run(config, options: first)
+        #expect(stopped.stoppedBy == .requested)
+        #expect(stopped.updates == 137)
+        #expect(RunDirectory.readResult(in: split) == nil)
+
+        let checkpoint = try CheckpointLoader.loadNewest(in: split.appendingPathComponent("checkpoints"), fallback: false)
+        #expect(checkpoint.url.lastPathComponent == "checkpoint_000000137.safetensors.gz")
+        let resumed = try Experiment.run(config, options: RunOptions(directory: split, resume: checkpoint.dict))
+        #expect(resumed.resumedFromUpdates == 137)
+        #expect(resumed.updates == uninterrupted.updates)
+        #expect(resumed.environmentSteps == uninterrupted.environmentSteps)
+        #expect(resumed.episodes == uninterrupted.episodes)
+        #expect(resumed.evaluationReturns == uninterrupted.evaluationReturns)
+
+        let a = try comparable(whole), b = try comparable(split)
+        #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted())
+        for name in a.tensors.keys.sorted() where a.tensors[name] != b.tensors[name] {
+            Issue.record("\(name) differs after resume")
+        }
+        // The metrics file reads as one run: the rows of both sessions, no duplicates.
+        let rows = try String(contentsOf: split.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        let updates = rows.dropFirst().compactMap { Int($0.prefix { $0 != "," }) }
+        #expect(updates == Array(Set(updates)).sorted() && updates.count == uninterrupted.updates / 50)
+    }
+
+    @Test func aCheckpointOfAnotherRunIsRefused() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: ["train.env_steps=400", "memory.min_size=200", "network.hidden=[8]",
+                                                                     "train.deterministic=true"])
+        let directory = temporary("other")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Experiment.run(config, options: RunOptions(directory: directory))
+        let checkpoint = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false)
+        var other = config
+        try other.set("train.seed", .int(9))
+        #expect(throws: RunError.self) { _ = try Experiment.run(other, options: RunOptions(resume: checkpoint.dict)) }
+    }
+
+    @Test func aDamagedNewestCheckpointIsNamedAndFallbackUsesTheNewestIntactOne() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: [
+            "train.env_steps=900", "memory.min_size=200", "network.hidden=[8]", "train.deterministic=true",
+            "callbacks=[{checkpointer: {every: 100, keep: 3}}]"])
+        let directory = temporary("damaged")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try Experiment.run(config, options: RunOptions(directory: directory))
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        let files = CheckpointLoader.checkpoints(in: checkpoints)
+        #expect(files.count == 3)
+        var bytes = try Data(contentsOf: files.last!)
+        bytes.removeLast(bytes.count / 2)
+        try bytes.write(to: files.last!)
+        #expect {
+            _ = try CheckpointLoader.loadNewest(in: checkpoints, fallback: false)
+        } throws: { "\($0)".contains(files.last!.lastPathComponent) }
+        let intact = try CheckpointLoader.loadNewest(in: checkpoints, fallback: true)
+        #expect(intact.url == files[files.count - 2])
+    }
+}
