@@ -44,6 +44,10 @@ public struct RunResult: Sendable, Codable {
     public var resumedFromUpdates: Int?
     /// Tag values of the config (`train.tags`), for result tables.
     public var tags: [String: String]
+    /// This session's seconds in the learner's update loop once the memory was full enough,
+    /// and the part of them spent obtaining batches (sampling plus waiting for collectors).
+    public var learnerLoopSeconds: Double?
+    public var learnerSampleSeconds: Double?
 
     public var evaluationMeanReturn: Double? { evaluationReturns.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
     public var evaluationStd: Double? {
@@ -237,7 +241,8 @@ public enum Experiment {
             solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
             evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
-            tags: Dictionary(uniqueKeysWithValues: config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }))
+            tags: Dictionary(uniqueKeysWithValues: config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }),
+            learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds)
         if !result.stoppedBy.isInterruption {
             result.evaluationReturns = try evaluate(seed &+ 10_000)
         }

@@ -5,6 +5,7 @@ import Foundation
 import Learner
 import Memory
 import SeededRandom
+import Synchronization
 
 /// Keys the run's own callbacks publish in the training state.
 public enum RunKeys {
@@ -44,6 +45,9 @@ final class EvaluationStop: Callback {
 
 /// Set by the SIGINT/SIGTERM handler (an atomic store is async-signal-safe; nothing else is).
 private let signalReceived = ManagedAtomic<Int32>(0)
+/// Runs in this process with handlers installed: the first installs them and clears the flag,
+/// the last restores the previous handlers. A signal is for the process, so it stops them all.
+private let activeSignalStops = Mutex<(count: Int, previous: [Int32: sigaction])>((0, [:]))
 
 /// Turns SIGINT and SIGTERM into a graceful stop request for the duration of a run: the
 /// trainer leaves its loop, every callback's `endTraining` runs and the collectors are joined.
@@ -56,18 +60,30 @@ final class SignalStop {
     private var previous: [Int32: sigaction] = [:]
 
     init(statistics: CollectorStatistics) {
-        signalReceived.store(0, ordering: .relaxed)
-        for signalNumber in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { number in
-                signalReceived.store(number, ordering: .relaxed)
-                signal(number, SIG_DFL)   // a second signal terminates
+        activeSignalStops.withLock { active in
+            if active.count == 0 {
+                signalReceived.store(0, ordering: .relaxed)
+                for signalNumber in [SIGINT, SIGTERM] {
+                    var action = sigaction()
+                    action.__sigaction_handler.sa_handler = { number in
+                        signalReceived.store(number, ordering: .relaxed)
+                        signal(number, SIG_DFL)   // a second signal terminates
+                    }
+                    sigemptyset(&action.sa_mask)
+                    var old = sigaction()
+                    sigaction(signalNumber, &action, &old)
+                    active.previous[signalNumber] = old
+                }
             }
-            sigemptyset(&action.sa_mask)
-            var old = sigaction()
-            sigaction(signalNumber, &action, &old)
-            previous[signalNumber] = old
+            active.count += 1
         }
+        // A parent may have started us with the signals blocked (a blocked mask survives exec);
+        // unblock them on this thread so the handler runs here.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now(), repeating: .milliseconds(50))
         timer.setEventHandler {
@@ -76,10 +92,16 @@ final class SignalStop {
         timer.resume()
     }
 
-    /// Restores the previous handlers.
+    /// Stops forwarding; the last active instance restores the previous handlers.
     func cancel() {
         timer.cancel()
-        for (signalNumber, var old) in previous { sigaction(signalNumber, &old, nil) }
+        activeSignalStops.withLock { active in
+            active.count -= 1
+            if active.count == 0 {
+                for (signalNumber, var old) in active.previous { sigaction(signalNumber, &old, nil) }
+                active.previous = [:]
+            }
+        }
     }
 }
 

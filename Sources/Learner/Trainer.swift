@@ -50,6 +50,12 @@ public final class Trainer {
     /// sees them at rest.
     public var onLoopExit: (() -> Void)?
     let batch: ReplayBatch
+    /// Seconds spent obtaining batches after the memory first held `minSize` (sampling plus
+    /// any wait for the collectors imposed by the rate limit): how starved the learner was.
+    public private(set) var sampleSeconds = 0.0
+    /// Seconds in the update loop after the memory first held `minSize`.
+    public private(set) var loopSeconds = 0.0
+    private let clock = ContinuousClock()
 
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
                 prioritized: PrioritizedSampler? = nil, seed: UInt64) {
@@ -73,6 +79,8 @@ public final class Trainer {
             for callback in callbacks { try callback.beginTraining(&state) }
             try feed?(state.updates)
             try table.awaitSize(minSize)
+            let loopStart = clock.now
+            defer { loopSeconds += Self.seconds(clock.now - loopStart) }
             while true {
                 if let message = statistics.error { throw TrainingError.collectorFailed(message) }
                 state.environmentSteps = statistics.environmentSteps
@@ -97,13 +105,19 @@ public final class Trainer {
         if let failure { throw failure }
     }
 
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
     /// One update: sample, then the callbacks' hooks in order.
     public func step() throws {
+        let sampleStart = clock.now
         if let prioritized {
             try prioritized.sample(into: batch, count: batchSize, using: &rng)
         } else {
             try table.sample(into: batch, count: batchSize, using: &rng)
         }
+        sampleSeconds += Self.seconds(clock.now - sampleStart)
         for callback in callbacks {
             if let cycle = callback.cycle, state.updates % cycle == 0 { try callback.beginCycle(&state) }
         }

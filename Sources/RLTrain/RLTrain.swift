@@ -12,7 +12,7 @@ struct RLTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl-train",
         abstract: "Train reinforcement-learning agents on built-in or custom environments.",
-        subcommands: [Train.self, Resume.self, Eval.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
+        subcommands: [Train.self, Resume.self, Eval.self, Sweep.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
         defaultSubcommand: Train.self
     )
 }
@@ -46,6 +46,10 @@ extension RLTrain {
         text += String(format: "done: %d env steps, %d updates, %d episodes in %.1f s", r.environmentSteps, r.updates, r.episodes, r.seconds)
         if let mean = r.evaluationMeanReturn, let n = r.evaluationReturns?.count {
             text += String(format: "; evaluation over %d episodes: mean return %.1f ± %.1f", n, mean, r.evaluationStd ?? 0)
+        }
+        if let loop = r.learnerLoopSeconds, let sample = r.learnerSampleSeconds, loop > 0 {
+            text += String(format: "\nlearner: %.2f s updating, %.1f%% of it obtaining batches (sampling + waiting for collectors)",
+                           loop, 100 * sample / loop)
         }
         return text
     }
@@ -194,6 +198,65 @@ extension RLTrain {
                 print("\(file.path)")
                 print(String(format: "%d episodes: mean return %.2f ± %.2f (min %.1f, max %.1f)", returns.count, mean, std, returns.min()!, returns.max()!))
             }
+        }
+    }
+
+    struct Sweep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a grid of configs (base config + grid + tokens) with a concurrency limit and summarise the results.",
+            discussion: """
+            Complete runs are reused and interrupted ones resumed (run-once); Ctrl-C stops every run with a final \
+            checkpoint and a rerun continues. Results go to <runs_dir>/sweeps/<name>/results.{csv,md}.
+            """)
+
+        @Argument(help: "The sweep file (YAML).") var file: String
+        @Option(help: "Override the sweep's tokens (CPU threads used at once).") var tokens: Int?
+        @Flag(help: "Print the planned runs and their state; train nothing, create nothing.") var dryRun = false
+
+        func validate() throws {
+            if let tokens, tokens < 1 { throw ValidationError("--tokens must be at least 1") }
+        }
+
+        func run() throws {
+            var spec = try SweepSpec.load(file: file)
+            if let tokens { spec.tokens = tokens }
+            let points = try spec.expand()
+            let runner = SweepRunner(spec: spec, executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(), points: points)
+            if dryRun {
+                print("sweep \(spec.name): \(points.count) runs, \(spec.tokens) tokens")
+                for run in runner.runs {
+                    let state = run.state == .reused ? "complete (reused)" : {
+                        switch RunDirectory.status(of: run.directory) {
+                        case .resumable: return "interrupted (resumes)"
+                        case .startedWithoutCheckpoint: return "started (restarts)"
+                        default: return "new"
+                        }
+                    }()
+                    print("  \(run.directory.lastPathComponent)  [\(SweepSpec.tokens(of: run.point.config)) tokens]  \(state)")
+                }
+                return
+            }
+            let started = ContinuousClock.now
+            let runs = try runner.run { runs in
+                func count(_ f: (SweepRun.State) -> Bool) -> Int { runs.filter { f($0.state) }.count }
+                let failed = count { if case .failed = $0 { return true } else { return false } }
+                let elapsed = ContinuousClock.now - started
+                print("sweep \(spec.name): \(count { $0 == .finished }) finished, \(count { $0 == .reused }) reused, "
+                      + "\(count { $0 == .running }) running, \(count { $0 == .queued }) queued, \(failed) failed  "
+                      + "(\(elapsed.components.seconds) s)")
+            }
+            for run in runs {
+                if case .failed(let why) = run.state { print("FAILED \(run.directory.lastPathComponent): \(why) (log: \(run.log?.path ?? "-"))") }
+            }
+            let table = ResultsTable(runs: runs)
+            try table.write(to: runner.directory)
+            print(table.markdown)
+            print("results: \(runner.directory.appendingPathComponent("results.csv").path), results.md")
+            if runs.contains(where: { $0.state == .interrupted }) {
+                print("interrupted: rerun `rl-train sweep \(file)` to continue")
+                throw ExitCode(130)
+            }
+            if runs.contains(where: { if case .failed = $0.state { return true } else { return false } }) { throw ExitCode.failure }
         }
     }
 

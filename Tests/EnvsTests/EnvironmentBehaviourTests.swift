@@ -272,3 +272,49 @@ func withObservation<R>(_ size: Int, _ body: (UnsafeMutableBufferPointer<Float>)
         }
     }
 }
+
+@Suite struct EnvironmentSnapshotTests {
+    /// A vector of every built-in, snapshotted mid-run and restored into fresh copies, steps on
+    /// bit-identically (observations, rewards, flags, episode bookkeeping).
+    @Test(arguments: EnvironmentRegistry.builtIn.ids)
+    func restoringASnapshotContinuesBitIdentically(id: String) throws {
+        let a = try VectorEnvironment(registry: .builtIn, id: id, count: 3, seed: 7)
+        try a.reset(seed: 7)
+        var rng = Xoshiro256(seed: 3)
+        func randomActions(_ vector: VectorEnvironment, _ rng: inout Xoshiro256) -> ([Int], [Float]) {
+            switch vector.actionSpace {
+            case .discrete(let d): return ((0..<vector.count).map { _ in d.start + rng.nextIndex(below: d.n) }, [])
+            case .box(let box): return ([], (0..<(vector.count * box.size)).map { _ in Float(rng.nextDouble(low: -1, high: 1)) })
+            }
+        }
+        func step(_ vector: VectorEnvironment, _ actions: ([Int], [Float])) throws {
+            if vector.actionSpace.isDiscrete {
+                try actions.0.withUnsafeBufferPointer { try vector.step(.discrete($0)) }
+            } else {
+                try actions.1.withUnsafeBufferPointer { try vector.step(.continuous($0)) }
+            }
+        }
+        for _ in 0..<250 { try step(a, randomActions(a, &rng)) }
+        let snapshot = try #require(a.snapshot())
+        let b = try VectorEnvironment(registry: .builtIn, id: id, count: 3, seed: 999)
+        try b.restore(snapshot)
+        #expect(b.snapshot() == snapshot)
+        for _ in 0..<400 {
+            let actions = randomActions(a, &rng)
+            try step(a, actions)
+            try step(b, actions)
+            #expect(Array(a.observations) == Array(b.observations))
+            #expect(Array(a.rewards) == Array(b.rewards))
+            #expect(Array(a.terminated) == Array(b.terminated) && Array(a.truncated) == Array(b.truncated))
+        }
+        #expect(a.snapshot() == b.snapshot())
+    }
+
+    @Test func aSnapshotOfTheWrongSizeIsRefusedNamingTheEnvironment() throws {
+        let a = try VectorEnvironment(registry: .builtIn, id: "CartPole-v1", count: 2)
+        try a.reset(seed: 1)
+        var snapshot = try #require(a.snapshot())
+        snapshot.environments[1].removeLast(3)
+        #expect { try a.restore(snapshot) } throws: { "\($0)".contains("CartPole-v1") }
+    }
+}

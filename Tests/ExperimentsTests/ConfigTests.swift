@@ -159,3 +159,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: base.path))
     }
 }
+
+@Suite struct ShippedConfigTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func everyShippedConfigAndSweepIsValid() throws {
+        let configs = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("configs").path)
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(configs == ["dqn-acrobot.yaml", "dqn-cartpole.yaml", "dqn-mountaincar.yaml", "sac-mountaincar-continuous.yaml", "sac-pendulum.yaml"])
+        for name in configs {
+            let config = try ExperimentConfig.load(file: Self.root.appendingPathComponent("configs").appendingPathComponent(name).path)
+            #expect(name.hasPrefix(config.algorithm.rawValue))
+        }
+        // The CartPole config spells out the defaults: the same run as `rl-train` with no arguments.
+        let cartPole = try ExperimentConfig.load(file: Self.root.appendingPathComponent("configs/dqn-cartpole.yaml").path)
+        #expect(cartPole.id == (try ExperimentConfig.defaults(.dqn)).id)
+        let sweep = try SweepSpec.load(file: Self.root.appendingPathComponent("sweeps/dqn-cartpole-lr.yaml").path)
+        #expect(try sweep.expand().count == 6)
+    }
+}

@@ -8,14 +8,6 @@ import NN
 import SeededRandom
 import Testing
 
-/// A flag that can be set once, from any thread.
-final class ManagedAtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    /// Sets the flag; true only for the call that set it.
-    func setOnce() -> Bool { lock.withLock { defer { value = true }; return !value } }
-    var isSet: Bool { lock.withLock { value } }
-}
 
 /// An environment that returns NaN at its 30th step, to check the run stops with a clear error.
 struct FaultyEnvironment: Environment {
@@ -60,53 +52,72 @@ struct FaultyEnvironment: Environment {
         #expect(result.stoppedBy == .budget)
     }
 
-    /// SIGINT during training ends the run gracefully: the trainer stops, the collectors are
-    /// joined, a final checkpoint is written, and resuming from it continues the counters.
+    /// SIGINT to a running `rl-train train` ends it gracefully within 2 s (collectors joined,
+    /// final checkpoint written, exit status 130, no result.json); `rl-train resume` continues
+    /// from that checkpoint to the budget; starting the same config again reports the complete
+    /// run instead of training twice. Runs the real binary, so the signal reaches only it.
     @Test func sigintStopsTrainingGracefullyAndTheRunResumes() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
+            return
+        }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sigint-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
-        let config = try ExperimentConfig.defaults(.dqn, overrides: [
-            "train.env_steps=6000", "train.eval_every=null", "eval.episodes=1", "network.hidden=[16]", "train.log_every=100",
-            "train.runs_dir=\(base.path)"])
-        let signalled = ManagedAtomicFlag()
-        var options = RunOptions()
-        let clock = ContinuousClock()
-        let signalledAt = ManagedAtomicInstant()
-        options.progress = { progress in
-            if progress.updates >= 300 && signalled.setOnce() {
-                signalledAt.set(clock.now)
-                kill(getpid(), SIGINT)
+        let arguments = ["train", "--set", "train.env_steps=20000", "--set", "train.eval_every=null", "--set", "eval.episodes=1",
+                         "--set", "network.hidden=[16]", "--set", "train.runs_dir=\(base.path)",
+                         "--set", "callbacks=[{checkpointer: {every: 200}}, {metrics: {every: 100}}]"]
+        func start(_ arguments: [String]) throws -> (Process, Pipe) {
+            let process = Process(), output = Pipe()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return (process, output)
+        }
+        let (first, firstOutput) = try start(arguments)
+        // Wait for the first periodic checkpoint, then interrupt.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var runDirectory: URL?
+        while ContinuousClock.now < deadline, first.isRunning {
+            if let name = try? FileManager.default.contentsOfDirectory(atPath: base.path).first {
+                let dir = base.appendingPathComponent(name)
+                if !CheckpointLoader.checkpoints(in: dir.appendingPathComponent("checkpoints")).isEmpty { runDirectory = dir; break }
             }
+            usleep(20_000)
         }
-        guard case .finished(let result, let directory) = try RunLauncher.train(config, options: options) else {
-            Issue.record("a new run must train")
-            return
-        }
-        let stopped = clock.now
-        #expect(signalled.isSet)
-        #expect(result.stoppedBy == .signal)
-        #expect(stopped - signalledAt.value! < .seconds(2), "stopped within 2 s of the signal")
-        #expect(result.updates >= 300)
-        #expect(result.environmentSteps < 6_000)
+        let directory = try #require(runDirectory, "no checkpoint appeared")
+        let clock = ContinuousClock()
+        let signalled = clock.now
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        let stopTime = clock.now - signalled
+        let text = String(decoding: firstOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(first.terminationStatus == 130, "\(text)")
+        #expect(stopTime < .seconds(2), "stopped \(stopTime) after the signal")
+        #expect(text.contains("resume with: rl-train resume"))
         #expect(RunDirectory.readResult(in: directory) == nil, "an interrupted run is not complete")
         let checkpoints = CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints"))
-        #expect(checkpoints.last?.lastPathComponent == String(format: "checkpoint_%09d.safetensors.gz", result.updates))
+        let interruptedAt = try #require(Int(checkpoints.last!.lastPathComponent.filter(\.isNumber)))
+        // The newest checkpoint is the one written at the interruption, not the last periodic one.
+        #expect(text.contains("env steps, \(interruptedAt) updates; final checkpoint written"), "\(text)")
 
-        // Starting the same config again resumes it: counters continue from the checkpoint.
-        guard case .finished(let resumed, let resumedDirectory) = try RunLauncher.train(config) else {
-            Issue.record("an interrupted run must resume")
-            return
-        }
-        #expect(resumed.resumedFromUpdates == result.updates)
-        #expect(resumedDirectory == directory)
-        #expect(resumed.environmentSteps >= 6_000)
-        #expect(resumed.stoppedBy == .budget)
-        #expect(RunDirectory.readResult(in: resumedDirectory) != nil)
-        // And a third start reports the complete run instead of training again.
-        guard case .alreadyComplete = try RunLauncher.train(config) else {
-            Issue.record("a complete run must not train twice")
-            return
-        }
+        let (second, secondOutput) = try start(["resume", directory.path])
+        second.waitUntilExit()
+        let resumedText = String(decoding: secondOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 0, "\(resumedText)")
+        let result = try #require(RunDirectory.readResult(in: directory))
+        #expect(result.resumedFromUpdates == interruptedAt)
+        #expect(result.environmentSteps >= 20_000)
+        #expect(result.stoppedBy == .budget)
+
+        let (third, thirdOutput) = try start(arguments)
+        third.waitUntilExit()
+        let thirdText = String(decoding: thirdOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(third.terminationStatus == 0)
+        #expect(thirdText.contains("already complete"), "\(thirdText)")
     }
 
     @Test func aNaNFromTheEnvironmentStopsTheRunNamingEnvironmentAndStep() throws {
@@ -123,10 +134,3 @@ struct FaultyEnvironment: Environment {
     }
 }
 
-/// An instant set once from the progress callback.
-final class ManagedAtomicInstant: @unchecked Sendable {
-    private let lock = NSLock()
-    private var instant: ContinuousClock.Instant?
-    func set(_ value: ContinuousClock.Instant) { lock.withLock { instant = value } }
-    var value: ContinuousClock.Instant? { lock.withLock { instant } }
-}

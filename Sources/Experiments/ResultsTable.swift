@@ -1,0 +1,91 @@
+import Foundation
+
+/// A sweep's results per grid point (seeds pooled): mean ± std of the final evaluation over
+/// seeds, environment steps to the threshold, wall time; as CSV and Markdown, with the best
+/// grid point named.
+public struct ResultsTable {
+    public struct Row {
+        /// The grid values other than the seed.
+        public var point: [(path: String, value: String)]
+        public var seeds: Int
+        public var complete: Int
+        public var evaluationMean: Double?
+        public var evaluationStd: Double?
+        public var solved: Int
+        /// Mean env steps to the threshold over the seeds that reached it.
+        public var stepsToThreshold: Double?
+        public var meanSeconds: Double?
+    }
+
+    public var rows: [Row]
+    /// The key path treated as the seed axis.
+    public static let seedKey = "train.seed"
+
+    public init(runs: [SweepRun]) {
+        var groups: [String: [SweepRun]] = [:], order: [String] = []
+        for run in runs {
+            let key = run.point.values.filter { $0.path != Self.seedKey }.map { "\($0.path)=\($0.value)" }.joined(separator: ",")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(run)
+        }
+        rows = order.map { key in
+            let members = groups[key]!
+            let results = members.compactMap(\.result)
+            let means = results.compactMap(\.evaluationMeanReturn)
+            let mean = means.isEmpty ? nil : means.reduce(0, +) / Double(means.count)
+            let std = mean.map { m in (means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count)).squareRoot() }
+            let solvedSteps = results.compactMap(\.solvedAtEnvironmentSteps).map(Double.init)
+            let seconds = results.map(\.seconds)
+            return Row(point: members[0].point.values.filter { $0.path != Self.seedKey }
+                           .map { ($0.path, $0.value.stringValue ?? $0.value.description) },
+                       seeds: members.count, complete: results.count, evaluationMean: mean, evaluationStd: std,
+                       solved: solvedSteps.count,
+                       stepsToThreshold: solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count),
+                       meanSeconds: seconds.isEmpty ? nil : seconds.reduce(0, +) / Double(seconds.count))
+        }
+    }
+
+    /// The row with the highest mean evaluation.
+    public var best: Row? { rows.filter { $0.evaluationMean != nil }.max { $0.evaluationMean! < $1.evaluationMean! } }
+
+    var pointColumns: [String] { rows.first?.point.map(\.path) ?? [] }
+
+    func cells(_ row: Row) -> [String] {
+        func f(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "" }
+        return row.point.map(\.value) + ["\(row.complete)/\(row.seeds)", f(row.evaluationMean, "%.2f"), f(row.evaluationStd, "%.2f"),
+                                         "\(row.solved)/\(row.seeds)", f(row.stepsToThreshold, "%.0f"), f(row.meanSeconds, "%.1f")]
+    }
+
+    var header: [String] {
+        pointColumns + ["runs complete", "eval mean", "eval std", "reached threshold", "steps to threshold", "seconds"]
+    }
+
+    public var csv: String {
+        func escape(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        return ([header] + rows.map(cells)).map { $0.map(escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    public var markdown: String {
+        var header = self.header
+        header.replaceSubrange(pointColumns.count + 1 ... pointColumns.count + 2, with: ["eval (mean ± std over seeds)"])
+        var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+        for row in rows {
+            var cells = self.cells(row)
+            let both = row.evaluationMean.map { String(format: "%.2f ± %.2f", $0, row.evaluationStd ?? 0) } ?? ""
+            cells.replaceSubrange(row.point.count + 1 ... row.point.count + 2, with: [both])
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        if let best {
+            lines.append("")
+            lines.append("Best: " + (best.point.isEmpty ? "the only grid point" : best.point.map { "\($0.path) = \($0.value)" }.joined(separator: ", "))
+                         + String(format: " (eval mean %.2f over %d seeds)", best.evaluationMean!, best.complete))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `results.csv` and `results.md` into `directory`.
+    public func write(to directory: URL) throws {
+        try csv.write(to: directory.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
+        try markdown.write(to: directory.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,309 @@
+import Foundation
+
+/// A sweep: a base config, a grid of values per key path, and a concurrency limit in tokens.
+///
+///     base: ../configs/dqn-cartpole.yaml   # relative to this file; or `config:` with the config inline
+///     set: [train.env_steps=20000]         # optional overrides of the base
+///     grid:
+///       algorithm.lr: [1e-3, 3e-4]
+///       train.seed: [1, 2, 3]
+///     tokens: 2                            # CPU threads the sweep may use at once
+///     name: dqn-lr                         # default: the file's name without extension
+///
+/// Every grid point is one run (with the grid keys as tags), so the run-once rule applies:
+/// complete runs are reused, interrupted ones resumed.
+public struct SweepSpec {
+    public var name: String
+    /// The base config file (written out when the sweep gives it inline).
+    public var baseFile: String
+    public var baseText: String
+    public var overrides: [String]
+    /// Key paths and their values, in the order written.
+    public var grid: [(path: String, values: [ConfigValue])]
+    public var tokens: Int
+
+    /// Reads a sweep file; errors name the key and line.
+    public static func load(file: String) throws -> SweepSpec {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConfigError.unreadable(file: file, detail: "cannot read the sweep file (\(error.localizedDescription))")
+        }
+        guard let root = try RawNode.parse(text, source: file), case .mapping(let entries) = root.kind else {
+            throw ConfigError.wrongType(path: "(sweep)", line: nil, expected: "a mapping with base or config, grid and tokens", got: "nothing")
+        }
+        let known = ["base", "config", "set", "grid", "tokens", "name"]
+        for entry in entries where !known.contains(entry.key) {
+            throw ConfigError.unknownKey(path: entry.key, line: entry.keyLine, known: known, suggestion: closest(to: entry.key, in: known))
+        }
+        func entry(_ key: String) -> RawNode? { entries.first { $0.key == key }?.value }
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+        var spec = SweepSpec(name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, baseFile: "", baseText: "",
+                             overrides: [], grid: [], tokens: ProcessInfo.processInfo.activeProcessorCount)
+        switch (entry("base"), entry("config")) {
+        case (let base?, nil):
+            guard case .scalar(let path, _) = base.kind else {
+                throw ConfigError.wrongType(path: "base", line: base.line, expected: "a config file path", got: base.what)
+            }
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : directory.appendingPathComponent(path)
+            spec.baseFile = url.standardizedFileURL.path
+            do { spec.baseText = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw ConfigError.unreadable(file: url.path, detail: "base config of sweep \(file) cannot be read")
+            }
+        case (nil, let inline?):
+            guard case .mapping = inline.kind else {
+                throw ConfigError.wrongType(path: "config", line: inline.line, expected: "a config mapping", got: inline.what)
+            }
+            spec.baseText = inline.flowText
+        case (nil, nil): throw ConfigError.missing(path: "base", detail: "a base config: base: FILE or config: {...}")
+        default: throw ConfigError.invalid(path: "config", detail: "give either base or config, not both")
+        }
+        if let set = entry("set") {
+            guard case .sequence(let items) = set.kind else {
+                throw ConfigError.wrongType(path: "set", line: set.line, expected: "a list of path=value overrides", got: set.what)
+            }
+            spec.overrides = try items.map {
+                guard case .scalar(let text, _) = $0.kind, text.contains("=") else {
+                    throw ConfigError.wrongType(path: "set", line: $0.line, expected: "path=value", got: $0.what)
+                }
+                return text
+            }
+        }
+        guard let grid = entry("grid"), case .mapping(let axes) = grid.kind, !axes.isEmpty else {
+            throw ConfigError.missing(path: "grid", detail: "a mapping of key paths to lists of values, e.g. train.seed: [1, 2, 3]")
+        }
+        for axis in axes {
+            guard case .sequence(let values) = axis.value.kind, !values.isEmpty else {
+                throw ConfigError.wrongType(path: "grid.\(axis.key)", line: axis.value.line, expected: "a non-empty list of values", got: axis.value.what)
+            }
+            spec.grid.append((axis.key, values.map(\.untyped)))
+        }
+        if let tokens = entry("tokens") {
+            guard case .scalar(let text, false) = tokens.kind, let n = Int(text), n >= 1 else {
+                throw ConfigError.wrongType(path: "tokens", line: tokens.line, expected: "an integer ≥ 1 (CPU threads)", got: tokens.what)
+            }
+            spec.tokens = n
+        }
+        if let name = entry("name") {
+            guard case .scalar(let text, _) = name.kind, !text.isEmpty else {
+                throw ConfigError.wrongType(path: "name", line: name.line, expected: "a name", got: name.what)
+            }
+            spec.name = text
+        }
+        return spec
+    }
+
+    /// One run of the sweep.
+    public struct Point {
+        /// The grid values of this run, in grid order.
+        public var values: [(path: String, value: ConfigValue)]
+        /// Overrides for `rl-train train BASE --set ...`: the sweep's, then the grid's, then the tags.
+        public var overrides: [String]
+        public var config: ExperimentConfig
+    }
+
+    /// The grid's cartesian product (the last key varies fastest), each point validated.
+    public func expand(callbacks: CallbackRegistry = .builtIn) throws -> [Point] {
+        var combinations: [[(path: String, value: ConfigValue)]] = [[]]
+        for axis in grid {
+            combinations = combinations.flatMap { prefix in axis.values.map { prefix + [(axis.path, $0)] } }
+        }
+        let base = try ExperimentConfig.parse(baseText, source: baseFile.isEmpty ? "sweep config" : baseFile,
+                                              overrides: overrides, callbackRegistry: callbacks)
+        let tags = base.strings("train.tags") + grid.map(\.path).filter { !base.strings("train.tags").contains($0) }
+        return try combinations.map { values in
+            let pointOverrides = overrides + values.map { "\($0.path)=\($0.value)" } + ["train.tags=\(ConfigValue.list(tags.map { .string($0) }))"]
+            let config = try ExperimentConfig.parse(baseText, source: baseFile.isEmpty ? "sweep config" : baseFile,
+                                                    overrides: pointOverrides, callbackRegistry: callbacks)
+            return Point(values: values, overrides: pointOverrides, config: config)
+        }
+    }
+
+    /// Tokens (CPU threads) a run holds: its collector threads plus the learner's BLAS threads.
+    public static func tokens(of config: ExperimentConfig) -> Int {
+        config.int("collectors.count") + config.int("train.blas_threads")
+    }
+}
+
+extension RawNode {
+    /// The node as flow-style YAML text (used to write an inline config to a file).
+    var flowText: String {
+        switch kind {
+        case .scalar(let text, let quoted): return quoted || text.isEmpty ? ConfigValue.quoted(text) : text
+        case .sequence(let items): return "[" + items.map(\.flowText).joined(separator: ", ") + "]"
+        case .mapping(let entries): return "{" + entries.map { "\($0.key): \($0.value.flowText)" }.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+/// What became of one run of a sweep.
+public struct SweepRun {
+    public enum State: Equatable {
+        case queued, running
+        /// Complete before the sweep started (run-once): not trained again.
+        case reused
+        case finished
+        case interrupted
+        case failed(String)
+    }
+    public var point: SweepSpec.Point
+    public var directory: URL
+    public var state: State
+    public var result: RunResult?
+    public var log: URL?
+}
+
+/// Runs a sweep's points as `rl-train train` child processes, at most `tokens` CPU threads at
+/// once; reuses complete runs; on SIGINT/SIGTERM stops launching, passes one SIGINT to each
+/// running child (they write a final checkpoint) and waits for them, so a rerun continues.
+public final class SweepRunner {
+    public let spec: SweepSpec
+    public let executable: URL
+    public let directory: URL
+    public private(set) var runs: [SweepRun]
+
+    /// `directory` holds the sweep's logs and result tables (default:
+    /// `<runs_dir>/sweeps/<name>`).
+    public init(spec: SweepSpec, executable: URL, points: [SweepSpec.Point], base: URL? = nil) {
+        self.spec = spec
+        self.executable = executable
+        let first = points[0].config
+        directory = RunDirectory.url(for: first, base: base).deletingLastPathComponent()
+            .appendingPathComponent("sweeps").appendingPathComponent(spec.name)
+        runs = points.map { point in
+            let dir = RunDirectory.url(for: point.config, base: base)
+            if case .complete(let result) = RunDirectory.status(of: dir) {
+                return SweepRun(point: point, directory: dir, state: .reused, result: result)
+            }
+            return SweepRun(point: point, directory: dir, state: .queued)
+        }
+    }
+
+    /// Runs every queued point; `progress` is called with the runs whenever one changes state.
+    public func run(progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        let baseFile: String
+        if spec.baseFile.isEmpty {
+            let file = directory.appendingPathComponent("base.yaml")
+            try spec.baseText.write(to: file, atomically: true, encoding: .utf8)
+            baseFile = file.path
+        } else {
+            baseFile = spec.baseFile
+        }
+        let stop = SweepSignal()
+        defer { stop.restore() }
+        var running: [(index: Int, child: ChildProcess, tokens: Int)] = []
+        var used = 0
+        progress(runs)
+        while true {
+            // Reap finished children.
+            for entry in running {
+                guard let status = entry.child.poll() else { continue }
+                used -= entry.tokens
+                running.removeAll { $0.index == entry.index }
+                var run = runs[entry.index]
+                if status == 0, let result = RunDirectory.readResult(in: run.directory) {
+                    run.state = .finished
+                    run.result = result
+                } else if status == 130 || stop.received {
+                    run.state = .interrupted
+                } else {
+                    let tail = (try? String(contentsOf: run.log!, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: " | ") ?? ""
+                    run.state = .failed("exit status \(status): \(tail)")
+                }
+                runs[entry.index] = run
+                progress(runs)
+            }
+            if stop.received {
+                if !stop.forwarded {
+                    for entry in running { entry.child.interrupt() }
+                    stop.forwarded = true
+                }
+                if running.isEmpty { break }
+            } else {
+                // Launch what fits.
+                while let next = runs.firstIndex(where: { $0.state == .queued }) {
+                    let need = min(SweepSpec.tokens(of: runs[next].point.config), spec.tokens)
+                    guard used + need <= spec.tokens else { break }
+                    let log = directory.appendingPathComponent("logs").appendingPathComponent(runs[next].directory.lastPathComponent + ".log")
+                    let arguments = ["train", baseFile] + runs[next].point.overrides.flatMap { ["--set", $0] }
+                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path)
+                    runs[next].state = .running
+                    runs[next].log = log
+                    running.append((next, child, need))
+                    used += need
+                    progress(runs)
+                }
+                if running.isEmpty { break }
+            }
+            usleep(50_000)
+        }
+        for i in runs.indices where runs[i].state == .queued && stop.received { runs[i].state = .interrupted }
+        return runs
+    }
+}
+
+/// SIGINT/SIGTERM handling for the sweep process: remembers the signal; the runner forwards
+/// one SIGINT to each child.
+private final class SweepSignal {
+    nonisolated(unsafe) static var received: sig_atomic_t = 0
+    var forwarded = false
+    private var previous: [Int32: sigaction] = [:]
+
+    init() {
+        SweepSignal.received = 0
+        for number in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in SweepSignal.received = 1 }
+            sigemptyset(&action.sa_mask)
+            var old = sigaction()
+            sigaction(number, &action, &old)
+            previous[number] = old
+        }
+    }
+
+    var received: Bool { SweepSignal.received != 0 }
+
+    func restore() {
+        for (number, var old) in previous { sigaction(number, &old, nil) }
+    }
+}
+
+/// A child process in its own process group (so a terminal's Ctrl-C reaches only the sweep,
+/// which forwards exactly one SIGINT), with stdout and stderr appended to a log file.
+final class ChildProcess {
+    let pid: pid_t
+    private var status: Int32?
+
+    init(executable: String, arguments: [String], log: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard rc == 0 else {
+            throw ConfigError.unreadable(file: executable, detail: "cannot start: \(String(cString: strerror(rc)))")
+        }
+        self.pid = pid
+    }
+
+    /// The exit status once the child has ended (128 + n after signal n), else nil.
+    func poll() -> Int32? {
+        if let status { return status }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+        let signal = raw & 0x7f
+        status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        return status
+    }
+
+    func interrupt() { kill(pid, SIGINT) }
+}

@@ -1,0 +1,92 @@
+import Experiments
+import Foundation
+import Testing
+
+@Suite struct SweepTests {
+    func temporary() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func sweepFile(in directory: URL, tokens: Int = 4) throws -> String {
+        let text = """
+        name: tiny
+        config:
+          env: {id: CartPole-v1}
+          algorithm: {name: dqn}
+          network: {hidden: [8]}
+          memory: {min_size: 200}
+          train: {env_steps: 1200, eval_every: null, deterministic: true, runs_dir: "\(directory.path)/runs"}
+          eval: {episodes: 2}
+        set: [collectors.num_envs=2]
+        grid:
+          algorithm.lr: [1e-3, 3e-3]
+          train.seed: [1, 2]
+        tokens: \(tokens)
+        """
+        let file = directory.appendingPathComponent("tiny.yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test func theGridExpandsToItsCartesianProductWithTags() throws {
+        let directory = try temporary()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = try SweepSpec.load(file: try sweepFile(in: directory))
+        let points = try spec.expand()
+        #expect(points.count == 4)
+        #expect(points.map { $0.config.double("algorithm.lr") } == [1e-3, 1e-3, 3e-3, 3e-3])
+        #expect(points.map { $0.config.int("train.seed") } == [1, 2, 1, 2])
+        #expect(points.allSatisfy { $0.config.int("collectors.num_envs") == 2 })
+        #expect(Set(points.map(\.config.id)).count == 4)
+        #expect(points[2].config.runName == "dqn-CartPole-v1-lr=0.003-seed=1")
+        #expect(SweepSpec.tokens(of: points[0].config) == 2)
+    }
+
+    @Test func sweepFileErrorsNameTheKey() throws {
+        let directory = try temporary()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        try "config: {env: {id: CartPole-v1}, algorithm: {name: dqn}}\ngird: {train.seed: [1]}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect { _ = try SweepSpec.load(file: file.path) } throws: { "\($0)".contains("did you mean 'grid'") }
+        try "config: {env: {id: CartPole-v1}, algorithm: {name: dqn}}\ngrid: {algorithm.lr: [fast]}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect { _ = try SweepSpec.load(file: file.path).expand() } throws: { "\($0)".contains("algorithm.lr") }
+    }
+
+    /// A tiny real sweep through the rl-train binary: 4 runs, 2 at a time; a results table with
+    /// one row per learning rate over 2 seeds; a rerun reuses every run instead of training.
+    @Test func aTinyRealSweepProducesItsResultsTableAndARerunReusesTheRuns() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
+            return
+        }
+        let directory = try temporary()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = try SweepSpec.load(file: try sweepFile(in: directory))
+        let runner = SweepRunner(spec: spec, executable: executable, points: try spec.expand())
+        var mostRunning = 0
+        let runs = try runner.run { runs in mostRunning = max(mostRunning, runs.filter { $0.state == .running }.count) }
+        for run in runs where run.state != .finished {
+            Issue.record("\(run.directory.lastPathComponent): \(run.state); log: \((try? String(contentsOf: run.log!, encoding: .utf8)) ?? "")")
+        }
+        #expect(mostRunning == 2, "4 tokens hold two 2-token runs at once")
+        let table = ResultsTable(runs: runs)
+        #expect(table.rows.count == 2)
+        #expect(table.rows.map { $0.point.map(\.value) } == [["0.001"], ["0.003"]])
+        #expect(table.rows.allSatisfy { $0.complete == 2 && $0.evaluationMean != nil && $0.meanSeconds != nil })
+        try table.write(to: runner.directory)
+        let csv = try String(contentsOf: runner.directory.appendingPathComponent("results.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("algorithm.lr,runs complete,eval mean,eval std,"))
+        #expect(csv.split(separator: "\n").count == 3)
+        #expect(table.markdown.contains("Best: algorithm.lr = "))
+
+        let again = SweepRunner(spec: spec, executable: executable, points: try spec.expand())
+        #expect(again.runs.allSatisfy { $0.state == .reused })
+        let rerun = try again.run()
+        #expect(rerun.allSatisfy { $0.state == .reused })
+        #expect(rerun.map { $0.result?.evaluationReturns } == runs.map { $0.result?.evaluationReturns })
+    }
+}
