@@ -48,6 +48,10 @@ public struct RunResult: Sendable, Codable {
     /// and the part of them spent obtaining batches (sampling plus waiting for collectors).
     public var learnerLoopSeconds: Double?
     public var learnerSampleSeconds: Double?
+    /// This session's batches that had to wait for the collectors under the rate limit (the
+    /// learner was starved), and collector inserts that waited for the learner.
+    public var learnerWaits: Int?
+    public var collectorWaits: Int?
 
     public var evaluationMeanReturn: Double? { evaluationReturns.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
     public var evaluationStd: Double? {
@@ -242,7 +246,8 @@ public enum Experiment {
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
             evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
             tags: Dictionary(uniqueKeysWithValues: config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }),
-            learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds)
+            learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
+            learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts))
         if !result.stoppedBy.isInterruption {
             result.evaluationReturns = try evaluate(seed &+ 10_000)
         }

@@ -45,6 +45,10 @@ final class RateLimiter: Sendable {
     let limit: RateLimit
     let inserts = ManagedAtomic<UInt64>(0)
     let samples = ManagedAtomic<UInt64>(0)
+    /// Sample requests that had to wait for inserts (the learner was ahead), and inserts that
+    /// had to wait for samples (the collectors were ahead).
+    let sampleWaits = ManagedAtomic<UInt64>(0)
+    let insertWaits = ManagedAtomic<UInt64>(0)
 
     init(limit: RateLimit) { self.limit = limit }
 

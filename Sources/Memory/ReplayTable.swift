@@ -117,6 +117,11 @@ public final class ReplayTable: @unchecked Sendable {
     /// Transitions sampled so far (counted only when a rate limit is set).
     public var sampleCount: UInt64 { rateLimiter?.samples.load(ordering: .relaxed) ?? 0 }
 
+    /// Sample calls that waited for the collectors under the rate limit (the learner was ahead).
+    public var rateLimitedSamples: UInt64 { rateLimiter?.sampleWaits.load(ordering: .relaxed) ?? 0 }
+    /// Insert calls that waited for the learner under the rate limit (the collectors were ahead).
+    public var rateLimitedInserts: UInt64 { rateLimiter?.insertWaits.load(ordering: .relaxed) ?? 0 }
+
     /// Whether `close()` was called.
     public var isClosed: Bool { gate.isClosed }
 
@@ -146,6 +151,7 @@ public final class ReplayTable: @unchecked Sendable {
     @inline(__always)
     func admit() throws {
         if let limiter = rateLimiter, !limiter.canInsert() {
+            limiter.insertWaits.wrappingIncrement(ordering: .relaxed)
             try gate.wait { limiter.canInsert() }
         }
         if gate.isClosed { throw ReplayError.closed }
@@ -321,7 +327,10 @@ public final class ReplayTable: @unchecked Sendable {
         }
         if let limiter = rateLimiter {
             try limiter.checkBatch(k)
-            if !limiter.canSample(k) { try gate.wait { limiter.canSample(k) } }
+            if !limiter.canSample(k) {
+                limiter.sampleWaits.wrappingIncrement(ordering: .relaxed)
+                try gate.wait { limiter.canSample(k) }
+            }
         }
         let available = count
         guard k <= available else { throw ReplayError.batchLargerThanContent(requested: k, available: available) }

@@ -50,6 +50,9 @@ extension RLTrain {
         if let loop = r.learnerLoopSeconds, let sample = r.learnerSampleSeconds, loop > 0 {
             text += String(format: "\nlearner: %.2f s updating, %.1f%% of it obtaining batches (sampling + waiting for collectors)",
                            loop, 100 * sample / loop)
+            if let waits = r.learnerWaits, let collectorWaits = r.collectorWaits {
+                text += "; \(waits) batches waited for the collectors, \(collectorWaits) inserts waited for the learner"
+            }
         }
         return text
     }
