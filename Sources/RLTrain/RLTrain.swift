@@ -265,6 +265,11 @@ extension RLTrain {
 
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
+            abstract: "Config helpers.", subcommands: [Defaults.self], defaultSubcommand: Defaults.self)
+    }
+
+    struct Defaults: ParsableCommand {
+        static let configuration = CommandConfiguration(
             abstract: "Print the full default config of an algorithm, with a comment per key.")
 
         @Argument(help: "dqn or sac.") var algorithm: Algorithm = .dqn
