@@ -241,6 +241,15 @@ extension Collector {
         return dict
     }
 
+    /// For a resume without this collector's state (a checkpoint written while it ran): keeps
+    /// the random stream seeded as new, drops nothing (nothing is pending yet), and starts new
+    /// episodes seeded from `seed` instead of replaying the run's first ones.
+    public func startNewEpisodes(seed: UInt64) {
+        precondition(!environments.hasStarted, "startNewEpisodes is for a collector that has not run yet")
+        resetSeed = seed
+        rng = Xoshiro256(seed: seed ^ 0x5EED_C011_EC70_0000)
+    }
+
     /// Restores a state from `stateDict()`. Without environment snapshots in it (environments
     /// that cannot snapshot, or a checkpoint taken while collectors ran) the environments start
     /// new episodes, seeded from `resumeSeed` so a resumed run does not replay its first episodes.

@@ -147,8 +147,11 @@ public enum Experiment {
         let registered = try registry.spec(evalID).rewardThreshold
         let threshold = config.optionalDouble("train.threshold") ?? registered ?? (evalID == "Pendulum-v1" ? -200 : nil)
         let evaluator = config.optionalInt("train.eval_every").map { every in
-            EvaluationStop(every: every, threshold: config.bool("train.stop_at_threshold") ? threshold : nil, statistics: statistics) {
-                let r = try evaluate(seed &+ 20_000)
+            // Fresh episodes at every evaluation (seeded by the update count, so a resumed run
+            // evaluates exactly as the uninterrupted one): stopping early must not select for
+            // one fixed set of start states.
+            EvaluationStop(every: every, threshold: config.bool("train.stop_at_threshold") ? threshold : nil, statistics: statistics) { updates in
+                let r = try evaluate(seed &+ 1_000_000 &+ UInt64(updates) &* 101)
                 return r.reduce(0, +) / Double(r.count)
             }
         }
@@ -200,7 +203,11 @@ public enum Experiment {
             statistics.setEpisodes(Int(try extra.integer("statistics.episodes")))
             previousSeconds = try extra.scalar("run.seconds")
             for (i, collector) in collectors.enumerated() {
-                try collector.loadStateDict(extra.scoped("collectors.\(i)"), resumeSeed: seed &+ UInt64(statistics.environmentSteps) &+ UInt64(i * numEnvs))
+                let resumeSeed = seed &+ UInt64(statistics.environmentSteps) &+ UInt64(i * numEnvs)
+                let state = extra.scoped("collectors.\(i)")
+                // A periodic checkpoint of a threaded run holds no collector state (their threads
+                // owned it): new episodes, seeded from the step count.
+                if state.tensors.isEmpty { collector.startNewEpisodes(seed: resumeSeed) } else { try collector.loadStateDict(state, resumeSeed: resumeSeed) }
             }
             let memory = extra.scoped("memory")
             if !memory.tensors.isEmpty { try table.loadStateDict(memory) }

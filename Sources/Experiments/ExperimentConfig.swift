@@ -48,7 +48,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                              environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
         var root = try RawNode.parse(text, source: source) ?? RawNode(kind: .mapping([]), line: nil)
         for override in overrides { try apply(override: override, to: &root) }
-        var config = try resolve(root, callbackRegistry: callbackRegistry)
+        let config = try resolve(root, callbackRegistry: callbackRegistry)
         if let environments { try config.validate(environments: environments) }
         return config
     }

@@ -22,10 +22,11 @@ final class EvaluationStop: Callback {
     var order: Int { 90 }
     let threshold: Double?
     let statistics: CollectorStatistics
-    let evaluate: () throws -> Double
+    /// Evaluates at a learner update count (which picks fresh episodes each time).
+    let evaluate: (_ updates: Int) throws -> Double
     private(set) var solvedAt: Int?
 
-    init(every: Int, threshold: Double?, statistics: CollectorStatistics, evaluate: @escaping () throws -> Double) {
+    init(every: Int, threshold: Double?, statistics: CollectorStatistics, evaluate: @escaping (_ updates: Int) throws -> Double) {
         cycle = every
         self.threshold = threshold
         self.statistics = statistics
@@ -34,7 +35,7 @@ final class EvaluationStop: Callback {
 
     func endCycle(_ state: inout TrainingState) throws {
         guard solvedAt == nil else { return }
-        let value = try evaluate()
+        let value = try evaluate(state.updates)
         state[RunKeys.evaluation] = (state.updates, value)
         if let threshold, value >= threshold {
             solvedAt = statistics.environmentSteps

@@ -178,3 +178,37 @@ import Testing
         #expect(try sweep.expand().count == 6)
     }
 }
+
+/// A callback of the user's, written in Swift and configured by name.
+final class LearningRateNote: Learner.Callback {
+    let name = "lr_note"
+    let factor: Double
+    init(factor: Double) { self.factor = factor }
+}
+
+import Learner
+
+@Suite struct CustomCallbackTests {
+    func registry() throws -> CallbackRegistry {
+        var registry = CallbackRegistry.builtIn
+        try registry.register(CallbackKind(name: "lr_note", doc: "a user's callback", parameters: [
+            ("factor", .float(min: 0, max: 1, minExclusive: true), "a factor", .float(0.5)),
+        ], affectsTraining: true) { spec, _ in LearningRateNote(factor: spec["factor"]!.doubleValue!) })
+        return registry
+    }
+
+    @Test func aRegisteredCallbackIsConfiguredByNameAndEntersTheIdentity() throws {
+        let text = "env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [metrics, {lr_note: {factor: 0.25}}]\n"
+        let config = try ExperimentConfig.parse(text, callbackRegistry: registry())
+        #expect(config.callbacks.map(\.name) == ["metrics", "lr_note"])
+        #expect(config.callbacks[1]["factor"] == .float(0.25))
+        #expect(config.canonicalForm.contains("callbacks=[{\"lr_note\": {\"factor\": 0.25}}]"))
+        let plain = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [metrics]\n")
+        #expect(plain.id != config.id, "a callback that affects training changes the id")
+        #expect(plain.id == (try ExperimentConfig.defaults(.dqn)).id, "loggers do not")
+        #expect { _ = try ExperimentConfig.parse(text) } throws: { "\($0)".contains("callbacks[1].lr_note") }
+        #expect {
+            _ = try ExperimentConfig.parse(text.replacingOccurrences(of: "0.25", with: "2"), callbackRegistry: registry())
+        } throws: { "\($0)".contains("callbacks[1].lr_note.factor") }
+    }
+}

@@ -106,3 +106,28 @@ final class StopAfter: Callback {
         #expect(intact.url == files[files.count - 2])
     }
 }
+
+@Suite struct ThreadedResumeTests {
+    /// A periodic checkpoint of a run with collector threads (no collector state in it, as
+    /// after a hard kill) resumes: counters, networks and memory come back, environments start
+    /// new episodes, and the run reaches its budget.
+    @Test func aPeriodicCheckpointOfAThreadedRunResumes() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: [
+            "train.env_steps=3000", "memory.min_size=300", "network.hidden=[8]", "train.eval_every=null", "eval.episodes=1",
+            "collectors.count=2", "callbacks=[{checkpointer: {every: 200, keep: 10}}]"])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("threaded-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let whole = try Experiment.run(config, options: RunOptions(directory: directory))
+        let checkpoints = CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints"))
+        let periodic = try #require(checkpoints.first { $0.lastPathComponent == "checkpoint_000000400.safetensors.gz" })
+        let dict = try CheckpointLoader.load(periodic)
+        #expect(dict.tensors.keys.allSatisfy { !$0.hasPrefix("extra.collectors.") }, "collector threads were running")
+        #expect(dict.tensors.keys.contains { $0.hasPrefix("extra.memory.") })
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("result.json"))
+        let resumed = try Experiment.run(config, options: RunOptions(directory: directory, resume: dict))
+        #expect(resumed.resumedFromUpdates == 400)
+        #expect(resumed.environmentSteps >= 3_000)
+        #expect(resumed.updates >= whole.updates - 64, "the replay ratio holds across the resume: \(resumed.updates) vs \(whole.updates)")
+        #expect(resumed.stoppedBy == .budget)
+    }
+}
