@@ -1,4 +1,5 @@
 import Foundation
+import StateDictIO
 import Yams
 
 /// A value in a config: what YAML or JSON gives, after typing by the schema.
@@ -30,20 +31,7 @@ public indirect enum ConfigValue: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { jsonQuoted(s) }
 
     public var intValue: Int? { if case .int(let i) = self { return i } else { return nil } }
     public var doubleValue: Double? {
