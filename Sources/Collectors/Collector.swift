@@ -36,6 +36,10 @@ public final class Collector: @unchecked Sendable {
     private var resetSeed: UInt64
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
+    /// One writer for the collector's lifetime: a writer claims rows in blocks, so a writer per
+    /// `run(steps:)` call would leave the rest of each block empty.
+    private let writerBlockSize: Int
+    private var writer: ReplayTable.Writer?
 
     // Preallocated per step.
     private var previousObservations: [Float]
@@ -54,9 +58,11 @@ public final class Collector: @unchecked Sendable {
     private var pendingCount: [Int]
 
     /// `nStep` > 1 needs a table whose spec has an extra column named `discount`; with it, a
-    /// one-step collector writes γ there too.
+    /// one-step collector writes γ there too. `writerBlockSize` is how many rows the collector
+    /// claims at once (1 for a collector stepped inline a step at a time, as in deterministic
+    /// mode, so no claimed rows wait unwritten between its calls).
     public init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64,
-                nStep: Int = 1, gamma: Float = 0.99) {
+                nStep: Int = 1, gamma: Float = 0.99, writerBlockSize: Int = 64) {
         precondition(nStep >= 1, "nStep must be at least 1")
         discountOffset = table.spec.extraOffset("discount")
         precondition(nStep == 1 || discountOffset != nil, "n-step collection needs a 'discount' extra column in the table's spec")
@@ -67,6 +73,7 @@ public final class Collector: @unchecked Sendable {
         self.seed = seed
         self.nStep = nStep
         self.gamma = gamma
+        self.writerBlockSize = writerBlockSize
         resetSeed = seed
         rng = Xoshiro256(seed: seed ^ 0x5EED_C011_EC70_0000)
         let n = environments.count, width = environments.actionSpace.flatSize
@@ -109,7 +116,8 @@ public final class Collector: @unchecked Sendable {
     /// requested when nil. Deterministic for a seed when nothing else inserts.
     public func run(steps: Int?) throws {
         if !environments.hasStarted { try environments.reset(seed: resetSeed) }
-        let writer = table.makeWriter(blockSize: 64)
+        let writer = self.writer ?? table.makeWriter(blockSize: writerBlockSize)
+        self.writer = writer
         defer { writer.flush() }
         let n = environments.count, obsSize = environments.observationSize
         let discrete = environments.actionSpace.isDiscrete

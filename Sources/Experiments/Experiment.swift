@@ -133,7 +133,8 @@ public enum Experiment {
             let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs,
                                             seed: seed &* 1000 &+ UInt64(c * numEnvs), maxEpisodeSteps: maxEpisodeSteps)
             return Collector(environments: vec, agent: parts.makeAgent(numEnvs), table: table, statistics: statistics,
-                             seed: seed &+ UInt64(c), nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")))
+                             seed: seed &+ UInt64(c), nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")),
+                             writerBlockSize: deterministic ? 1 : 64)
         }
 
         // Evaluation: periodic (with an optional stop at the threshold) and final.

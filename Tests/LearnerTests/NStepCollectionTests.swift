@@ -65,6 +65,22 @@ struct CountingEnvironment: Environment {
         #expect(rows[4] == (0, 1 + 0.5 * 2, 2, false, false, 0.25))
     }
 
+    /// Stepped one call at a time (as the deterministic mode's inline collector is), a
+    /// collector fills consecutive rows: it keeps one writer, so no claimed block is left
+    /// half empty between calls (which would shrink the usable capacity and let old rows be
+    /// sampled).
+    @Test func aCollectorSteppedCallByCallFillsConsecutiveRows() throws {
+        var registry = EnvironmentRegistry()
+        try registry.register(EnvironmentSpec(id: "Counting-v0", maxEpisodeSteps: 100) { _ in CountingEnvironment(length: 1000) })
+        let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .discrete(n: 2)), capacity: 1000)
+        let vector = try VectorEnvironment(registry: registry, id: "Counting-v0", count: 1)
+        let collector = Collector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
+                                  statistics: CollectorStatistics(), seed: 1)
+        for _ in 0..<10 { try collector.run(steps: 1) }
+        #expect(try table.stateDict().tensor("key").uint64s(name: "key") == Array(0..<10))
+        #expect(table.count == 10)
+    }
+
     /// n = 1 with a discount column stores γ, so one- and n-step data share the losses' path.
     @Test func oneStepWritesGammaIntoTheDiscountColumn() throws {
         let rows = try collect(length: 3, timeLimit: 100, nStep: 1, steps: 3)
