@@ -40,6 +40,9 @@ public final class Collector: @unchecked Sendable {
     /// `run(steps:)` call would leave the rest of each block empty.
     private let writerBlockSize: Int
     private var writer: ReplayTable.Writer?
+    /// A step was cut short (the table closed under an insert, an environment failed): the
+    /// environments, n-step rings and counters no longer agree, so `stateDict()` leaves them out.
+    private var interruptedMidStep = false
 
     // Preallocated per step.
     private var previousObservations: [Float]
@@ -124,6 +127,7 @@ public final class Collector: @unchecked Sendable {
         let actionSize = environments.actionSpace.flatSize
         var taken = 0
         while !statistics.stopRequested, steps.map({ taken < $0 }) ?? true {
+            interruptedMidStep = true   // until the step's bookkeeping is complete
             _ = previousObservations.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: environments.observations) }
             try previousObservations.withUnsafeBufferPointer { obs in
                 try indices.withUnsafeMutableBufferPointer { idx in
@@ -176,6 +180,7 @@ public final class Collector: @unchecked Sendable {
             }
             writer.flush()
             statistics.addSteps(n)
+            interruptedMidStep = false
             taken += 1
         }
     }
@@ -226,7 +231,10 @@ extension Collector {
     /// transitions and, when every environment conforms to `SnapshotEnvironment`, the
     /// environments themselves. Call it only while the collector is not running (between
     /// `run(steps:)` calls, or after `join()`).
+    /// After a step cut short (see `interruptedMidStep`) it is empty: a resume then starts new
+    /// episodes, as from a checkpoint taken while the collector ran.
     public func stateDict() -> StateDict {
+        guard !interruptedMidStep else { return StateDict() }
         var dict = StateDict()
         dict["rng"] = Tensor(uint64s: rng.stateWords)
         dict["pending.observations"] = Tensor(floats: pendingObservations)

@@ -81,12 +81,18 @@ public struct CallbackRegistry: Sendable {
             return MetricsLogger(file: directory.appendingPathComponent("metrics.csv"), every: spec["every"]!.intValue!,
                                  statistics: context.statistics)
         })
-        registry.defaultList = [
-            CallbackSpec(name: "checkpointer", parameters: registry.kinds["checkpointer"]!.parameters.map { ConfigEntry($0.name.split(separator: ".").last.map(String.init)!, $0.defaultValue(for: .dqn)!) }, affectsTraining: false),
-            CallbackSpec(name: "metrics", parameters: [ConfigEntry("every", .int(1_000))], affectsTraining: false),
-        ]
+        registry.defaultList = [registry.specWithDefaults("checkpointer"), registry.specWithDefaults("metrics")]
         return registry
     }()
+
+    /// A registered callback with all its parameters at their defaults.
+    func specWithDefaults(_ name: String) -> CallbackSpec {
+        let kind = kinds[name]!
+        let defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue(for: .dqn)!) }
+        var spec = CallbackSpec(name: name, parameters: defaults, affectsTraining: kind.affectsTraining)
+        spec.defaults = defaults
+        return spec
+    }
 
     /// Types a `callbacks` section: a list whose items are a name (`- metrics`) or a
     /// one-key mapping of a name to its parameters (`- checkpointer: {every: 5000}`).
@@ -129,7 +135,9 @@ public struct CallbackRegistry: Sendable {
                 }
                 return ConfigEntry(short, key.defaultValue(for: .dqn)!)
             }
-            return CallbackSpec(name: name, parameters: values, affectsTraining: kind.affectsTraining)
+            var spec = CallbackSpec(name: name, parameters: values, affectsTraining: kind.affectsTraining)
+            spec.defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue(for: .dqn)!) }
+            return spec
         }
     }
 

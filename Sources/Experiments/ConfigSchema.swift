@@ -10,7 +10,7 @@ public enum ConfigType: Sendable {
     case bool
     case string
     case choice([String])
-    case intList(min: Int)
+    case intList(min: Int, max: Int)
     case stringList
 
     var summary: String {
@@ -20,7 +20,7 @@ public enum ConfigType: Sendable {
         case .bool: return "true or false"
         case .string: return "a string"
         case .choice(let options): return "one of \(options.joined(separator: ", "))"
-        case .intList(let lo): return "a list of integers ≥ \(lo)"
+        case .intList(let lo, let hi): return "a list of integers in [\(lo), \(hi)]"
         case .stringList: return "a list of strings"
         }
     }
@@ -92,7 +92,7 @@ public enum ConfigSchema {
         ConfigKey("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3)),
         ConfigKey("algorithm.gamma", .float(min: 0, max: 1, minExclusive: true), "discount factor", .float(0.99)),
         ConfigKey("algorithm.batch_size", .int(min: 1, max: nil), "transitions per learner update", default: by(.int(64), .int(256))),
-        ConfigKey("algorithm.updates_per_step", .float(min: 0, max: nil, minExclusive: true),
+        ConfigKey("algorithm.updates_per_step", .float(min: 1e-4, max: 1e4, minExclusive: false),
                   "learner updates per environment step (the replay ratio, held by the rate limiter)", default: by(.float(0.5), .float(1))),
         ConfigKey("algorithm.n_step", .int(min: 1, max: 100), "rewards folded into one transition on the collector side", .int(1)),
         ConfigKey("algorithm.double_dqn", .bool, "choose the next action with the online network", only: [.dqn], default: by(.bool(true), .null)),
@@ -112,7 +112,7 @@ public enum ConfigSchema {
         ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
                   "entropy α is tuned toward; null: −(action dimensions)", nullable: true, only: [.sac], default: by(.null, .null)),
 
-        ConfigKey("network.hidden", .intList(min: 1), "hidden layer sizes", default: by(.list([.int(64), .int(64)]), .list([.int(256), .int(256)]))),
+        ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", default: by(.list([.int(64), .int(64)]), .list([.int(256), .int(256)]))),
 
         ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", default: by(.int(100_000), .int(1_000_000))),
         ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", default: by(.int(1_000), .int(256))),
@@ -218,9 +218,12 @@ public enum ConfigSchema {
                 throw ConfigError.outOfRange(path: key.path, line: line, detail: "\(d) is out of range (allowed: \(key.type.summary))")
             }
             if let hi, d > hi { throw ConfigError.outOfRange(path: key.path, line: line, detail: "\(d) is out of range (allowed: \(key.type.summary))") }
-        case let (.intList(lo), .list(items)):
+        case let (.intList(lo, hi), .list(items)):
             for case .int(let i) in items where i < lo {
                 throw ConfigError.outOfRange(path: key.path, line: line, detail: "\(i) is below the minimum \(lo)")
+            }
+            for case .int(let i) in items where i > hi {
+                throw ConfigError.outOfRange(path: key.path, line: line, detail: "\(i) is above the maximum \(hi)")
             }
         default: break
         }

@@ -130,10 +130,12 @@ public enum Experiment {
         let statistics = CollectorStatistics()
         let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
         let collectors = try (0..<collectorCount).map { c in
-            let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs,
-                                            seed: seed &* 1000 &+ UInt64(c * numEnvs), maxEpisodeSteps: maxEpisodeSteps)
+            // Environment j of collector c resets with seed deriveSeed(seed, 1, c) + j.
+            let collectorSeed = deriveSeed(seed, 1, UInt64(c))
+            let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs, seed: collectorSeed,
+                                            maxEpisodeSteps: maxEpisodeSteps)
             return Collector(environments: vec, agent: parts.makeAgent(numEnvs), table: table, statistics: statistics,
-                             seed: seed &+ UInt64(c), nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")),
+                             seed: collectorSeed, nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")),
                              writerBlockSize: deterministic ? 1 : 64)
         }
 
@@ -152,7 +154,7 @@ public enum Experiment {
             // evaluates exactly as the uninterrupted one): stopping early must not select for
             // one fixed set of start states.
             EvaluationStop(every: every, threshold: config.bool("train.stop_at_threshold") ? threshold : nil, statistics: statistics) { updates in
-                let r = try evaluate(seed &+ 1_000_000 &+ UInt64(updates) &* 101)
+                let r = try evaluate(deriveSeed(seed, 5, UInt64(updates)))
                 return r.reduce(0, +) / Double(r.count)
             }
         }
@@ -187,7 +189,7 @@ public enum Experiment {
         callbacks += options.extraCallbacks
         callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
                                           every: config.int("train.log_every"), report: options.progress))
-        trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, seed: seed &+ 99)
+        trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, seed: deriveSeed(seed, 3))
 
         var resumedFrom: Int?
         if let checkpoint = options.resume {
@@ -204,7 +206,7 @@ public enum Experiment {
             statistics.setEpisodes(Int(try extra.integer("statistics.episodes")))
             previousSeconds = try extra.scalar("run.seconds")
             for (i, collector) in collectors.enumerated() {
-                let resumeSeed = seed &+ UInt64(statistics.environmentSteps) &+ UInt64(i * numEnvs)
+                let resumeSeed = deriveSeed(seed, 7, UInt64(statistics.environmentSteps), UInt64(i))
                 let state = extra.scoped("collectors.\(i)")
                 // A periodic checkpoint of a threaded run holds no collector state (their threads
                 // owned it): new episodes, seeded from the step count.
@@ -253,11 +255,11 @@ public enum Experiment {
             solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
             evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
-            tags: Dictionary(uniqueKeysWithValues: config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }),
+            tags: Dictionary(config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }) { first, _ in first },
             learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
             learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts))
         if !result.stoppedBy.isInterruption {
-            result.evaluationReturns = try evaluate(seed &+ 10_000)
+            result.evaluationReturns = try evaluate(deriveSeed(seed, 4))
         }
         result.seconds = elapsed()
         if let directory = options.directory, !result.stoppedBy.isInterruption {
@@ -279,6 +281,6 @@ public enum Experiment {
         let evalID = config.optionalString("eval.env_id") ?? config.string("env.id")
         return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,
                                       maxEpisodeSteps: config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps"),
-                                      episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? UInt64(config.int("train.seed")) &+ 30_000)
+                                      episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? deriveSeed(UInt64(config.int("train.seed")), 6))
     }
 }

@@ -8,6 +8,8 @@ public struct CallbackSpec: Hashable, Sendable {
     public var parameters: [ConfigEntry]
     /// Whether it changes what is trained (then it is part of the run identity).
     public var affectsTraining: Bool
+    /// The kind's default parameters (left out of the run identity).
+    var defaults: [ConfigEntry] = []
 
     public init(name: String, parameters: [ConfigEntry], affectsTraining: Bool) {
         self.name = name
@@ -142,7 +144,27 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
             values[key.path] = value
         }
-        return ExperimentConfig(algorithm: algorithm, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
+        let config = ExperimentConfig(algorithm: algorithm, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
+        try config.checkTags()
+        return config
+    }
+
+    /// Tags must name keys of this config, once each.
+    func checkTags() throws {
+        var seen = Set<String>()
+        for tag in strings("train.tags") {
+            guard seen.insert(tag).inserted else {
+                throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is listed twice")
+            }
+            guard ConfigSchema.byPath[tag] != nil, values[tag] != nil else {
+                let section = tag.split(separator: ".").first.map(String.init) ?? ""
+                let name = tag.split(separator: ".").dropFirst().joined(separator: ".")
+                let sameSection = values.keys.filter { $0.hasPrefix(section + ".") }.map { String($0.dropFirst(section.count + 1)) }
+                let suggestion = closest(to: name, in: sameSection).map { "\(section).\($0)" } ?? closest(to: tag, in: Array(values.keys))
+                throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is not a key of this config"
+                                          + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
+            }
+        }
     }
 
     // MARK: Access
@@ -167,13 +189,26 @@ public struct ExperimentConfig: Sendable, Equatable {
         return items.compactMap(\.stringValue)
     }
 
-    /// Sets one value, typed and range-checked as if it had been written in the file.
+    /// Sets one value, typed and range-checked as if it had been written in the file: an
+    /// integer given for a float key becomes a float, an integral float for an integer key an
+    /// integer; null only where the key allows it. Cross-key checks run again with `validate`.
     public mutating func set(_ path: String, _ value: ConfigValue) throws {
         guard let key = ConfigSchema.byPath[path], key.applies(to: algorithm) else {
             throw ConfigError.unknownKey(path: path, line: nil, known: [], suggestion: nil)
         }
-        try ConfigSchema.checkRange(value, key: key, line: nil)
-        values[path] = value
+        var typed = value
+        switch (key.type, value) {
+        case (.float, .int(let i)): typed = .float(Double(i))
+        case (.int, .float(let d)) where d == d.rounded() && abs(d) < 1e15: typed = .int(Int(d))
+        case (_, .null) where key.nullable: typed = .null
+        case (.int, .int), (.float, .float), (.bool, .bool), (.string, .string), (.intList, .list), (.stringList, .list): break
+        case (.choice(let options), .string(let text)) where options.contains(text): break
+        default:
+            throw ConfigError.wrongType(path: path, line: nil, expected: key.type.summary + (key.nullable ? " or null" : ""), got: value.description)
+        }
+        try ConfigSchema.checkRange(typed, key: key, line: nil)
+        values[path] = typed
+        if path == "train.tags" { try checkTags() }
     }
 
     // MARK: Validation across keys
@@ -188,16 +223,21 @@ public struct ExperimentConfig: Sendable, Equatable {
         if int("memory.min_size") > capacity {
             throw ConfigError.invalid(path: "memory.min_size", detail: "\(int("memory.min_size")) exceeds memory.capacity \(capacity)")
         }
+        // The replay table is allocated whole at the start: refuse what this machine cannot hold.
+        let probe = try? environments.make(string("env.id"))
+        if let probe {
+            let words = 2 * probe.observationSpace.size + probe.actionSpace.flatSize + 7 + (int("algorithm.n_step") > 1 ? 1 : 0)
+            let rowBytes = (words * 4 + 63) / 64 * 64
+            let bytes = Double(capacity) * Double(rowBytes)
+            let physical = Double(ProcessInfo.processInfo.physicalMemory)
+            if bytes > physical * 0.8 {
+                throw ConfigError.invalid(path: "memory.capacity", detail: String(
+                    format: "%d transitions of %d bytes need %.1f GiB; this machine has %.1f GiB", capacity, rowBytes,
+                    bytes / 1_073_741_824, physical / 1_073_741_824))
+            }
+        }
         if bool("train.deterministic"), int("collectors.count") != 1 {
             throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) runs exactly 1 collector, not \(int("collectors.count"))")
-        }
-        for tag in strings("train.tags") where ConfigSchema.byPath[tag] == nil || values[tag] == nil {
-            let section = tag.split(separator: ".").first.map(String.init) ?? ""
-            let name = tag.split(separator: ".").dropFirst().joined(separator: ".")
-            let sameSection = values.keys.filter { $0.hasPrefix(section + ".") }.map { String($0.dropFirst(section.count + 1)) }
-            let suggestion = closest(to: name, in: sameSection).map { "\(section).\($0)" } ?? closest(to: tag, in: Array(values.keys))
-            throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is not a key of this config"
-                                      + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
         }
         for (path, id) in [("env.id", string("env.id")), ("eval.env_id", optionalString("eval.env_id"))] {
             guard let id else { continue }
@@ -234,11 +274,15 @@ public struct ExperimentConfig: Sendable, Equatable {
         for key in ConfigSchema.keys.sorted(by: { $0.path < $1.path }) where !key.runIrrelevant {
             guard let value = values[key.path] else { continue }
             if let defaultValue = key.defaultValue(for: algorithm), defaultValue == value { continue }
-            lines.append("\(key.path)=\(value)")
+            lines.append("\(key.path)=\(value == .float(0) ? ConfigValue.float(0) : value)")   // -0.0 reads as 0.0
         }
+        // Callbacks that affect training, with their non-default parameters (so a parameter
+        // added later with a default keeps old ids).
         let affecting = callbacks.filter(\.affectsTraining)
         if !affecting.isEmpty {
-            lines.append("callbacks=" + ConfigValue.list(affecting.map { .map([ConfigEntry($0.name, .map($0.parameters))]) }).description)
+            lines.append("callbacks=" + ConfigValue.list(affecting.map { spec in
+                .map([ConfigEntry(spec.name, .map(spec.parameters.filter { !spec.defaults.contains($0) }))])
+            }).description)
         }
         return lines.joined(separator: "\n")
     }

@@ -110,10 +110,18 @@ public struct SweepSpec {
         let base = try ExperimentConfig.parse(baseText, source: baseFile.isEmpty ? "sweep config" : baseFile,
                                               overrides: overrides, callbackRegistry: callbacks)
         let tags = base.strings("train.tags") + grid.map(\.path).filter { !base.strings("train.tags").contains($0) }
+        var byID: [String: [(path: String, value: ConfigValue)]] = [:]
         return try combinations.map { values in
             let pointOverrides = overrides + values.map { "\($0.path)=\($0.value)" } + ["train.tags=\(ConfigValue.list(tags.map { .string($0) }))"]
             let config = try ExperimentConfig.parse(baseText, source: baseFile.isEmpty ? "sweep config" : baseFile,
                                                     overrides: pointOverrides, callbackRegistry: callbacks)
+            // Two grid values that read as the same value (1e-3 and 0.001) would be one run
+            // trained twice at once in one directory.
+            if let other = byID[config.id] {
+                let describe = { (v: [(path: String, value: ConfigValue)]) in v.map { "\($0.path)=\($0.value)" }.joined(separator: ", ") }
+                throw ConfigError.invalid(path: "grid", detail: "grid points \(describe(other)) and \(describe(values)) are the same run (id \(config.id8))")
+            }
+            byID[config.id] = values
             return Point(values: values, overrides: pointOverrides, config: config)
         }
     }
@@ -128,7 +136,10 @@ extension RawNode {
     /// The node as flow-style YAML text (used to write an inline config to a file).
     var flowText: String {
         switch kind {
-        case .scalar(let text, let quoted): return quoted || text.isEmpty ? ConfigValue.quoted(text) : text
+        case .scalar(let text, let quoted):
+            // Plain scalars stay plain (so 1e-3 stays a number) unless flow syntax would misread them.
+            let special = text.contains { ",[]{}#:\"'".contains($0) } || text.first == " " || text.last == " "
+            return quoted || text.isEmpty || special ? ConfigValue.quoted(text) : text
         case .sequence(let items): return "[" + items.map(\.flowText).joined(separator: ", ") + "]"
         case .mapping(let entries): return "{" + entries.map { "\($0.key): \($0.value.flowText)" }.joined(separator: ", ") + "}"
         }
@@ -192,6 +203,11 @@ public final class SweepRunner {
         let stop = SweepSignal()
         defer { stop.restore() }
         var running: [(index: Int, child: ChildProcess, tokens: Int)] = []
+        // Whatever ends this function (an error included), no child is left running unsupervised.
+        defer {
+            for entry in running { entry.child.interrupt() }
+            for entry in running { entry.child.wait() }
+        }
         var used = 0
         progress(runs)
         while true {
@@ -214,9 +230,11 @@ public final class SweepRunner {
                 progress(runs)
             }
             if stop.received {
-                if !stop.forwarded {
+                // Pass each signal on once: the first asks every run for a final checkpoint,
+                // a second (the runs then take the default action) ends them at once.
+                while stop.forwarded < stop.count {
                     for entry in running { entry.child.interrupt() }
-                    stop.forwarded = true
+                    stop.forwarded += 1
                 }
                 if running.isEmpty { break }
             } else {
@@ -242,18 +260,18 @@ public final class SweepRunner {
     }
 }
 
-/// SIGINT/SIGTERM handling for the sweep process: remembers the signal; the runner forwards
-/// one SIGINT to each child.
+/// SIGINT/SIGTERM/SIGHUP handling for the sweep process: counts the signals; the runner
+/// forwards each one to the running children.
 private final class SweepSignal {
     nonisolated(unsafe) static var received: sig_atomic_t = 0
-    var forwarded = false
+    var forwarded = 0
     private var previous: [Int32: sigaction] = [:]
 
     init() {
         SweepSignal.received = 0
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in SweepSignal.received = 1 }
+            action.__sigaction_handler.sa_handler = { _ in SweepSignal.received += 1 }
             sigemptyset(&action.sa_mask)
             var old = sigaction()
             sigaction(number, &action, &old)
@@ -262,6 +280,7 @@ private final class SweepSignal {
     }
 
     var received: Bool { SweepSignal.received != 0 }
+    var count: Int { Int(SweepSignal.received) }
 
     func restore() {
         for (number, var old) in previous { sigaction(number, &old, nil) }
@@ -296,10 +315,22 @@ final class ChildProcess {
     }
 
     /// The exit status once the child has ended (128 + n after signal n), else nil.
-    func poll() -> Int32? {
+    func poll() -> Int32? { reap(WNOHANG) }
+
+    /// Waits for the child to end and returns its exit status.
+    @discardableResult func wait() -> Int32 { reap(0) ?? 255 }
+
+    private func reap(_ options: Int32) -> Int32? {
         if let status { return status }
         var raw: Int32 = 0
-        guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+        let result = waitpid(pid, &raw, options)
+        if result == 0 { return nil }
+        if result != pid {
+            // Already reaped elsewhere (or SIGCHLD ignored): the child is gone, its status unknown.
+            if errno == EINTR { return options == 0 ? reap(options) : nil }
+            status = 255
+            return status
+        }
         let signal = raw & 0x7f
         status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
         return status

@@ -161,7 +161,7 @@ public final class SACCriticLoss: Callback {
 }
 
 /// Policy loss mean(α log π(a|s) − min Q₁,₂(s, a)) with a reparameterised a, its gradient
-/// taken through the critics' inputs (the critics' own gradients from this pass are discarded).
+/// taken through the critics' inputs (the critics' parameter gradients are not computed).
 public final class SACPolicyLoss: Callback {
     public let name = "policy"
     public var order: Int { 5 }
@@ -196,10 +196,12 @@ public final class SACPolicyLoss: Callback {
                 m.logProbabilities[b] = m.head.logProbabilities[b]
             }
             dQ1.withUnsafeBufferPointer { g in dInput1.withUnsafeMutableBufferPointer {
-                m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!)
+                m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!,
+                                   parameterGradients: false)
             } }
             dQ2.withUnsafeBufferPointer { g in dInput2.withUnsafeMutableBufferPointer {
-                m.critic2.backward(outputGradient: g.baseAddress!, workspace: m.critic2PolicyWorkspace, inputGradient: $0.baseAddress!)
+                m.critic2.backward(outputGradient: g.baseAddress!, workspace: m.critic2PolicyWorkspace, inputGradient: $0.baseAddress!,
+                                   parameterGradients: false)
             } }
         }
         for b in 0..<n {

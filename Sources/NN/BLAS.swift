@@ -21,16 +21,20 @@ func linearForward(out y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Fl
                 1, x, Int32(inFeatures), w, Int32(inFeatures), 1, y, Int32(outFeatures))
 }
 
-/// Accumulates dw(O, I) += dyᵀ(O, B) · x(B, I) and db(O) += dyᵀ(O, B) · 1(B); writes
-/// dx(B, I) = dy(B, O) · w(O, I) when dx is given. `ones` holds at least `batch` ones.
+/// Accumulates dw(O, I) += dyᵀ(O, B) · x(B, I) and db(O) += dyᵀ(O, B) · 1(B) when they are
+/// given; writes dx(B, I) = dy(B, O) · w(O, I) when dx is given. `ones` holds at least `batch` ones.
 @inlinable
-func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeMutablePointer<Float>,
-                    dbias db: UnsafeMutablePointer<Float>, doutput dy: UnsafePointer<Float>,
+func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeMutablePointer<Float>?,
+                    dbias db: UnsafeMutablePointer<Float>?, doutput dy: UnsafePointer<Float>,
                     input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, ones: UnsafePointer<Float>,
                     batch: Int, inFeatures: Int, outFeatures: Int) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
-                1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
-    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(batch), Int32(outFeatures), 1, dy, Int32(outFeatures), ones, 1, 1, db, 1)
+    if let dw {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
+                    1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
+    }
+    if let db {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(batch), Int32(outFeatures), 1, dy, Int32(outFeatures), ones, 1, 1, db, 1)
+    }
     if let dx {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
                     1, dy, Int32(outFeatures), w, Int32(inFeatures), 0, dx, Int32(inFeatures))

@@ -176,10 +176,12 @@ public final class MLP {
     }
 
     /// Back-propagates `outputGradient` (batch, outputSize) through the last forward of
-    /// `workspace`: accumulates parameter gradients into `gradients`, and writes the gradient
+    /// `workspace`: accumulates parameter gradients into `gradients` (unless
+    /// `parameterGradients` is false: a pass that only needs the input gradient, such as SAC's
+    /// policy loss through the critics, skips a third of the work), and writes the gradient
     /// with respect to the input (batch, inputSize) into `inputGradient` when given.
     public func backward(outputGradient: UnsafePointer<Float>, workspace: Workspace,
-                         inputGradient: UnsafeMutablePointer<Float>? = nil) {
+                         inputGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true) {
         let batch = workspace.batch
         precondition(batch > 0, "backward before forward")
         var dOut = workspace.gradientA.baseAddress!
@@ -192,8 +194,8 @@ public final class MLP {
                          output: UnsafeBufferPointer(start: workspace.outputs[l].baseAddress!, count: batch * width))
             let x = l == 0 ? workspace.input! : UnsafePointer(workspace.outputs[l - 1].baseAddress!)
             let dx: UnsafeMutablePointer<Float>? = l == 0 ? inputGradient : spare
-            linearBackward(dinput: dx, dweight: gradients.baseAddress! + weightOffset(l),
-                           dbias: gradients.baseAddress! + biasOffset(l), doutput: dOut, input: x,
+            linearBackward(dinput: dx, dweight: parameterGradients ? gradients.baseAddress! + weightOffset(l) : nil,
+                           dbias: parameterGradients ? gradients.baseAddress! + biasOffset(l) : nil, doutput: dOut, input: x,
                            weight: parameters.baseAddress! + weightOffset(l), ones: workspace.ones.baseAddress!,
                            batch: batch, inFeatures: sizes[l], outFeatures: width)
             swap(&dOut, &spare)

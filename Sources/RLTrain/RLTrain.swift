@@ -162,7 +162,7 @@ extension RLTrain {
 
         @Argument(help: "A run directory or a checkpoint_*.safetensors.gz file.") var source: String
         @Option(help: "Episodes (default: the config's eval.episodes).") var episodes: Int?
-        @Option(help: "Seed of the first episode (default: train.seed + 30000).") var seed: UInt64?
+        @Option(help: "Seed of the first episode (default: derived from train.seed, apart from every training and evaluation seed).") var seed: UInt64?
         @Flag(help: "Print one JSON object instead of text.") var json = false
         @Flag(help: "Use the newest intact checkpoint if the newest is damaged.") var fallback = false
 

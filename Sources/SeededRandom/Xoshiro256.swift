@@ -125,3 +125,17 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// A seed for one purpose of a run, derived from the run's seed: `deriveSeed(seed, 1, c)` for
+/// collector c's environments, `deriveSeed(seed, 4)` for the final evaluation, and so on. The
+/// SplitMix64 chain makes seeds of nearby runs and purposes unrelated, where `seed + c` would
+/// give run 1's second collector the environments of run 2's first.
+public func deriveSeed(_ seed: UInt64, _ streams: UInt64...) -> UInt64 {
+    var mix = SplitMix64(seed: seed)
+    var value = mix.next()
+    for stream in streams {
+        var next = SplitMix64(seed: value ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        value = next.next()
+    }
+    return value
+}

@@ -212,3 +212,40 @@ import Learner
         } throws: { "\($0)".contains("callbacks[1].lr_note.factor") }
     }
 }
+
+@Suite struct ConfigEdgeTests {
+    let valid = "env: {id: CartPole-v1}\nalgorithm: {name: dqn}\n"
+
+    @Test func duplicateTagsAreRefused() throws {
+        #expect { _ = try ExperimentConfig.parse(valid, overrides: ["train.tags=[algorithm.lr, algorithm.lr]"]) } throws: {
+            ($0 as? ConfigError)?.path == "train.tags" && "\($0)".contains("listed twice")
+        }
+        // Also without an environment registry to validate against.
+        #expect(throws: ConfigError.self) { _ = try ExperimentConfig.parse(valid, overrides: ["train.tags=[nope.key]"], environments: nil) }
+    }
+
+    @Test func aReplayMemoryLargerThanTheMachineIsRefusedBeforeAnyWork() throws {
+        #expect { _ = try ExperimentConfig.parse(valid, overrides: ["memory.capacity=10000000000000"]) } throws: {
+            ($0 as? ConfigError)?.path == "memory.capacity" && "\($0)".contains("GiB")
+        }
+        #expect { _ = try ExperimentConfig.parse(valid, overrides: ["network.hidden=[1000000000]"]) } throws: {
+            ($0 as? ConfigError)?.path == "network.hidden"
+        }
+    }
+
+    @Test func settingAValueTypesItAsTheFileWould() throws {
+        var config = try ExperimentConfig.parse(valid)
+        let reference = try ExperimentConfig.parse(valid, overrides: ["algorithm.lr=1.0", "memory.capacity=50000"])
+        try config.set("algorithm.lr", .int(1))
+        try config.set("memory.capacity", .float(5e4))
+        #expect(config.id == reference.id)
+        #expect(throws: ConfigError.self) { try config.set("memory.capacity", .null) }
+        #expect(throws: ConfigError.self) { try config.set("memory.capacity", .float(0.5)) }
+        #expect(throws: ConfigError.self) { try config.set("algorithm.gamma", .float(2)) }
+    }
+
+    @Test func negativeZeroHasTheSameIdentityAsZero() throws {
+        #expect(try ExperimentConfig.parse(valid, overrides: ["train.threshold=-0.0"]).id
+                == ExperimentConfig.parse(valid, overrides: ["train.threshold=0"]).id)
+    }
+}

@@ -131,3 +131,24 @@ final class StopAfter: Callback {
         #expect(resumed.stoppedBy == .budget)
     }
 }
+
+@Suite struct ThreadedStopResumeTests {
+    /// Stopping a threaded n-step run (collectors usually blocked mid-insert by the rate limit
+    /// when the table closes) writes a final checkpoint that resumes.
+    @Test func aStoppedThreadedNStepRunResumes() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: [
+            "train.env_steps=4000", "memory.min_size=300", "network.hidden=[8]", "train.eval_every=null", "eval.episodes=1",
+            "collectors.count=2", "algorithm.n_step=3", "callbacks=[{checkpointer: {every: 1000}}]"])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nstep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var options = RunOptions(directory: directory)
+        options.extraCallbacks = [StopAfter(updates: 250)]
+        let stopped = try Experiment.run(config, options: options)
+        #expect(stopped.stoppedBy == .requested)
+        let checkpoint = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false)
+        #expect(checkpoint.url.lastPathComponent == "checkpoint_000000250.safetensors.gz")
+        let resumed = try Experiment.run(config, options: RunOptions(directory: directory, resume: checkpoint.dict))
+        #expect(resumed.resumedFromUpdates == 250)
+        #expect(resumed.environmentSteps >= 4_000)
+    }
+}

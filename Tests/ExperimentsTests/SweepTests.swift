@@ -90,3 +90,27 @@ import Testing
         #expect(rerun.map { $0.result?.evaluationReturns } == runs.map { $0.result?.evaluationReturns })
     }
 }
+
+@Suite struct SweepGridTests {
+    @Test func gridValuesThatAreTheSameRunAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("dup.yaml")
+        try "config: {env: {id: CartPole-v1}, algorithm: {name: dqn}}\ngrid: {algorithm.lr: [1e-3, 0.001]}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        #expect { _ = try SweepSpec.load(file: file.path).expand() } throws: { "\($0)".contains("are the same run") }
+    }
+
+    @Test func anInlineConfigWithFlowCharactersSurvivesTheTripToTheChild() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("flow.yaml")
+        try "config:\n  env: {id: CartPole-v1}\n  algorithm: {name: dqn}\n  train: {name: \"a, b: c\"}\ngrid: {train.seed: [1]}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let spec = try SweepSpec.load(file: file.path)
+        let reread = try ExperimentConfig.parse(spec.baseText)
+        #expect(reread.optionalString("train.name") == "a, b: c")
+    }
+}
