@@ -5,7 +5,7 @@ import Foundation
 /// grid point named.
 public struct ResultsTable {
     public struct Row {
-        /// The grid values other than the seed.
+        /// The tag values (grid keys and the base config's tags) other than the seed.
         public var point: [(path: String, value: String)]
         public var seeds: Int
         public var complete: Int
@@ -22,9 +22,13 @@ public struct ResultsTable {
     public static let seedKey = "train.seed"
 
     public init(runs: [SweepRun]) {
+        // A run's point: its tag values (the grid keys and any tags of the base config), seed apart.
+        func point(_ run: SweepRun) -> [(path: String, value: String)] {
+            run.point.config.tags.filter { $0.path != Self.seedKey }.map { ($0.path, $0.value.stringValue ?? $0.value.description) }
+        }
         var groups: [String: [SweepRun]] = [:], order: [String] = []
         for run in runs {
-            let key = run.point.values.filter { $0.path != Self.seedKey }.map { "\($0.path)=\($0.value)" }.joined(separator: ",")
+            let key = point(run).map { "\($0.path)=\($0.value)" }.joined(separator: ",")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(run)
         }
@@ -36,8 +40,7 @@ public struct ResultsTable {
             let std = mean.map { m in (means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count)).squareRoot() }
             let solvedSteps = results.compactMap(\.solvedAtEnvironmentSteps).map(Double.init)
             let seconds = results.map(\.seconds)
-            return Row(point: members[0].point.values.filter { $0.path != Self.seedKey }
-                           .map { ($0.path, $0.value.stringValue ?? $0.value.description) },
+            return Row(point: point(members[0]),
                        seeds: members.count, complete: results.count, evaluationMean: mean, evaluationStd: std,
                        solved: solvedSteps.count,
                        stepsToThreshold: solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count),

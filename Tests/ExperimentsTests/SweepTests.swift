@@ -114,3 +114,72 @@ import Testing
         #expect(reread.optionalString("train.name") == "a, b: c")
     }
 }
+
+@Suite struct SweepInterruptionTests {
+    /// Ctrl-C during `rl-train sweep` stops every running child with a final checkpoint, the
+    /// sweep exits 130 naming the interruption, and a rerun continues: interrupted runs resume,
+    /// complete ones are reused, and the table is complete.
+    @Test func ctrlCStopsTheSweepAndARerunContinues() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sweepint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("long.yaml")
+        try """
+        config:
+          env: {id: CartPole-v1}
+          algorithm: {name: dqn}
+          network: {hidden: [8]}
+          memory: {min_size: 200}
+          train: {env_steps: 12000, eval_every: null, runs_dir: "\(directory.path)/runs"}
+          eval: {episodes: 1}
+          callbacks: [{checkpointer: {every: 100}}]
+        grid:
+          train.seed: [1, 2, 3]
+        tokens: 2
+        """.write(to: file, atomically: true, encoding: .utf8)
+        func sweep() throws -> (Process, Pipe) {
+            let process = Process(), output = Pipe()
+            process.executableURL = executable
+            process.arguments = ["sweep", file.path]
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return (process, output)
+        }
+        let (first, firstOutput) = try sweep()
+        let runs = directory.appendingPathComponent("runs")
+        let deadline = ContinuousClock.now + .seconds(120)
+        var sawCheckpoint = false
+        while ContinuousClock.now < deadline, first.isRunning, !sawCheckpoint {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
+            sawCheckpoint = names.contains { !CheckpointLoader.checkpoints(in: runs.appendingPathComponent($0).appendingPathComponent("checkpoints")).isEmpty }
+            usleep(20_000)
+        }
+        #expect(sawCheckpoint)
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        let text = String(decoding: firstOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(first.terminationStatus == 130, "\(text)")
+        #expect(text.contains("interrupted: rerun"), "\(text)")
+
+        let (second, secondOutput) = try sweep()
+        second.waitUntilExit()
+        let rerun = String(decoding: secondOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 0, "\(rerun)")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: runs.appendingPathComponent("sweeps/long/logs").path)
+        let resumedSomewhere = try logs.contains {
+            try String(contentsOf: runs.appendingPathComponent("sweeps/long/logs").appendingPathComponent($0), encoding: .utf8).contains("resuming")
+        }
+        #expect(resumedSomewhere, "an interrupted run resumed from its checkpoint")
+        let csv = try String(contentsOf: runs.appendingPathComponent("sweeps/long/results.csv"), encoding: .utf8)
+        #expect(csv.contains("3/3"), "\(csv)")
+    }
+}
+
+import Learner
