@@ -120,7 +120,7 @@ final class DQNUpdate {
     }
 }
 
-/// (c) One SAC update through the library's callbacks (SACTarget, two SACCriticLosses,
+/// (c) One SAC update through the library's callbacks (SACTarget, SACCriticLoss for both critics,
 /// SACPolicyLoss, SACAlphaLoss, Polyak target updates) driven by a `Trainer` step, which also
 /// samples the batch of 256 from a replay table (as SB3's `train` does).
 final class SACUpdate {
@@ -140,7 +140,7 @@ final class SACUpdate {
             } } }
         }
         trainer = Trainer(table: table, callbacks: [
-            SACTarget(model: model), SACCriticLoss(model: model, first: true), SACCriticLoss(model: model, first: false),
+            SACTarget(model: model), SACCriticLoss(model: model),
             SACPolicyLoss(model: model), SACAlphaLoss(model: model),
             TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: 0.005),
             TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: 0.005),

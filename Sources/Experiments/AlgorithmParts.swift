@@ -60,7 +60,7 @@ struct AlgorithmParts {
             let tau = Float(config.double("algorithm.tau"))
             let publisher = WeightPublisher(initial: model.actor)
             let learning: [Callback] = [
-                SACTarget(model: model), SACCriticLoss(model: model, first: true), SACCriticLoss(model: model, first: false),
+                SACTarget(model: model), SACCriticLoss(model: model),
                 SACPolicyLoss(model: model), SACAlphaLoss(model: model),
                 TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: tau),
                 TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: tau),

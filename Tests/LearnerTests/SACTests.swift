@@ -22,12 +22,12 @@ struct TargetActionEnvironment: Environment {
 @Suite struct SACTests {
     @Test func sacCallbacksSaveAndRestoreTheirState() throws {
         let model = SACModel(observationSize: 3, actionSize: 1, hidden: [8], batchSize: 4, seed: 1)
-        let callbacks: [Callback] = [SACCriticLoss(model: model, first: true), SACPolicyLoss(model: model), SACAlphaLoss(model: model)]
+        let callbacks: [Callback] = [SACCriticLoss(model: model), SACPolicyLoss(model: model), SACAlphaLoss(model: model)]
         model.logAlpha[0] = 0.25
         var dict = StateDict()
         for c in callbacks { dict.merge(c.stateDict(), prefix: c.name) }
         let other = SACModel(observationSize: 3, actionSize: 1, hidden: [8], batchSize: 4, seed: 2)
-        let restored: [Callback] = [SACCriticLoss(model: other, first: true), SACPolicyLoss(model: other), SACAlphaLoss(model: other)]
+        let restored: [Callback] = [SACCriticLoss(model: other), SACPolicyLoss(model: other), SACAlphaLoss(model: other)]
         for c in restored { try c.loadStateDict(dict.scoped(c.name), loadNetwork: true, loadOptimizer: true, loadHparams: true) }
         #expect(other.logAlpha == [0.25])
         #expect(Array(other.actor.parameters) == Array(model.actor.parameters))
