@@ -128,7 +128,7 @@ public enum ConfigSchema {
         ConfigKey("train.deterministic", .bool,
                   "one collector stepped inline with a fixed interleave of env steps and updates: bit-identical reruns and resumes", .bool(false)),
         ConfigKey("train.eval_every", .int(min: 1, max: nil), "learner updates between evaluations; null: evaluate only at the end",
-                  nullable: true, .int(1_000)),
+                  nullable: true, default: by(.int(1_000), .int(250))),
         ConfigKey("train.stop_at_threshold", .bool, "stop once an evaluation reaches the threshold", .bool(true)),
         ConfigKey("train.threshold", .float(min: nil, max: nil, minExclusive: false),
                   "evaluation mean return that counts as solved; null: the environment's (Pendulum-v1: −200)", nullable: true, .null),
