@@ -1,5 +1,5 @@
 import Atomics
-import Synchronization
+import Foundation
 
 /// What the collectors report to the learner side: environment steps, finished episodes and
 /// their recent returns, and the first error any collector hit. Shared by all collector
@@ -7,8 +7,8 @@ import Synchronization
 public final class CollectorStatistics: Sendable {
     private let steps = ManagedAtomic<Int>(0)
     private let episodeCount = ManagedAtomic<Int>(0)
-    private let recent: Mutex<RecentEpisodes>
-    private let firstError = Mutex<String?>(nil)
+    private let recent: Locked<RecentEpisodes>
+    private let firstError = Locked<String?>(nil)
     private let stopFlag = ManagedAtomic<Bool>(false)
 
     struct RecentEpisodes {
@@ -19,7 +19,7 @@ public final class CollectorStatistics: Sendable {
     }
 
     /// Keeps the last `window` episodes for the recent mean.
-    public init(window: Int = 100) { recent = Mutex(RecentEpisodes(window: window)) }
+    public init(window: Int = 100) { recent = Locked(RecentEpisodes(window: window)) }
 
     /// Environment steps taken by all collectors.
     public var environmentSteps: Int { steps.load(ordering: .relaxed) }
@@ -65,4 +65,20 @@ public final class CollectorStatistics: Sendable {
     /// Asks the collectors to stop after their current step.
     public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
     public var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
+}
+
+/// A value behind a pthread mutex (NSLock). Synchronization's `Mutex` would do, but on Linux it
+/// is built on futexes that ThreadSanitizer cannot see, so every access would be reported as
+/// a race in the TSan runs.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }

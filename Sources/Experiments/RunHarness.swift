@@ -47,22 +47,7 @@ final class EvaluationStop: Callback {
 private let signalReceived = ManagedAtomic<Int32>(0)
 /// Runs in this process with handlers installed: the first installs them and clears the flag,
 /// the last restores the previous handlers. A signal is for the process, so it stops them all.
-/// (An NSLock, a pthread mutex, rather than Synchronization's Mutex: ThreadSanitizer sees
-/// through pthread locks but not through the futex-based Mutex on Linux.)
-private final class ActiveSignalStops: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    private var previous: [Int32: sigaction] = [:]
-
-    func withLock<T>(_ body: (inout (count: Int, previous: [Int32: sigaction])) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        var state = (count: count, previous: previous)
-        defer { (count, previous) = (state.count, state.previous) }
-        return body(&state)
-    }
-}
-private let activeSignalStops = ActiveSignalStops()
+private let activeSignalStops = Locked<(count: Int, previous: [Int32: sigaction])>((0, [:]))
 
 /// Turns SIGINT and SIGTERM into a graceful stop request for the duration of a run: the
 /// trainer leaves its loop, every callback's `endTraining` runs and the collectors are joined.
