@@ -40,26 +40,25 @@ struct SnapshotReader {
     }
 }
 
+/// Snapshot words of a four-component float64 state and a random stream (CartPole, Acrobot).
+func fourStateSnapshot(_ state: (Double, Double, Double, Double), _ rng: Xoshiro256) -> [UInt64] {
+    [state.0, state.1, state.2, state.3].map(\.bitPattern) + rng.stateWords
+}
+
+/// Reads what `fourStateSnapshot` wrote.
+func restoreFourState(_ words: [UInt64], environment: String) throws -> ((Double, Double, Double, Double), Xoshiro256) {
+    var r = try SnapshotReader(words, expected: 8, environment: environment)
+    return ((r.double(), r.double(), r.double(), r.double()), try r.rng())
+}
+
 extension CartPole: SnapshotEnvironment {
-    public func snapshot() -> [UInt64] {
-        [state.0, state.1, state.2, state.3].map(\.bitPattern) + rng.stateWords
-    }
-    public mutating func restore(snapshot: [UInt64]) throws {
-        var r = try SnapshotReader(snapshot, expected: 8, environment: "CartPole-v1")
-        state = (r.double(), r.double(), r.double(), r.double())
-        rng = try r.rng()
-    }
+    public func snapshot() -> [UInt64] { fourStateSnapshot(state, rng) }
+    public mutating func restore(snapshot: [UInt64]) throws { (state, rng) = try restoreFourState(snapshot, environment: "CartPole-v1") }
 }
 
 extension Acrobot: SnapshotEnvironment {
-    public func snapshot() -> [UInt64] {
-        [state.0, state.1, state.2, state.3].map(\.bitPattern) + rng.stateWords
-    }
-    public mutating func restore(snapshot: [UInt64]) throws {
-        var r = try SnapshotReader(snapshot, expected: 8, environment: "Acrobot-v1")
-        state = (r.double(), r.double(), r.double(), r.double())
-        rng = try r.rng()
-    }
+    public func snapshot() -> [UInt64] { fourStateSnapshot(state, rng) }
+    public mutating func restore(snapshot: [UInt64]) throws { (state, rng) = try restoreFourState(snapshot, environment: "Acrobot-v1") }
 }
 
 extension Pendulum: SnapshotEnvironment {

@@ -57,12 +57,7 @@ import Testing
     /// A tiny real sweep through the rl-train binary: 4 runs, 2 at a time; a results table with
     /// one row per learning rate over 2 seeds; a rerun reuses every run instead of training.
     @Test func aTinyRealSweepProducesItsResultsTableAndARerunReusesTheRuns() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
-            return
-        }
+        guard let executable = rlTrainExecutable() else { return }
         let directory = try temporary()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try SweepSpec.load(file: try sweepFile(in: directory))
@@ -91,10 +86,25 @@ import Testing
     }
 }
 
+/// The built rl-train next to the test binary (recording an issue when it is missing).
+func rlTrainExecutable() -> URL? {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let found = [binary, binary.deletingLastPathComponent()].map { $0.appendingPathComponent("rl-train") }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    if found == nil { Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first") }
+    return found
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ prefix: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
 @Suite struct SweepGridTests {
     @Test func gridValuesThatAreTheSameRunAreRefused() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dup-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("dup")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("dup.yaml")
         try "config: {env: {id: CartPole-v1}, algorithm: {name: dqn}}\ngrid: {algorithm.lr: [1e-3, 0.001]}\n"
@@ -103,8 +113,7 @@ import Testing
     }
 
     @Test func anInlineConfigWithFlowCharactersSurvivesTheTripToTheChild() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flow-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("flow")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("flow.yaml")
         try "config:\n  env: {id: CartPole-v1}\n  algorithm: {name: dqn}\n  train: {name: \"a, b: c\"}\ngrid: {train.seed: [1]}\n"
@@ -120,14 +129,8 @@ import Testing
     /// sweep exits 130 naming the interruption, and a rerun continues: interrupted runs resume,
     /// complete ones are reused, and the table is complete.
     @Test func ctrlCStopsTheSweepAndARerunContinues() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
-            return
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sweepint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard let executable = rlTrainExecutable() else { return }
+        let directory = try temporaryDirectory("sweepint")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("long.yaml")
         try """
