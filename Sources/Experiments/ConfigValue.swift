@@ -113,6 +113,15 @@ struct RawNode {
         }
     }
 
+    /// The node with every line number removed (for values that come from the command line).
+    var withoutLines: RawNode {
+        switch kind {
+        case .scalar: return RawNode(kind: kind, line: nil)
+        case .sequence(let items): return RawNode(kind: .sequence(items.map(\.withoutLines)), line: nil)
+        case .mapping(let entries): return RawNode(kind: .mapping(entries.map { ($0.key, nil, $0.value.withoutLines) }), line: nil)
+        }
+    }
+
     /// A short description of what this node is, for type errors.
     var what: String {
         switch kind {

@@ -69,7 +69,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
         let path = String(override[..<eq]).trimmingCharacters(in: .whitespaces)
         let text = String(override[override.index(after: eq)...])
-        let value = try RawNode.parse(text, source: "--set \(path)") ?? RawNode(kind: .scalar(text: "", quoted: false), line: nil)
+        // Line numbers of an override's own text would point into the wrong file: drop them.
+        let value = (try RawNode.parse(text, source: "--set \(path)") ?? RawNode(kind: .scalar(text: "", quoted: false), line: nil)).withoutLines
         let parts = path.split(separator: ".").map(String.init)
         guard !parts.isEmpty else { throw ConfigError.invalid(path: path, detail: "empty key path") }
         func set(_ node: inout RawNode, _ rest: ArraySlice<String>) throws {
