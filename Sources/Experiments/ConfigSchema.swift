@@ -77,6 +77,10 @@ public struct ConfigKey: Sendable {
 /// Every key a config may hold. Sections `env` and `algorithm` are required (with `env.id`
 /// and `algorithm.name`); everything else has a default, which may depend on the algorithm.
 public enum ConfigSchema {
+    /// Part of every run identity; bump it when a default, the way runs are seeded or the
+    /// checkpoint layout changes (see `ExperimentConfig.canonicalForm`).
+    public static let identityVersion = 1
+
     /// The sections in the order configs are written.
     public static let sections = ["env", "algorithm", "network", "memory", "collectors", "train", "eval", "callbacks"]
 

@@ -197,19 +197,27 @@ public struct ExperimentConfig: Sendable, Equatable {
         guard let key = ConfigSchema.byPath[path], key.applies(to: algorithm) else {
             throw ConfigError.unknownKey(path: path, line: nil, known: [], suggestion: nil)
         }
+        guard path != "algorithm.name" else {
+            throw ConfigError.invalid(path: path, detail: "the algorithm decides every default; parse a new config instead")
+        }
+        let wrong = ConfigError.wrongType(path: path, line: nil, expected: key.type.summary + (key.nullable ? " or null" : ""), got: value.description)
         var typed = value
         switch (key.type, value) {
         case (.float, .int(let i)): typed = .float(Double(i))
+        case (.float, .float(let d)): guard d.isFinite else { throw wrong }
         case (.int, .float(let d)) where d == d.rounded() && abs(d) < 1e15: typed = .int(Int(d))
         case (_, .null) where key.nullable: typed = .null
-        case (.int, .int), (.float, .float), (.bool, .bool), (.string, .string), (.intList, .list), (.stringList, .list): break
+        case (.int, .int), (.bool, .bool), (.string, .string): break
+        case (.intList, .list(let items)) where !items.isEmpty && items.allSatisfy({ $0.intValue != nil }): break
+        case (.stringList, .list(let items)) where items.allSatisfy({ $0.stringValue != nil }): break
         case (.choice(let options), .string(let text)) where options.contains(text): break
-        default:
-            throw ConfigError.wrongType(path: path, line: nil, expected: key.type.summary + (key.nullable ? " or null" : ""), got: value.description)
+        default: throw wrong
         }
         try ConfigSchema.checkRange(typed, key: key, line: nil)
-        values[path] = typed
-        if path == "train.tags" { try checkTags() }
+        var copy = self
+        copy.values[path] = typed
+        if path == "train.tags" { try copy.checkTags() }
+        self = copy
     }
 
     // MARK: Validation across keys
@@ -224,17 +232,21 @@ public struct ExperimentConfig: Sendable, Equatable {
         if int("memory.min_size") > capacity {
             throw ConfigError.invalid(path: "memory.min_size", detail: "\(int("memory.min_size")) exceeds memory.capacity \(capacity)")
         }
-        // The replay table is allocated whole at the start: refuse what this machine cannot hold.
-        let probe = try? environments.make(string("env.id"))
-        if let probe {
-            let words = 2 * probe.observationSpace.size + probe.actionSpace.flatSize + 7 + (int("algorithm.n_step") > 1 ? 1 : 0)
+        // The replay table is allocated whole at the start, and a checkpoint that saves it makes
+        // about two more copies while writing: refuse what this machine cannot hold.
+        if let probe = try? environments.make(string("env.id")) {
+            // Row layout (Memory.ReplayTable): stamp, 2 key words, obs, next obs, action, reward, flags, extras.
+            let words = 5 + 2 * probe.observationSpace.size + probe.actionSpace.flatSize + (int("algorithm.n_step") > 1 ? 1 : 0)
             let rowBytes = (words * 4 + 63) / 64 * 64
             let bytes = Double(capacity) * Double(rowBytes)
             let physical = Double(ProcessInfo.processInfo.physicalMemory)
-            if bytes > physical * 0.8 {
+            let savesMemory = callbacks.contains { $0.name == "checkpointer" && $0["save_memory"]?.boolValue == true }
+            let share = savesMemory ? 0.3 : 0.8
+            if bytes > physical * share {
                 throw ConfigError.invalid(path: "memory.capacity", detail: String(
-                    format: "%d transitions of %d bytes need %.1f GiB; this machine has %.1f GiB", capacity, rowBytes,
-                    bytes / 1_073_741_824, physical / 1_073_741_824))
+                    format: "%d transitions of %d bytes need %.1f GiB; this machine has %.1f GiB, and at most %.0f%% of it may go to the replay memory%@",
+                    capacity, rowBytes, bytes / 1_073_741_824, physical / 1_073_741_824, share * 100,
+                    savesMemory ? " when checkpoints save it (writing one copies it twice more; save_memory: false lifts this to 80%)" : ""))
             }
         }
         if bool("train.deterministic"), int("collectors.count") != 1 {
@@ -266,12 +278,14 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     // MARK: Identity
 
-    /// The canonical form hashed for the run identity: one line per key path, sorted, for
+    /// The canonical form hashed for the run identity: the schema's identity version (bumped
+    /// whenever a default, the seeding or the checkpoint layout changes, so an old id never
+    /// names a run that would now train differently), then one line per key path, sorted, for
     /// every value that differs from its default and matters to training (run-irrelevant keys
     /// left out), then the callbacks that affect training. Adding a key with a default keeps
     /// every old identity.
     public var canonicalForm: String {
-        var lines: [String] = []
+        var lines = ["identity_version=\(ConfigSchema.identityVersion)"]
         for key in ConfigSchema.keys.sorted(by: { $0.path < $1.path }) where !key.runIrrelevant {
             guard let value = values[key.path] else { continue }
             if let defaultValue = key.defaultValue(for: algorithm), defaultValue == value { continue }

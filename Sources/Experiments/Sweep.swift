@@ -230,11 +230,18 @@ public final class SweepRunner {
                 progress(runs)
             }
             if stop.received {
-                // Pass each signal on once: the first asks every run for a final checkpoint,
-                // a second (the runs then take the default action) ends them at once.
-                while stop.forwarded < stop.count {
+                // The first signal asks every run for a final checkpoint. A signal at least a
+                // second later ends them at once (the runs then take the default action);
+                // signals that arrive together (SIGHUP and its echo when a terminal closes) count
+                // as one, or the second would kill the runs mid-checkpoint.
+                if stop.forwardedAt == nil {
                     for entry in running { entry.child.interrupt() }
-                    stop.forwarded += 1
+                    stop.forwardedAt = ContinuousClock.now
+                    stop.countAtForward = stop.count
+                } else if stop.count > stop.countAtForward, !stop.escalated,
+                          ContinuousClock.now - stop.forwardedAt! >= .seconds(1) {
+                    for entry in running { entry.child.interrupt() }
+                    stop.escalated = true
                 }
                 if running.isEmpty { break }
             } else {
@@ -244,7 +251,8 @@ public final class SweepRunner {
                     guard used + need <= spec.tokens else { break }
                     let log = directory.appendingPathComponent("logs").appendingPathComponent(runs[next].directory.lastPathComponent + ".log")
                     let arguments = ["train", baseFile] + runs[next].point.overrides.flatMap { ["--set", $0] }
-                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path)
+                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path,
+                                                 defaultSignals: stop.handled)
                     runs[next].state = .running
                     runs[next].log = log
                     running.append((next, child, need))
@@ -264,23 +272,34 @@ public final class SweepRunner {
 /// forwards each one to the running children.
 private final class SweepSignal {
     nonisolated(unsafe) static var received: sig_atomic_t = 0
-    var forwarded = 0
+    var forwardedAt: ContinuousClock.Instant?
+    var countAtForward = 0
+    var escalated = false
     private var previous: [Int32: sigaction] = [:]
+    /// Signals the sweep handles (SIGHUP only when it was not ignored, as under nohup).
+    private(set) var handled: [Int32] = []
 
     init() {
         SweepSignal.received = 0
         for number in [SIGINT, SIGTERM, SIGHUP] {
+            var old = sigaction()
+            sigaction(number, nil, &old)
+            // nohup: an ignored SIGHUP stays ignored (SIG_IGN is the handler address 1).
+            if number == SIGHUP, unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 1 { continue }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in SweepSignal.received += 1 }
             sigemptyset(&action.sa_mask)
-            var old = sigaction()
             sigaction(number, &action, &old)
             previous[number] = old
+            handled.append(number)
         }
+        // Children must be reapable with waitpid: an inherited "ignore SIGCHLD" would make the
+        // kernel reap them and lose their exit status.
+        signal(SIGCHLD, SIG_DFL)
         // A parent may have started us with these signals blocked (a blocked mask survives exec).
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, number) }
+        for number in handled { sigaddset(&unblock, number) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
@@ -298,7 +317,9 @@ final class ChildProcess {
     let pid: pid_t
     private var status: Int32?
 
-    init(executable: String, arguments: [String], log: String) throws {
+    /// `defaultSignals` get their default action in the child (the ones the sweep handles; an
+    /// ignored SIGHUP stays ignored).
+    init(executable: String, arguments: [String], log: String, defaultSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -314,7 +335,7 @@ final class ChildProcess {
         var empty = sigset_t(), defaults = sigset_t()
         sigemptyset(&empty)
         sigemptyset(&defaults)
-        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, number) }
+        for number in defaultSignals { sigaddset(&defaults, number) }
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

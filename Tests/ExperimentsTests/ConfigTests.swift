@@ -49,7 +49,7 @@ import Testing
 
     @Test func theCanonicalFormListsOnlyNonDefaultRelevantValuesSorted() throws {
         let config = try ExperimentConfig.parse(base, overrides: ["train.blas_threads=2"])
-        #expect(config.canonicalForm == "algorithm.lr=0.0003\nalgorithm.name=\"dqn\"\nenv.id=\"CartPole-v1\"\ntrain.seed=2")
+        #expect(config.canonicalForm == "identity_version=1\nalgorithm.lr=0.0003\nalgorithm.name=\"dqn\"\nenv.id=\"CartPole-v1\"\ntrain.seed=2")
         #expect(config.id.count == 64 && config.id8 == String(config.id.prefix(8)))
     }
 
@@ -247,5 +247,17 @@ import Learner
     @Test func negativeZeroHasTheSameIdentityAsZero() throws {
         #expect(try ExperimentConfig.parse(valid, overrides: ["train.threshold=-0.0"]).id
                 == ExperimentConfig.parse(valid, overrides: ["train.threshold=0"]).id)
+    }
+}
+
+@Suite struct ConfigSetTests {
+    @Test func aFailedSetLeavesTheConfigAsItWas() throws {
+        var config = try ExperimentConfig.defaults(.dqn)
+        let before = config
+        #expect(throws: ConfigError.self) { try config.set("train.tags", .list([.string("no.such.key")])) }
+        #expect(throws: ConfigError.self) { try config.set("network.hidden", .list([.string("wide")])) }
+        #expect(throws: ConfigError.self) { try config.set("algorithm.lr", .float(.infinity)) }
+        #expect(throws: ConfigError.self) { try config.set("algorithm.name", .string("sac")) }
+        #expect(config == before)
     }
 }
