@@ -140,8 +140,7 @@ public enum Experiment {
         }
 
         // Evaluation: periodic (with an optional stop at the threshold) and final.
-        let evalID = config.optionalString("eval.env_id") ?? envID
-        let evalSteps = config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps")
+        let (evalID, evalSteps) = evaluationEnvironment(config)
         let evaluationAgent = parts.evaluationAgent(config.bool("eval.deterministic"))
         func evaluate(_ seed: UInt64) throws -> [Double] {
             try Evaluation.returns(of: evaluationAgent, registry: registry, id: evalID, maxEpisodeSteps: evalSteps,
@@ -268,6 +267,12 @@ public enum Experiment {
         return result
     }
 
+    /// The environment id and time limit evaluations use: the `eval` section's, else training's.
+    static func evaluationEnvironment(_ config: ExperimentConfig) -> (id: String, maxEpisodeSteps: Int?) {
+        (config.optionalString("eval.env_id") ?? config.string("env.id"),
+         config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps"))
+    }
+
     /// Evaluates a checkpoint's policy: rebuilds the networks from `config` (the one stored
     /// in the checkpoint or its run directory), loads their weights, and runs the `eval`
     /// section's episodes (or `episodes`).
@@ -278,9 +283,9 @@ public enum Experiment {
         for callback in parts.learning {
             try callback.loadStateDict(checkpoint.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: false, loadHparams: false)
         }
-        let evalID = config.optionalString("eval.env_id") ?? config.string("env.id")
+        let (evalID, evalSteps) = evaluationEnvironment(config)
         return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,
-                                      maxEpisodeSteps: config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps"),
+                                      maxEpisodeSteps: evalSteps,
                                       episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? deriveSeed(UInt64(config.int("train.seed")), 6))
     }
 }

@@ -220,10 +220,7 @@ public final class EpsilonGreedyQAgent: Agent {
     public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
                     indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
                     rng: inout Xoshiro256) {
-        if let snapshot = publisher?.latest(newerThan: seenVersion) {
-            _ = snapshot.parameters.withUnsafeBufferPointer { network.parameters.update(fromContentsOf: $0) }
-            seenVersion = snapshot.version
-        }
+        publisher?.refresh(network, seen: &seenVersion)
         let eps = epsilon(at: environmentSteps)
         let q = network.forward(observations.baseAddress!, batch: count, workspace: workspace)
         argmax.withUnsafeMutableBufferPointer {

@@ -129,12 +129,6 @@ public final class MLP {
         var input: UnsafePointer<Float>?
         var batch = 0
 
-        /// The network's output from the last forward through this workspace, (batch, outputSize)
-        /// — what `forward` returned.
-        public var lastOutput: UnsafeBufferPointer<Float> {
-            UnsafeBufferPointer(start: outputs[outputs.count - 1].baseAddress!, count: batch * (outputs[outputs.count - 1].count / maxBatch))
-        }
-
         init(sizes: [Int], maxBatch: Int) {
             self.maxBatch = maxBatch
             outputs = sizes.dropFirst().map { width in

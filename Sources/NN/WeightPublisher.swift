@@ -47,5 +47,13 @@ public final class WeightPublisher: Sendable {
         return snapshot.version > version ? snapshot : nil
     }
 
+    /// Copies the newest snapshot into `network` if it is newer than `seen` (an acting copy's
+    /// pickup between steps), and records its version in `seen`.
+    public func refresh(_ network: MLP, seen: inout Int) {
+        guard let snapshot = latest(newerThan: seen) else { return }
+        _ = snapshot.parameters.withUnsafeBufferPointer { network.parameters.update(fromContentsOf: $0) }
+        seen = snapshot.version
+    }
+
     public var version: Int { current.load(ordering: .acquiring).version }
 }
