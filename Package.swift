@@ -27,7 +27,8 @@ let package = Package(
         // OpenSSL's libcrypto, for SHA-256 of canonical configs (run identities).
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
 
-        // C helpers Swift cannot express directly: glibc's sincos, prefetch, huge-page advice.
+        // C helpers Swift cannot express directly: glibc's sincos, prefetch, huge-page advice, and the
+        // learner's elementwise kernels built for AVX2+FMA with a portable fallback chosen at run time.
         .target(name: "CSupport", linkerSettings: [.linkedLibrary("m")]),
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
@@ -39,7 +40,7 @@ let package = Package(
         ]),
         // Small dense networks on OpenBLAS: MLP, losses, Gaussian policy head, Adam, state dicts.
         .target(name: "NN", dependencies: [
-            "CBLAS", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+            "CBLAS", "CSupport", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
         .target(name: "Collectors", dependencies: [

@@ -1,13 +1,14 @@
 // Learner update throughput, side by side with ../shared/anchors/learner_bench.py (PyTorch and
 // Stable-Baselines3 on the same thread count):
-//   (a) a DQN update, 4→64→64→2 at batch 64: online forward, Double-DQN online forward on s′,
-//       target forward on s′, Huber TD loss, backward, gradient clipping, Adam;
+//   (a) a DQN update, 4→64→64→2 at batch 64, through the library's DQNLoss and a Trainer step:
+//       replay sample, online forward on s and s′ (Double DQN), target forward on s′, Huber TD
+//       loss, backward, gradient clipping, Adam, target sync check;
 //       plus the bare MLP+MSE+Adam update that learner_bench.py's raw_small times;
 //   (b) a critic update, (3+1)→256→256→1 at batch 256, MSE, Adam (learner_bench.py raw_big);
 //   (c) a full SAC update for Pendulum sizes through the library's SAC callbacks and Trainer
 //       (replay sample of 256, two critics and their targets, the policy, α, Polyak), on 1 and
 //       2 BLAS threads (SB3's SAC.train, which also samples, is the peer).
-// (a) and (b) do not sample from replay (ReplayMemory measures that). One benchmark iteration
+// (a′) and (b) do not sample from replay (ReplayMemory measures that). One benchmark iteration
 // is one update.
 import Benchmark
 import Foundation
@@ -57,67 +58,32 @@ final class RegressionUpdate {
     }
 }
 
-/// (a) A full Double-DQN update on one sampled batch.
+/// (a) A full Double-DQN update through the library's callbacks (`DQNLoss` with Huber loss,
+/// gradient clipping and Adam, then `TargetNetworkUpdate`) driven by a `Trainer` step, which
+/// also samples the batch of 64 from a replay table (as SB3's DQN `train` does).
 final class DQNUpdate {
-    let online: MLP, target: MLP
-    let adam: Adam
-    let onlineWorkspace: MLP.Workspace, nextOnlineWorkspace: MLP.Workspace, targetWorkspace: MLP.Workspace
-    let observations: [[Float]], nextObservations: [[Float]]
-    let actions: [Int32], rewards: [Float], dones: [Float]
-    var qTaken: [Float], tdTarget: [Float], dLoss: [Float], dQ: [Float], argmax: [Int32]
-    let batch = 64, gamma: Float = 0.99
+    let trainer: Trainer
 
     init() {
         var rng = Xoshiro256(seed: 0)
-        online = MLP(sizes: [4, 64, 64, 2], activation: .relu, rng: &rng)
-        target = MLP(copying: online)
-        adam = Adam(for: online, learningRate: 1e-4)
-        onlineWorkspace = online.makeWorkspace(maxBatch: batch)
-        nextOnlineWorkspace = online.makeWorkspace(maxBatch: batch)
-        targetWorkspace = target.makeWorkspace(maxBatch: batch)
-        observations = batches(16, batch * 4, &rng)
-        nextObservations = batches(16, batch * 4, &rng)
-        actions = (0..<batch).map { _ in Int32(rng.nextIndex(below: 2)) }
-        rewards = (0..<batch).map { _ in 1 }
-        dones = (0..<batch).map { _ in rng.nextUnitFloat() < 0.05 ? 1 : 0 }
-        qTaken = Array(repeating: 0, count: batch)
-        tdTarget = qTaken
-        dLoss = qTaken
-        dQ = Array(repeating: 0, count: batch * 2)
-        argmax = Array(repeating: 0, count: batch)
+        let online = MLP(sizes: [4, 64, 64, 2], activation: .relu, rng: &rng)
+        let target = MLP(copying: online)
+        let spec = TransitionSpec(observationSize: 4, action: .discrete(n: 2))
+        let table = try! ReplayTable(spec: spec, capacity: 10_000)
+        for _ in 0..<10_000 {
+            let obs = (0..<4).map { _ in Float(rng.nextStandardNormal()) }, next = (0..<4).map { _ in Float(rng.nextStandardNormal()) }
+            obs.withUnsafeBufferPointer { o in next.withUnsafeBufferPointer { n in
+                try! table.insert(TransitionView(observation: o, actionIndex: Int32(rng.nextIndex(below: 2)), reward: 1,
+                                                 terminated: rng.nextUnitFloat() < 0.05, nextObservation: n))
+            } }
+        }
+        trainer = Trainer(table: table, callbacks: [
+            DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: 1e-4), batchSize: 64),
+            TargetNetworkUpdate(online: online, target: target, every: 1000),
+        ], batchSize: 64, minSize: 64, seed: 2)
     }
 
-    func step(_ i: Int) {
-        let s = observations[i & 15], next = nextObservations[i & 15]
-        next.withUnsafeBufferPointer { sp in
-            // Double DQN: the online network picks a′, the target network values it.
-            let nextOnline = online.forward(sp.baseAddress!, batch: batch, workspace: nextOnlineWorkspace)
-            argmax.withUnsafeMutableBufferPointer {
-                Loss.maxOverActions(UnsafeBufferPointer(nextOnline), actionCount: 2, batch: batch, maxima: nil, argmax: $0)
-            }
-            let nextTarget = target.forward(sp.baseAddress!, batch: batch, workspace: targetWorkspace)
-            for b in 0..<batch {
-                tdTarget[b] = rewards[b] + gamma * (1 - dones[b]) * nextTarget[b * 2 + Int(argmax[b])]
-            }
-        }
-        online.zeroGradients()
-        s.withUnsafeBufferPointer { sp in
-            let q = online.forward(sp.baseAddress!, batch: batch, workspace: onlineWorkspace)
-            actions.withUnsafeBufferPointer { a in
-                qTaken.withUnsafeMutableBufferPointer { Loss.gather(UnsafeBufferPointer(q), actions: a, actionCount: 2, out: $0) }
-                qTaken.withUnsafeBufferPointer { p in tdTarget.withUnsafeBufferPointer { t in dLoss.withUnsafeMutableBufferPointer {
-                    _ = Loss.huber(prediction: p, target: t, gradient: $0)
-                } } }
-                dQ.withUnsafeMutableBufferPointer { dq in
-                    dq.update(repeating: 0)
-                    dLoss.withUnsafeBufferPointer { Loss.gatherBackward(dout: $0, actions: a, actionCount: 2, dq: dq) }
-                    online.backward(outputGradient: dq.baseAddress!, workspace: onlineWorkspace)
-                }
-            }
-        }
-        clipGradientNorm(online.gradients, maxNorm: 10)
-        adam.update(online)
-    }
+    func step(_ i: Int) { try! trainer.step() }
 }
 
 /// (c) One SAC update through the library's callbacks (SACTarget, SACCriticLoss for both critics,

@@ -27,7 +27,9 @@ public final class DQNLoss: Callback {
     public let prioritized: PrioritizedSampler?
 
     private let actionCount: Int
-    private let onlineWorkspace: MLP.Workspace, nextWorkspace: MLP.Workspace, targetWorkspace: MLP.Workspace
+    /// Online activations; with Double DQN of [s; s′] stacked (2 × batch rows), one forward for both.
+    private let onlineWorkspace: MLP.Workspace, targetWorkspace: MLP.Workspace
+    private var stacked: [Float]
     private var targets: [Float], taken: [Float], dLoss: [Float], dQ: [Float], argmax: [Int32], tdErrors: [Float]
 
     public init(online: MLP, target: MLP, optimizer: Adam, batchSize: Int, gamma: Float = 0.99,
@@ -42,8 +44,8 @@ public final class DQNLoss: Callback {
         self.maxGradientNorm = maxGradientNorm
         self.prioritized = prioritized
         actionCount = online.outputSize
-        onlineWorkspace = online.makeWorkspace(maxBatch: batchSize)
-        nextWorkspace = online.makeWorkspace(maxBatch: batchSize)
+        onlineWorkspace = online.makeWorkspace(maxBatch: 2 * batchSize)
+        stacked = Array(repeating: 0, count: 2 * batchSize * online.inputSize)
         targetWorkspace = target.makeWorkspace(maxBatch: batchSize)
         targets = Array(repeating: 0, count: batchSize)
         taken = targets
@@ -54,14 +56,24 @@ public final class DQNLoss: Callback {
     }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
-        let n = batch.count, a = actionCount
+        let n = batch.count, a = actionCount, width = online.inputSize
+        // Online Q of s (and of s′ for Double DQN, rows n..<2n of the same forward): the rows are
+        // independent, so stacking them changes no value and saves a pass of small BLAS calls.
+        let onlineRows = doubleDQN ? 2 * n : n
+        let q = stacked.withUnsafeMutableBufferPointer { x in
+            batch.observations.withUnsafeBufferPointer { x.baseAddress!.update(from: $0.baseAddress!, count: n * width) }
+            if doubleDQN {
+                batch.nextObservations.withUnsafeBufferPointer { (x.baseAddress! + n * width).update(from: $0.baseAddress!, count: n * width) }
+            }
+            return online.forward(x.baseAddress!, batch: onlineRows, workspace: onlineWorkspace)
+        }
         // Discount per row: an n-step column if the spec has one, else γ.
         let discountOffset = batch.spec.extraOffset("discount")
         batch.nextObservations.withUnsafeBufferPointer { next in
             let nextTarget = target.forward(next.baseAddress!, batch: n, workspace: targetWorkspace)
             argmax.withUnsafeMutableBufferPointer { best in
-                let chooser = doubleDQN ? online.forward(next.baseAddress!, batch: n, workspace: nextWorkspace) : nextTarget
-                Loss.maxOverActions(UnsafeBufferPointer(chooser), actionCount: a, batch: n, maxima: nil, argmax: best)
+                let chooser = doubleDQN ? UnsafeBufferPointer(rebasing: q[(n * a)...]) : UnsafeBufferPointer(nextTarget)
+                Loss.maxOverActions(chooser, actionCount: a, batch: n, maxima: nil, argmax: best)
             }
             for b in 0..<n {
                 let discount = discountOffset.map { batch.extras[b * batch.spec.extrasWidth + $0] } ?? gamma
@@ -71,27 +83,24 @@ public final class DQNLoss: Callback {
         online.zeroGradients()
         var loss: Float = 0
         var qSum: Float = 0
-        batch.observations.withUnsafeBufferPointer { obs in
-            let q = online.forward(obs.baseAddress!, batch: n, workspace: onlineWorkspace)
-            batch.actionIndices.withUnsafeBufferPointer { actions in
-                let actionView = UnsafeBufferPointer(rebasing: actions[0..<n])
-                taken.withUnsafeMutableBufferPointer { Loss.gather(UnsafeBufferPointer(q), actions: actionView, actionCount: a, out: $0) }
-                taken.withUnsafeBufferPointer { p in targets.withUnsafeBufferPointer { t in dLoss.withUnsafeMutableBufferPointer { g in
-                    batch.weights.withUnsafeBufferPointer { w in
-                        let pv = UnsafeBufferPointer(rebasing: p[0..<n]), tv = UnsafeBufferPointer(rebasing: t[0..<n])
-                        let gv = UnsafeMutableBufferPointer(rebasing: g[0..<n])
-                        // Importance weights only with prioritized sampling (uniform batches carry 1s).
-                        let wv: UnsafeBufferPointer<Float>? = prioritized == nil ? nil : UnsafeBufferPointer(rebasing: w[0..<n])
-                        loss = huber ? Loss.huber(prediction: pv, target: tv, gradient: gv, weights: wv)
-                            : Loss.meanSquaredError(prediction: pv, target: tv, gradient: gv, weights: wv)
-                    }
-                } } }
-                for b in 0..<n { qSum += taken[b]; tdErrors[b] = abs(taken[b] - targets[b]) }
-                dQ.withUnsafeMutableBufferPointer { d in
-                    d.update(repeating: 0)
-                    dLoss.withUnsafeBufferPointer { Loss.gatherBackward(dout: UnsafeBufferPointer(rebasing: $0[0..<n]), actions: actionView, actionCount: a, dq: d) }
-                    online.backward(outputGradient: d.baseAddress!, workspace: onlineWorkspace)
+        batch.actionIndices.withUnsafeBufferPointer { actions in
+            let actionView = UnsafeBufferPointer(rebasing: actions[0..<n])
+            taken.withUnsafeMutableBufferPointer { Loss.gather(UnsafeBufferPointer(rebasing: q[0..<(n * a)]), actions: actionView, actionCount: a, out: $0) }
+            taken.withUnsafeBufferPointer { p in targets.withUnsafeBufferPointer { t in dLoss.withUnsafeMutableBufferPointer { g in
+                batch.weights.withUnsafeBufferPointer { w in
+                    let pv = UnsafeBufferPointer(rebasing: p[0..<n]), tv = UnsafeBufferPointer(rebasing: t[0..<n])
+                    let gv = UnsafeMutableBufferPointer(rebasing: g[0..<n])
+                    // Importance weights only with prioritized sampling (uniform batches carry 1s).
+                    let wv: UnsafeBufferPointer<Float>? = prioritized == nil ? nil : UnsafeBufferPointer(rebasing: w[0..<n])
+                    loss = huber ? Loss.huber(prediction: pv, target: tv, gradient: gv, weights: wv)
+                        : Loss.meanSquaredError(prediction: pv, target: tv, gradient: gv, weights: wv)
                 }
+            } } }
+            for b in 0..<n { qSum += taken[b]; tdErrors[b] = abs(taken[b] - targets[b]) }
+            dQ.withUnsafeMutableBufferPointer { d in
+                d.update(repeating: 0)
+                dLoss.withUnsafeBufferPointer { Loss.gatherBackward(dout: UnsafeBufferPointer(rebasing: $0[0..<n]), actions: actionView, actionCount: a, dq: d) }
+                online.backward(outputGradient: d.baseAddress!, workspace: onlineWorkspace, rows: n)
             }
         }
         if let maxGradientNorm { clipGradientNorm(online.gradients, maxNorm: maxGradientNorm) }

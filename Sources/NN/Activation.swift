@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,17 +12,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     public func forward(_ x: UnsafeMutableBufferPointer<Float>) {
         switch self {
         case .relu:
-            // Eight lanes at a time and branch-free: a data-dependent branch here would be
-            // mispredicted about half the time.
-            let raw = UnsafeMutableRawPointer(x.baseAddress!)
-            let zero = SIMD8<Float>(repeating: 0)
-            var i = 0
-            while i + 8 <= x.count {
-                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                raw.storeBytes(of: v.replacing(with: zero, where: v .< zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < x.count { x[i] = max(x[i], 0); i += 1 }
+            rl_relu_forward(x.baseAddress!, x.count)
         case .tanh:
             for i in x.indices { x[i] = tanhf(x[i]) }
         case .identity:
@@ -35,16 +26,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     public func backward(_ grad: UnsafeMutableBufferPointer<Float>, output: UnsafeBufferPointer<Float>) {
         switch self {
         case .relu:
-            let g = UnsafeMutableRawPointer(grad.baseAddress!), y = UnsafeRawPointer(output.baseAddress!)
-            let zero = SIMD8<Float>(repeating: 0)
-            var i = 0
-            while i + 8 <= grad.count {
-                let gv = g.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                let yv = y.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                g.storeBytes(of: gv.replacing(with: zero, where: yv .<= zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < grad.count { if output[i] <= 0 { grad[i] = 0 }; i += 1 }
+            rl_relu_backward(grad.baseAddress!, output.baseAddress!, grad.count)
         case .tanh:
             for i in grad.indices { grad[i] *= 1 - output[i] * output[i] }
         case .identity:

@@ -1,3 +1,4 @@
+import CSupport
 import SeededRandom
 
 /// Where each layer's weight and bias live in an MLP's flat parameter vector.
@@ -180,10 +181,14 @@ public final class MLP {
     /// `parameterGradients` is false: a pass that only needs the input gradient, such as SAC's
     /// policy loss through the critics, skips a third of the work), and writes the gradient
     /// with respect to the input (batch, inputSize) into `inputGradient` when given.
+    ///
+    /// `rows` limits the pass to the forward's first rows (rows are independent, so a forward
+    /// over [s; s′] stacked can serve a loss on s alone: Double DQN's one forward for both).
     public func backward(outputGradient: UnsafePointer<Float>, workspace: Workspace,
-                         inputGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true) {
-        let batch = workspace.batch
-        precondition(batch > 0, "backward before forward")
+                         inputGradient: UnsafeMutablePointer<Float>? = nil, parameterGradients: Bool = true, rows: Int? = nil) {
+        precondition(workspace.batch > 0, "backward before forward")
+        let batch = rows ?? workspace.batch
+        precondition(batch > 0 && batch <= workspace.batch, "backward over \(batch) rows of a \(workspace.batch)-row forward")
         var dOut = workspace.gradientA.baseAddress!
         var spare = workspace.gradientB.baseAddress!
         dOut.update(from: outputGradient, count: batch * outputSize)
@@ -214,8 +219,7 @@ public final class MLP {
     /// Polyak averaging: θ_this ← τ θ_other + (1 − τ) θ_this (soft target update).
     public func polyakUpdate(from other: MLP, tau: Float) {
         precondition(other.layout == layout, "architectures differ")
-        let keep = 1 - tau
-        for i in parameters.indices { parameters[i] = parameters[i] * keep + other.parameters[i] * tau }
+        rl_polyak(parameters.baseAddress!, other.parameters.baseAddress!, parameters.count, tau)
     }
 }
 

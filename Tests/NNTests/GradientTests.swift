@@ -66,6 +66,33 @@ func expectClose(_ analytic: Double, _ numeric: Double, tolerance: Double, _ wha
         }
     }
 
+    /// A forward over [a; b] stacked and a backward over its first rows give what a forward and
+    /// backward over a alone give, up to rounding (Double DQN runs s and s′ through one forward this way).
+    @Test func backwardOverTheFirstRowsOfAStackedForwardMatchesASeparateOne() {
+        var rng = Xoshiro256(seed: 11)
+        let net = MLP(sizes: [3, 16, 16, 2], activation: .relu, rng: &rng)
+        let rows = 5
+        let a = randomBuffer(rows * 3, &rng), b = randomBuffer(rows * 3, &rng), dOut = randomBuffer(rows * 2, &rng)
+        let separate = net.makeWorkspace(maxBatch: rows), stacked = net.makeWorkspace(maxBatch: 2 * rows)
+        var inputGradient = [Float](repeating: 0, count: rows * 3), stackedInputGradient = inputGradient
+        let both = a + b
+        a.withUnsafeBufferPointer { x in both.withUnsafeBufferPointer { xy in dOut.withUnsafeBufferPointer { d in
+            let alone = Array(net.forward(x.baseAddress!, batch: rows, workspace: separate))
+            net.zeroGradients()
+            inputGradient.withUnsafeMutableBufferPointer { net.backward(outputGradient: d.baseAddress!, workspace: separate, inputGradient: $0.baseAddress!) }
+            let expectedGradients = Array(net.gradients)
+            let out = Array(net.forward(xy.baseAddress!, batch: 2 * rows, workspace: stacked))
+            // Equal up to rounding: OpenBLAS's kernel may block rows differently for another row count.
+            for (o, e) in zip(out[0..<(rows * 2)], alone) { #expect(abs(o - e) <= 1e-6 * max(1, abs(e))) }
+            net.zeroGradients()
+            stackedInputGradient.withUnsafeMutableBufferPointer {
+                net.backward(outputGradient: d.baseAddress!, workspace: stacked, inputGradient: $0.baseAddress!, rows: rows)
+            }
+            for (g, e) in zip(net.gradients, expectedGradients) { #expect(abs(g - e) <= 1e-6 * max(1, abs(e))) }
+            for (g, e) in zip(stackedInputGradient, inputGradient) { #expect(abs(g - e) <= 1e-6 * max(1, abs(e))) }
+        } } }
+    }
+
     @Test func reluBackwardPassesGradientOnlyWherePositive() {
         var values: [Float] = [-1, 0, 2, 3]
         values.withUnsafeMutableBufferPointer { Activation.relu.forward($0) }

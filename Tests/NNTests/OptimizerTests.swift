@@ -19,6 +19,30 @@ import Testing
         #expect(adam.step == 2)
     }
 
+    /// 21 parameters (two 8-wide vector blocks and a scalar tail of 5) over three steps, against
+    /// the formula evaluated in Double: the vector and tail paths of the kernel must agree.
+    @Test func everyParameterFollowsTheFormulaAcrossVectorAndTailPaths() {
+        var rng = Xoshiro256(seed: 3)
+        let n = 21, lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, decay = 0.1
+        let adam = Adam(parameterCount: n, learningRate: Float(lr), weightDecay: Float(decay))
+        var theta = (0..<n).map { _ in Float(rng.nextStandardNormal()) }
+        var expected = theta.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+        for t in 1...3 {
+            let grad = (0..<n).map { _ in Float(rng.nextStandardNormal()) }
+            theta.withUnsafeMutableBufferPointer { p in grad.withUnsafeBufferPointer { adam.update(parameters: p, gradients: $0) } }
+            for i in 0..<n {
+                let g = Double(grad[i])
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                let mHat = m[i] / (1 - pow(b1, Double(t))), vHat = v[i] / (1 - pow(b2, Double(t)))
+                expected[i] = expected[i] * (1 - lr * decay) - lr * mHat / (vHat.squareRoot() + eps)
+            }
+            for i in 0..<n {
+                #expect(abs(Double(theta[i]) - expected[i]) < 1e-5, "step \(t), parameter \(i): \(theta[i]) vs \(expected[i])")
+            }
+        }
+    }
+
     @Test func decoupledWeightDecayShrinksParametersWithZeroGradient() {
         let adam = Adam(parameterCount: 1, learningRate: 0.1, weightDecay: 0.5)
         var theta: [Float] = [2]

@@ -22,4 +22,20 @@ static inline void rl_prefetch(const void *address) {
  * failure (no THP support) is harmless. */
 int rl_advise_huge_pages(void *address, unsigned long length);
 
+/* Elementwise kernels of the learner's hot path (Kernels.c): AVX2+FMA when the CPU has it,
+ * portable loops otherwise. Counts are element counts. */
+/* One Adam step over n parameters (see NN/Adam.swift for the formula). */
+void rl_adam_step(float *parameters, const float *gradients, float *m, float *v, long n, float beta1, float beta2,
+                  float stepSize, float invSqrtCorrection2, float epsilon, float decay);
+/* x = max(x, 0), in place. */
+void rl_relu_forward(float *x, long n);
+/* gradient = 0 where output <= 0 (ReLU's derivative from its output). */
+void rl_relu_backward(float *gradient, const float *output, long n);
+/* target = (1 - tau) target + tau source. */
+void rl_polyak(float *target, const float *source, long n, float tau);
+/* x *= factor. */
+void rl_scale(float *x, long n, float factor);
+/* The sum of squares of x, accumulated in double. */
+double rl_sum_squares(const float *x, long n);
+
 #endif

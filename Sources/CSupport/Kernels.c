@@ -1,0 +1,116 @@
+// Elementwise kernels of the learner's hot path (Adam, ReLU, Polyak averaging, gradient norms).
+//
+// Why C: Swift compiles for baseline x86-64 (SSE2) unless the whole package is built with
+// -target-cpu, which a package that others depend on cannot impose. Here each kernel has an
+// AVX2+FMA variant (compiled for that target by attribute) and a portable one, chosen at run
+// time from CPUID; on this project's machine the AVX2 Adam step is about 5x faster than the
+// Swift SIMD8 loop it replaced (0.36 vs 1.9 ns per parameter, 200k parameters).
+#include "CSupport.h"
+#include <math.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define RL_HAVE_AVX2_PATH 1
+static int rl_has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return cached;
+}
+#define AVX2 __attribute__((target("avx2,fma")))
+#else
+#define RL_HAVE_AVX2_PATH 0
+#endif
+
+// Adam (with decoupled decay): m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+// p ← p·decay − stepSize · m / (√v · invSqrtCorrection2 + ε).
+static void adam_portable(float *p, const float *g, float *m, float *v, long n, float b1, float b2,
+                          float stepSize, float invSqrtCorrection2, float eps, float decay) {
+    for (long i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = b1 * m[i] + (1 - b1) * gi;
+        float vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] * decay - stepSize * mi / (sqrtf(vi) * invSqrtCorrection2 + eps);
+    }
+}
+
+#if RL_HAVE_AVX2_PATH
+AVX2 static void adam_avx2(float *p, const float *g, float *m, float *v, long n, float b1, float b2,
+                           float stepSize, float invSqrtCorrection2, float eps, float decay) {
+    const __m256 vb1 = _mm256_set1_ps(b1), vc1 = _mm256_set1_ps(1 - b1);
+    const __m256 vb2 = _mm256_set1_ps(b2), vc2 = _mm256_set1_ps(1 - b2);
+    const __m256 vstep = _mm256_set1_ps(stepSize), vscale = _mm256_set1_ps(invSqrtCorrection2);
+    const __m256 veps = _mm256_set1_ps(eps), vdecay = _mm256_set1_ps(decay);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 mi = _mm256_fmadd_ps(vb1, _mm256_loadu_ps(m + i), _mm256_mul_ps(vc1, gi));
+        __m256 vi = _mm256_fmadd_ps(vb2, _mm256_loadu_ps(v + i), _mm256_mul_ps(vc2, _mm256_mul_ps(gi, gi)));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 denominator = _mm256_fmadd_ps(_mm256_sqrt_ps(vi), vscale, veps);
+        __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), vdecay);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vstep, mi), denominator)));
+    }
+    adam_portable(p + i, g + i, m + i, v + i, n - i, b1, b2, stepSize, invSqrtCorrection2, eps, decay);
+}
+#endif
+
+void rl_adam_step(float *parameters, const float *gradients, float *m, float *v, long n, float beta1, float beta2,
+                  float stepSize, float invSqrtCorrection2, float epsilon, float decay) {
+#if RL_HAVE_AVX2_PATH
+    if (rl_has_avx2()) { adam_avx2(parameters, gradients, m, v, n, beta1, beta2, stepSize, invSqrtCorrection2, epsilon, decay); return; }
+#endif
+    adam_portable(parameters, gradients, m, v, n, beta1, beta2, stepSize, invSqrtCorrection2, epsilon, decay);
+}
+
+// The loops below vectorize as written; the AVX2 copies differ only in the target they are
+// compiled for (8 lanes and FMA instead of SSE2's 4).
+#define RELU_FORWARD_BODY for (long i = 0; i < n; i++) x[i] = x[i] < 0 ? 0 : x[i];  /* NaN passes through, as max would not */
+#define RELU_BACKWARD_BODY for (long i = 0; i < n; i++) grad[i] = output[i] <= 0 ? 0 : grad[i];
+#define POLYAK_BODY for (long i = 0; i < n; i++) target[i] = target[i] * keep + source[i] * tau;
+#define SCALE_BODY for (long i = 0; i < n; i++) x[i] *= factor;
+
+static void relu_forward_portable(float *restrict x, long n) { RELU_FORWARD_BODY }
+static void relu_backward_portable(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
+static void polyak_portable(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
+static void scale_portable(float *restrict x, long n, float factor) { SCALE_BODY }
+#if RL_HAVE_AVX2_PATH
+AVX2 static void relu_forward_avx2(float *restrict x, long n) { RELU_FORWARD_BODY }
+AVX2 static void relu_backward_avx2(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
+AVX2 static void polyak_avx2(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
+AVX2 static void scale_avx2(float *restrict x, long n, float factor) { SCALE_BODY }
+#define DISPATCH(name, ...) do { if (rl_has_avx2()) name##_avx2(__VA_ARGS__); else name##_portable(__VA_ARGS__); } while (0)
+#else
+#define DISPATCH(name, ...) name##_portable(__VA_ARGS__)
+#endif
+
+void rl_relu_forward(float *x, long n) { DISPATCH(relu_forward, x, n); }
+void rl_relu_backward(float *gradient, const float *output, long n) { DISPATCH(relu_backward, gradient, output, n); }
+void rl_polyak(float *target, const float *source, long n, float tau) { DISPATCH(polyak, target, source, n, tau, 1 - tau); }
+void rl_scale(float *x, long n, float factor) { DISPATCH(scale, x, n, factor); }
+
+// Σ x², eight float partial sums per 64 elements carried into a double: vectorizable and still
+// accurate over millions of elements.
+#define SUM_SQUARES_BODY \
+    double sum = 0; long i = 0; \
+    for (; i + 64 <= n; i += 64) { \
+        float lanes[8] = {0}; \
+        for (long j = 0; j < 64; j += 8) \
+            for (int k = 0; k < 8; k++) lanes[k] += x[i + j + k] * x[i + j + k]; \
+        float s = 0; for (int k = 0; k < 8; k++) s += lanes[k]; \
+        sum += s; \
+    } \
+    for (; i < n; i++) sum += (double)x[i] * x[i]; \
+    return sum;
+static double sum_squares_portable(const float *restrict x, long n) { SUM_SQUARES_BODY }
+#if RL_HAVE_AVX2_PATH
+AVX2 static double sum_squares_avx2(const float *restrict x, long n) { SUM_SQUARES_BODY }
+#endif
+double rl_sum_squares(const float *x, long n) {
+#if RL_HAVE_AVX2_PATH
+    if (rl_has_avx2()) return sum_squares_avx2(x, n);
+#endif
+    return sum_squares_portable(x, n);
+}
