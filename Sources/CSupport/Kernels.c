@@ -12,9 +12,15 @@
 #include <immintrin.h>
 #define RL_HAVE_AVX2_PATH 1
 static int rl_has_avx2(void) {
+    // Collector threads and the learner may ask first at the same time: relaxed atomics make
+    // that benign race a defined one (both store the same answer).
     static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
+    int known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
+    }
+    return known;
 }
 #define AVX2 __attribute__((target("avx2,fma")))
 #else
