@@ -100,22 +100,17 @@ public final class ReplayTable: @unchecked Sendable {
     /// The stamps read for the current sample's rows (learner-owned; grown on the first larger batch).
     var stampScratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 0)
 
-    func rowScratch(_ k: Int) -> UnsafeMutableBufferPointer<Int> {
-        if rowScratch.count < k {
-            rowScratch.deallocate()
-            rowScratch = .allocate(capacity: k)
-            rowScratch.initialize(repeating: 0)
-        }
-        return rowScratch
-    }
+    func rowScratch(_ k: Int) -> UnsafeMutableBufferPointer<Int> { grown(&rowScratch, to: k, zero: 0) }
+    func stampScratch(_ k: Int) -> UnsafeMutableBufferPointer<UInt32> { grown(&stampScratch, to: k, zero: 0) }
 
-    func stampScratch(_ k: Int) -> UnsafeMutableBufferPointer<UInt32> {
-        if stampScratch.count < k {
-            stampScratch.deallocate()
-            stampScratch = .allocate(capacity: k)
-            stampScratch.initialize(repeating: 0)
+    /// `buffer`, reallocated (zeroed) first when it holds fewer than `k` elements.
+    private func grown<T>(_ buffer: inout UnsafeMutableBufferPointer<T>, to k: Int, zero: T) -> UnsafeMutableBufferPointer<T> {
+        if buffer.count < k {
+            buffer.deallocate()
+            buffer = .allocate(capacity: k)
+            buffer.initialize(repeating: zero)
         }
-        return stampScratch
+        return buffer
     }
 
     /// Bytes of row storage.
