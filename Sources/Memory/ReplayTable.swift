@@ -46,6 +46,10 @@ public final class ReplayTable: @unchecked Sendable {
     @usableFromInline let flagsWord: Int
     @usableFromInline let extrasWord: Int
     @usableFromInline let actionWidth: Int
+    /// `spec.extrasWidth`, kept here: the insert path must not read `spec.extras` (an array whose
+    /// shared reference count every producer thread would otherwise bump per insert).
+    @usableFromInline let extrasWidth: Int
+    @usableFromInline let observationSize: Int
     @usableFromInline let discreteActions: Int?
 
     @usableFromInline let words: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>
@@ -65,13 +69,15 @@ public final class ReplayTable: @unchecked Sendable {
         self.capacity = capacity
         rateLimiter = rateLimit.map(RateLimiter.init)
         actionWidth = spec.action.width
+        extrasWidth = spec.extrasWidth
+        observationSize = spec.observationSize
         if case .discrete(let n) = spec.action { discreteActions = n } else { discreteActions = nil }
         nextObservationWord = Self.observationWord + spec.observationSize
         actionWord = nextObservationWord + spec.observationSize
         rewardWord = actionWord + actionWidth
         flagsWord = rewardWord + 1
         extrasWord = flagsWord + 1
-        let used = extrasWord + spec.extrasWidth
+        let used = extrasWord + extrasWidth
         rowStride = (used + 15) / 16 * 16   // whole 64-byte lines, so a row never straddles one more than needed
         let (total, overflow) = capacity.multipliedReportingOverflow(by: rowStride)
         guard !overflow, total < Int.max / 4 else {
@@ -183,7 +189,7 @@ public final class ReplayTable: @unchecked Sendable {
         }
         word(row, rewardWord).store(t.reward.bitPattern, ordering: .relaxed)
         word(row, flagsWord).store((t.terminated ? 1 : 0) | (t.truncated ? 2 : 0), ordering: .relaxed)
-        if spec.extrasWidth > 0 { store(t.extras, row: row, at: extrasWord) }
+        if extrasWidth > 0 { store(t.extras, row: row, at: extrasWord) }
         var even = odd &+ 1
         if even == 0 { even = 2 }   // 0 is reserved for "never written"
         stamp.store(even, ordering: .releasing)
@@ -284,19 +290,19 @@ public final class ReplayTable: @unchecked Sendable {
     }
 
     func validate(_ t: TransitionView) throws {
-        if t.observation.count != spec.observationSize {
-            throw ReplayError.wrongColumnWidth(column: "observation", expected: spec.observationSize, got: t.observation.count)
+        if t.observation.count != observationSize {
+            throw ReplayError.wrongColumnWidth(column: "observation", expected: observationSize, got: t.observation.count)
         }
-        if t.nextObservation.count != spec.observationSize {
-            throw ReplayError.wrongColumnWidth(column: "next_observation", expected: spec.observationSize, got: t.nextObservation.count)
+        if t.nextObservation.count != observationSize {
+            throw ReplayError.wrongColumnWidth(column: "next_observation", expected: observationSize, got: t.nextObservation.count)
         }
         if let n = discreteActions {
             if t.actionIndex < 0 || Int(t.actionIndex) >= n { throw ReplayError.actionOutOfRange(index: t.actionIndex, n: n) }
         } else if t.actionValues.count != actionWidth {
             throw ReplayError.wrongColumnWidth(column: "action", expected: actionWidth, got: t.actionValues.count)
         }
-        if t.extras.count != spec.extrasWidth {
-            throw ReplayError.wrongColumnWidth(column: "extras", expected: spec.extrasWidth, got: t.extras.count)
+        if t.extras.count != extrasWidth {
+            throw ReplayError.wrongColumnWidth(column: "extras", expected: extrasWidth, got: t.extras.count)
         }
     }
 
@@ -370,8 +376,7 @@ public final class ReplayTable: @unchecked Sendable {
         }
         let stamps = stampScratch(k)
         for i in 0..<k { stamps[i] = UnsafeAtomic<UInt32>(at: words + rows[i] * rowStride).load(ordering: .acquiring) }
-        let obsSize = spec.observationSize
-        let extrasWidth = spec.extrasWidth
+        let obsSize = observationSize
         let discrete = discreteActions != nil
         batch.observations.withUnsafeMutableBufferPointer { obs in
         batch.nextObservations.withUnsafeMutableBufferPointer { next in
