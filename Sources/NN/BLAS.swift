@@ -11,12 +11,26 @@ public enum BLAS {
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
 
+/// Layers this narrow (a critic's one output, a policy's mean and log-std, DQN's two
+/// Q-values) go through matrix-vector calls, one per output: OpenBLAS's sgemm packs its
+/// operands even when one side is a single column, and took 5–7x longer here (critic output
+/// layer at batch 256: 24 µs as sgemm, 3.6 µs as sgemv).
+@usableFromInline let narrowLayerWidth = 2
+
 /// y(B, O) = x(B, I) · w(O, I)ᵀ + b(O). Row-major, as PyTorch's `nn.Linear`.
 @inlinable
 func linearForward(out y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                    weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
                    batch: Int, inFeatures: Int, outFeatures: Int) {
     for r in 0..<batch { (y + r * outFeatures).update(from: b, count: outFeatures) }
+    if outFeatures <= narrowLayerWidth {
+        // Column o of y (stride O) += x · w[o, :].
+        for o in 0..<outFeatures {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(batch), Int32(inFeatures), 1, x, Int32(inFeatures),
+                        w + o * inFeatures, 1, 1, y + o, Int32(outFeatures))
+        }
+        return
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outFeatures), Int32(inFeatures),
                 1, x, Int32(inFeatures), w, Int32(inFeatures), 1, y, Int32(outFeatures))
 }
@@ -28,15 +42,33 @@ func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeM
                     dbias db: UnsafeMutablePointer<Float>?, doutput dy: UnsafePointer<Float>,
                     input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, ones: UnsafePointer<Float>,
                     batch: Int, inFeatures: Int, outFeatures: Int) {
+    let narrow = outFeatures <= narrowLayerWidth
     if let dw {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
-                    1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
+        if narrow {
+            // Row o of dw += xᵀ · dy[:, o] (column o of dy, stride O).
+            for o in 0..<outFeatures {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(batch), Int32(inFeatures), 1, x, Int32(inFeatures),
+                            dy + o, Int32(outFeatures), 1, dw + o * inFeatures, 1)
+            }
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
+                        1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
+        }
     }
     if let db {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(batch), Int32(outFeatures), 1, dy, Int32(outFeatures), ones, 1, 1, db, 1)
     }
     if let dx {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
-                    1, dy, Int32(outFeatures), w, Int32(inFeatures), 0, dx, Int32(inFeatures))
+        if narrow {
+            // dx = Σ_o dy[:, o] ⊗ w[o, :], rank-1 updates onto zero.
+            dx.update(repeating: 0, count: batch * inFeatures)
+            for o in 0..<outFeatures {
+                cblas_sger(CblasRowMajor, Int32(batch), Int32(inFeatures), 1, dy + o, Int32(outFeatures),
+                           w + o * inFeatures, 1, dx, Int32(inFeatures))
+            }
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
+                        1, dy, Int32(outFeatures), w, Int32(inFeatures), 0, dx, Int32(inFeatures))
+        }
     }
 }
