@@ -30,6 +30,11 @@ let package = Package(
         // C helpers Swift cannot express directly: glibc's sincos, prefetch, huge-page advice, and the
         // learner's elementwise kernels built for AVX2+FMA with a portable fallback chosen at run time.
         .target(name: "CSupport", linkerSettings: [.linkedLibrary("m")]),
+        // Small-matrix products through libxsmm's JIT kernels (static library from libxsmm-dev; it
+        // calls BLAS for shapes it does not compile, hence openblas after it).
+        .target(name: "CSmallGemm", linkerSettings: [
+            .linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m"),
+        ]),
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
         // Named tensors and their file format: safetensors inside gzip, verified on load, written atomically.
@@ -40,7 +45,7 @@ let package = Package(
         ]),
         // Small dense networks on OpenBLAS: MLP, losses, Gaussian policy head, Adam, state dicts.
         .target(name: "NN", dependencies: [
-            "CBLAS", "CSupport", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+            "CBLAS", "CSmallGemm", "CSupport", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
         .target(name: "Collectors", dependencies: [
@@ -66,7 +71,7 @@ let package = Package(
 
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Envs", "Learner", "Memory", "StateDictIO"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 missing=()
-for pkg in libopenblas-dev zlib1g-dev libssl-dev; do
+for pkg in libopenblas-dev libxsmm-dev zlib1g-dev libssl-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -127,6 +127,8 @@ public final class MLP {
         let gradientB: UnsafeMutableBufferPointer<Float>
         /// maxBatch ones, for the bias gradient as a matrix-vector product.
         let ones: UnsafeMutableBufferPointer<Float>
+        /// Room for the largest layer's weight matrix, transposed by the small-matrix forward.
+        let weightScratch: UnsafeMutableBufferPointer<Float>
         var input: UnsafePointer<Float>?
         var batch = 0
 
@@ -144,6 +146,9 @@ public final class MLP {
             gradientB.initialize(repeating: 0)
             ones = .allocate(capacity: maxBatch)
             ones.initialize(repeating: 1)
+            let largestWeight = zip(sizes, sizes.dropFirst()).map { $0 * $1 }.max()!
+            weightScratch = .allocate(capacity: largestWeight)
+            weightScratch.initialize(repeating: 0)
         }
 
         deinit {
@@ -151,6 +156,7 @@ public final class MLP {
             gradientA.deallocate()
             gradientB.deallocate()
             ones.deallocate()
+            weightScratch.deallocate()
         }
     }
 
@@ -167,7 +173,7 @@ public final class MLP {
         for l in 0..<layerCount {
             let out = workspace.outputs[l].baseAddress!
             linearForward(out: out, input: x, weight: parameters.baseAddress! + weightOffset(l),
-                          bias: parameters.baseAddress! + biasOffset(l), batch: batch,
+                          bias: parameters.baseAddress! + biasOffset(l), scratch: workspace.weightScratch.baseAddress!, batch: batch,
                           inFeatures: sizes[l], outFeatures: sizes[l + 1])
             let act = l == layerCount - 1 ? outputActivation : activation
             act.forward(UnsafeMutableBufferPointer(start: out, count: batch * sizes[l + 1]))

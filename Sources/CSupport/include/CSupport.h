@@ -35,6 +35,9 @@ void rl_relu_backward(float *gradient, const float *output, long n);
 void rl_polyak(float *target, const float *source, long n, float tau);
 /* x *= factor. */
 void rl_scale(float *x, long n, float factor);
+/* Every row of y (rows, columns) = row: a layer's bias before its product is added (one call
+ * instead of a memmove per row, which cost 4% of a DQN update at batch 64). */
+void rl_fill_rows(float *y, const float *row, long rows, long columns);
 /* The sum of squares of x, accumulated in double. */
 double rl_sum_squares(const float *x, long n);
 
