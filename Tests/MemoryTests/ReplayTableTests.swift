@@ -170,30 +170,37 @@ let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6
 }
 
 @Suite struct PrioritizedSamplerTests {
-    @Test func samplingFollowsPrioritiesToTheAlphaAndWeightsCorrect() throws {
-        let rows = 8
+    /// Row r gets priority ((r mod 8) + 1)², so p^0.5 = (r mod 8) + 1 and the eight residue
+    /// classes are drawn in proportion 1 : 2 : … : 8 whatever the row count. 8 rows fit in the
+    /// tree's top node; 1,000 rows take four levels of the eight-way tree.
+    @Test(arguments: [8, 1000])
+    func samplingFollowsPrioritiesToTheAlphaAndWeightsCorrect(rows: Int) throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: rows)
         for v in 0..<rows { try insertRecord(table, UInt32(v)) }
         let per = PrioritizedSampler(table: table, alpha: 0.5, beta: 1.0, epsilon: 0)
         let batch = ReplayBatch(spec: cartPoleSpec, capacity: 256)
         var rng = Xoshiro256(seed: 5)
         try per.sample(into: batch, count: 8, using: &rng)  // catches up: every row at max priority
-        let raw: [Float] = [1, 4, 9, 16, 25, 36, 49, 64]        // p^0.5 = 1...8
+        let raw: [Float] = (0..<rows).map { (r: Int) -> Float in
+            let root = Float(r % 8 + 1)
+            return root * root
+        }
         try per.updatePriorities(keys: (0..<UInt64(rows)).map { $0 }, priorities: raw)
-        var counts = [Int](repeating: 0, count: rows)
+        #expect(abs(per.totalPriority - Double(rows / 8 * 36)) < 1e-9)
+        var counts = [Int](repeating: 0, count: 8)
         let draws = 12_800
         for _ in 0..<draws {
             try per.sample(into: batch, count: 8, using: &rng)
             for i in 0..<8 {
-                let key = Int(batch.keys[i])
-                counts[key] += 1
-                // w = (N P)^-β / max w, with P = (key+1)/36 and the largest weight at key 0.
-                let expectedWeight = Float((1.0 / Double(key + 1)))
+                let residue = Int(batch.keys[i]) % 8
+                counts[residue] += 1
+                // w = (N P)^-β / max w, with P ∝ residue + 1 and the largest weight at residue 0.
+                let expectedWeight = Float((1.0 / Double(residue + 1)))
                 #expect(abs(batch.weights[i] - expectedWeight) < 1e-5)
             }
         }
         let total = Double(draws * 8)
-        let chiSquare = (0..<rows).reduce(0.0) { sum, k in
+        let chiSquare = (0..<8).reduce(0.0) { sum, k in
             let expected = total * Double(k + 1) / 36
             return sum + pow(Double(counts[k]) - expected, 2) / expected
         }
