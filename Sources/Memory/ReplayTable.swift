@@ -361,21 +361,29 @@ public final class ReplayTable: @unchecked Sendable {
     /// Copies rows into the batch: `rows[i]` is the row for position i, `redraw(i)` picks
     /// another when that one was being written. Fills `batch.keys`.
     ///
-    /// Sampled rows are random cache misses, so the work is arranged to overlap them: every
-    /// line of every row is prefetched, then one branch-free pass loads all the rows' stamps
+    /// Sampled rows are random cache misses, so the work is arranged to overlap them: rows are
+    /// prefetched 24 ahead of a branch-free pass that loads all the rows' stamps
     /// (the seqlock's first read, an acquire load each), and only then are payloads copied and
     /// stamps re-checked. Loading the stamps inside the copy loop instead left each row's miss
     /// queued behind the previous row's retry branch, and sampling ran at half the speed
-    /// (1M rows of obs 4: 19 vs 35 million transitions/s here).
+    /// (1M rows of obs 4: 19 vs 35 million transitions/s here). Prefetching all rows up front
+    /// instead overflowed the core's miss queue for three-line rows (obs 17: 7–8 vs 11 million/s).
     @inline(__always)
     func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeBufferPointer<Int>, redraw: (Int) -> Int) {
         let linesPerRow = rowStride / 16
-        for i in 0..<k {
+        let distance = min(k, 24)
+        for i in 0..<distance {
             let base = UnsafeRawPointer(words + rows[i] * rowStride)
             for line in 0..<linesPerRow { rl_prefetch(base + line * 64) }
         }
         let stamps = stampScratch(k)
-        for i in 0..<k { stamps[i] = UnsafeAtomic<UInt32>(at: words + rows[i] * rowStride).load(ordering: .acquiring) }
+        for i in 0..<k {
+            if i + distance < k {
+                let ahead = UnsafeRawPointer(words + rows[i + distance] * rowStride)
+                for line in 0..<linesPerRow { rl_prefetch(ahead + line * 64) }
+            }
+            stamps[i] = UnsafeAtomic<UInt32>(at: words + rows[i] * rowStride).load(ordering: .acquiring)
+        }
         let obsSize = observationSize
         let discrete = discreteActions != nil
         batch.observations.withUnsafeMutableBufferPointer { obs in
