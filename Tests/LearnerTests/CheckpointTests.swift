@@ -30,6 +30,7 @@ func makeDQN(seed: UInt64) -> (DQNLoss, MLP, MLP) {
 
     @Test func keepsTheNewestAndWritesAFinalCheckpoint() throws {
         let dir = directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         _ = try trainedRun(dir)
         #expect(CheckpointLoader.checkpoints(in: dir).map(\.lastPathComponent)
                 == ["checkpoint_000000040.safetensors.gz", "checkpoint_000000050.safetensors.gz"])
@@ -39,6 +40,7 @@ func makeDQN(seed: UInt64) -> (DQNLoss, MLP, MLP) {
 
     @Test func restoringGivesBackNetworksOptimizerAndCounters() throws {
         let dir = directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let (trained, _) = try trainedRun(dir)
         let (fresh, online, _) = makeDQN(seed: 99)
         var state = TrainingState()
@@ -54,6 +56,7 @@ func makeDQN(seed: UInt64) -> (DQNLoss, MLP, MLP) {
 
     @Test func aDamagedNewestCheckpointIsNamedAndFallbackUsesTheNewestIntactOne() throws {
         let dir = directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         _ = try trainedRun(dir)
         let newest = CheckpointLoader.checkpoints(in: dir).last!
         let bytes = try Data(contentsOf: newest)

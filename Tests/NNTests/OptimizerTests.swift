@@ -177,6 +177,7 @@ import Testing
         dict["output"] = Tensor(floats: output, shape: [5, 3])
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mlp-\(UUID().uuidString).safetensors.gz")
         try dict.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/safetensors_interop.py").path
         let process = Process()

@@ -25,6 +25,7 @@ func sampleDict() -> StateDict {
 @Suite struct StateDictRoundTripTests {
     @Test func fileRoundTripKeepsEveryDTypeShapeAndMetadata() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("a.safetensors.gz")
         let dict = sampleDict()
         try dict.write(to: url)
@@ -66,6 +67,7 @@ func sampleDict() -> StateDict {
 
     @Test func overwritingReplacesTheFileAtomically() throws {
         let url = try temporaryDirectory().appendingPathComponent("ckpt")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try StateDict(tensors: ["x": Tensor(floats: [1])]).write(to: url)
         try StateDict(tensors: ["x": Tensor(floats: [2])]).write(to: url)
         #expect(try StateDict.read(from: url).tensor("x").floats(name: "x") == [2])
@@ -175,6 +177,7 @@ func sampleDict() -> StateDict {
 
     @Test func pythonReadsWhatSwiftWrote() throws {
         let url = try temporaryDirectory().appendingPathComponent("swift.safetensors.gz")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try sampleDict().write(to: url)
         let (status, output) = try python(["read", url.path])
         try #require(status == 0, "python failed (run ./scripts/test.sh, which installs safetensors and numpy): \(output)")
@@ -191,6 +194,7 @@ func sampleDict() -> StateDict {
 
     @Test func swiftReadsWhatPythonWrote() throws {
         let url = try temporaryDirectory().appendingPathComponent("python.safetensors.gz")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let (status, output) = try python(["write", url.path])
         try #require(status == 0, "python failed (run ./scripts/test.sh, which installs safetensors and numpy): \(output)")
         let dict = try StateDict.read(from: url)
