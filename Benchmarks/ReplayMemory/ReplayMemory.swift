@@ -28,8 +28,13 @@ final class Pool: @unchecked Sendable {
     let spec: TransitionSpec
     let observations: UnsafeMutableBufferPointer<Float>
     let actions: UnsafeMutableBufferPointer<Float>
-    let rewards: [Float]
-    let indices: [Int32]
+    let rewards: UnsafeMutableBufferPointer<Float>
+    let indices: UnsafeMutableBufferPointer<Int32>
+    // Plain values and raw buffers: producers on two threads share this pool, and reading an
+    // array or a struct holding one would bump a shared reference count per insert (the
+    // cache line then bounces between the cores and the benchmark measures that instead).
+    let observationSize: Int
+    let actionWidth: Int
     static let size = 4096
 
     init(spec: TransitionSpec) {
@@ -39,8 +44,12 @@ final class Pool: @unchecked Sendable {
         for i in observations.indices { observations[i] = Float(rng.nextStandardNormal()) }
         actions = .allocate(capacity: Self.size * spec.action.width)
         for i in actions.indices { actions[i] = rng.nextUnitFloat() * 2 - 1 }
-        rewards = (0..<Self.size).map { _ in Float(rng.nextStandardNormal()) }
-        indices = (0..<Self.size).map { _ in Int32(rng.nextIndex(below: 2)) }
+        rewards = .allocate(capacity: Self.size)
+        for i in rewards.indices { rewards[i] = Float(rng.nextStandardNormal()) }
+        indices = .allocate(capacity: Self.size)
+        for i in indices.indices { indices[i] = Int32(rng.nextIndex(below: 2)) }
+        observationSize = spec.observationSize
+        actionWidth = spec.action.width
     }
 
     @inline(__always)
@@ -56,7 +65,7 @@ final class Pool: @unchecked Sendable {
     @inline(__always)
     func view(_ i: Int) -> TransitionView {
         let j = i & (Self.size - 1)
-        let n = spec.observationSize, a = spec.action.width
+        let n = observationSize, a = actionWidth
         let base = observations.baseAddress! + j * 2 * n
         return (TransitionView(
             observation: UnsafeBufferPointer(start: base, count: n),
