@@ -82,6 +82,28 @@ func filledTable(_ kind: Kind, _ pool: Pool) throws -> ReplayTable {
     return table
 }
 
+/// Producer p of two inserts every other pool transition into `tables[p]` through its own
+/// Writer; the measurement covers both, from a common start to the last flush.
+func insertFromTwoProducers(into tables: [ReplayTable], pool: Pool, benchmark: Benchmark) {
+    let total = benchmark.scaledIterations.count
+    let group = DispatchGroup()
+    let ready = ManagedAtomic<Int>(0)
+    benchmark.startMeasurement()
+    for p in 0..<2 {
+        group.enter()
+        Thread {
+            ready.wrappingIncrement(ordering: .acquiringAndReleasing)
+            while ready.load(ordering: .acquiring) < 2 {}
+            let writer = tables[p].makeWriter()
+            for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: writer) }
+            writer.flush()
+            group.leave()
+        }.start()
+    }
+    group.wait()
+    benchmark.stopMeasurement()
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.throughput, .wallClock, .mallocCountTotal],
@@ -109,49 +131,17 @@ let benchmarks: @Sendable () -> Void = {
             writer.flush()
         }
 
+        Benchmark("insert \(kind.name) 2 producers (Writer)") { benchmark in
+            let table = try ReplayTable(spec: kind.spec, capacity: capacity)
+            insertFromTwoProducers(into: [table, table], pool: pool, benchmark: benchmark)
+        }
+
         // The control for the one above: two producers sharing nothing (a table each). Their
         // combined rate is the most two producers can reach on this machine and harness,
         // whatever the table's synchronisation does.
         Benchmark("insert \(kind.name) 2 producers separate tables (Writer)") { benchmark in
             let tables = [try ReplayTable(spec: kind.spec, capacity: capacity), try ReplayTable(spec: kind.spec, capacity: capacity)]
-            let total = benchmark.scaledIterations.count
-            let group = DispatchGroup()
-            let ready = ManagedAtomic<Int>(0)
-            benchmark.startMeasurement()
-            for p in 0..<2 {
-                group.enter()
-                Thread {
-                    ready.wrappingIncrement(ordering: .acquiringAndReleasing)
-                    while ready.load(ordering: .acquiring) < 2 {}
-                    let writer = tables[p].makeWriter()
-                    for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: writer) }
-                    writer.flush()
-                    group.leave()
-                }.start()
-            }
-            group.wait()
-            benchmark.stopMeasurement()
-        }
-
-        Benchmark("insert \(kind.name) 2 producers (Writer)") { benchmark in
-            let table = try ReplayTable(spec: kind.spec, capacity: capacity)
-            let total = benchmark.scaledIterations.count
-            let group = DispatchGroup()
-            let ready = ManagedAtomic<Int>(0)
-            benchmark.startMeasurement()
-            for p in 0..<2 {
-                group.enter()
-                Thread {
-                    ready.wrappingIncrement(ordering: .acquiringAndReleasing)
-                    while ready.load(ordering: .acquiring) < 2 {}
-                    let writer = table.makeWriter()
-                    for i in stride(from: p, to: total, by: 2) { try! pool.insert(i, into: writer) }
-                    writer.flush()
-                    group.leave()
-                }.start()
-            }
-            group.wait()
-            benchmark.stopMeasurement()
+            insertFromTwoProducers(into: tables, pool: pool, benchmark: benchmark)
         }
 
         Benchmark("sample256 \(kind.name) uniform") { benchmark in
