@@ -199,10 +199,13 @@ public final class PrioritizedSampler {
         try table.prepareSample(batch, count: k)
         catchUp()
         let total = totalPriority
+        // Each scratch buffer grows on its own: `updatePriorities` grows only `scratchNodes`.
         if scratchNodes.count < k {
             scratchNodes.deallocate()
-            scratchTargets.deallocate()
             scratchNodes = .allocate(capacity: k)
+        }
+        if scratchTargets.count < k {
+            scratchTargets.deallocate()
             scratchTargets = .allocate(capacity: k)
         }
         let segment = total / Double(k)
@@ -218,6 +221,7 @@ public final class PrioritizedSampler {
         }
         let rows = table.rowScratch(k)
         for i in 0..<k { rows[i] = nodes[i] }
+
         table.gather(into: batch, count: k, rows: UnsafeBufferPointer(rows),
                      redraw: { _ in self.descend(rng.nextUnitDouble() * total) })
         // Importance weights (N·P(i))^−β normalised by the largest possible one, from the

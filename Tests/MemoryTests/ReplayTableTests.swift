@@ -208,6 +208,37 @@ let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6
         #expect(chiSquare < 24.32, "chi-square \(chiSquare), counts \(counts)")
     }
 
+    /// The tree's shape depends on the capacity (levels of eight, padded): for capacities
+    /// around the level boundaries, after the ring wraps and priorities change, the total and
+    /// every sampled weight must match a brute-force computation over the live rows.
+    @Test(arguments: [1, 7, 8, 9, 63, 64, 65, 513])
+    func treeAgreesWithBruteForceForEveryShape(capacity: Int) throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: capacity)
+        for v in 0..<(capacity + 3) { try insertRecord(table, UInt32(v)) }   // wraps the ring
+        let per = PrioritizedSampler(table: table, alpha: 0.7, beta: 0.5, epsilon: 0)
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 16)
+        var rng = Xoshiro256(seed: UInt64(capacity))
+        try per.sample(into: batch, count: 1, using: &rng)
+        let live = (3..<UInt64(capacity + 3)).map { $0 }
+        let raw = live.map { _ in rng.nextUnitFloat() * 4 + 0.01 }
+        try per.updatePriorities(keys: live, priorities: raw)
+        var expected: [UInt64: Double] = [:]
+        for (key, p) in zip(live, raw) { expected[key] = Double(powf(p, 0.7)) }
+        let total = expected.values.reduce(0, +)
+        #expect(abs(per.totalPriority - total) <= 1e-9 * total)
+        let smallest = expected.values.min()!
+        let k = min(16, capacity)
+        for _ in 0..<20 {
+            try per.sample(into: batch, count: k, using: &rng)
+            for i in 0..<k {
+                let p = try #require(expected[batch.keys[i]], "sampled key \(batch.keys[i]) is not live")
+                let weight = Float(pow(p / smallest, -0.5))
+                #expect(abs(batch.weights[i] - weight) <= 1e-5 * max(1, weight))
+                #expect(checkRecord(batch, i) != nil)
+            }
+        }
+    }
+
     @Test func newRowsGetTheMaximumPriorityAndStaleUpdatesAreIgnored() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 4)
         for v in 0..<4 { try insertRecord(table, UInt32(v)) }
