@@ -184,6 +184,16 @@ public final class PrioritizedSampler {
         }
     }
 
+    /// Both scratch buffers hold at least `k` entries afterwards. They always grow together: a
+    /// priority update once grew only the nodes, and a later, larger sample wrote past the targets.
+    private func growScratch(to k: Int) {
+        guard scratchNodes.count < k else { return }
+        scratchNodes.deallocate()
+        scratchTargets.deallocate()
+        scratchNodes = .allocate(capacity: k)
+        scratchTargets = .allocate(capacity: k)
+    }
+
     /// One descent from the root to the leaf (slot) where the prefix sum reaches `target`.
     private func descend(_ target: Double) -> Int {
         var node = 0, remaining = target
@@ -199,15 +209,7 @@ public final class PrioritizedSampler {
         try table.prepareSample(batch, count: k)
         catchUp()
         let total = totalPriority
-        // Each scratch buffer grows on its own: `updatePriorities` grows only `scratchNodes`.
-        if scratchNodes.count < k {
-            scratchNodes.deallocate()
-            scratchNodes = .allocate(capacity: k)
-        }
-        if scratchTargets.count < k {
-            scratchTargets.deallocate()
-            scratchTargets = .allocate(capacity: k)
-        }
+        growScratch(to: k)
         let segment = total / Double(k)
         let nodes = scratchNodes.baseAddress!, targets = scratchTargets.baseAddress!
         for i in 0..<k {
@@ -254,10 +256,7 @@ public final class PrioritizedSampler {
         // Set the leaves first, then refresh their ancestors one level at a time for the whole
         // batch: the loads of one level are independent of each other, so their cache misses
         // overlap (one leaf-to-root walk per update would take them one by one).
-        if scratchNodes.count < count {
-            scratchNodes.deallocate()
-            scratchNodes = .allocate(capacity: count)
-        }
+        growScratch(to: count)
         // Prefetch every key's bookkeeping first: the slots are random, so each is a cache miss,
         // and issued together they overlap.
         for position in 0..<count {
@@ -272,7 +271,11 @@ public final class PrioritizedSampler {
             let key = keys[position], p = priorities[position]
             let slot = Int(key % UInt64(table.capacity))
             guard slotKeys[slot] == key else { continue }
-            let value = Double(powf(p + Float(epsilon), Float(alpha)))   // see the weights: Float suffices
+            // powf costs a third of pow here and Float's precision is plenty; Double only when
+            // Float over- or underflows (α > 1 with huge errors, or a tiny ε).
+            let base = Double(p) + epsilon
+            var value = Double(powf(Float(base), Float(alpha)))
+            if !(value.isFinite && value > 0) && base > 0 { value = pow(base, alpha) }
             maxPriority = max(maxPriority, value)
             sums[slot] = value
             minimums[slot] = value

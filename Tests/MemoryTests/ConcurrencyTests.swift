@@ -115,7 +115,7 @@ final class SpinBarrier: Sendable {
         // priority of exactly one key, so a window wider than the table counts each slot once.
         let newest = table.insertCount
         var held = 0.0, known = 0
-        for key in (newest - 600)..<(newest + 100) {
+        for key in (newest > 600 ? newest - 600 : 0)..<(newest + 100) {
             if let p = per.priority(ofKey: key) { held += p; known += 1 }
         }
         #expect(torn == 0, "\(torn) torn records of \(sampled)")

@@ -84,15 +84,27 @@ import Testing
         worst = 0
         for (g, e) in zip(inputGradient, expected.inputGradient) { worst = max(worst, abs(Double(g) - e) / max(1, abs(e))) }
         #expect(worst <= 1e-4, "worst input-gradient error \(worst)")
+        // A second backward without zeroing adds the same gradients again (several losses
+        // share one network's gradients, as SAC's critics and actor do).
+        dOut.withUnsafeBufferPointer { net.backward(outputGradient: $0.baseAddress!, workspace: workspace) }
+        worst = 0
+        for (g, e) in zip(net.gradients, expected.parameterGradients) { worst = max(worst, abs(Double(g) - 2 * e) / max(1, abs(2 * e))) }
+        #expect(worst <= 1e-4, "worst accumulated parameter-gradient error \(worst)")
     }
 
-    /// The route above is only exercised if libxsmm compiles kernels on this CPU; it does on
-    /// every x86-64 (SSE3 and up), so a `0` here means the library is broken, not the CPU old.
+    /// The routes above are only exercised if libxsmm compiles all three kernels on this CPU;
+    /// it does on every x86-64 (SSE3 and up), so a `0` here means the library is broken. The
+    /// weight gradient accumulates (several backward passes add up) and dx overwrites.
     @Test func libxsmmCompilesTheSmallKernels() {
-        var y = [Float](repeating: 1, count: 16 * 16), x = [Float](repeating: 1, count: 16 * 16)
-        var w = [Float](repeating: 0.5, count: 16 * 16), scratch = [Float](repeating: 0, count: 16 * 16)
-        let ran = rl_small_linear_forward(&y, &x, &w, &scratch, 16, 16, 16)
-        #expect(ran == 1)
+        let x = [Float](repeating: 1, count: 16 * 16), w = [Float](repeating: 0.5, count: 16 * 16)
+        var y = [Float](repeating: 1, count: 16 * 16), scratch = [Float](repeating: 0, count: 16 * 16)
+        #expect(rl_small_linear_forward(&y, x, w, &scratch, 16, 16, 16) == 1)
         #expect(y.allSatisfy { $0 == 1 + 16 * 0.5 })
+        var dw = [Float](repeating: 1, count: 16 * 16)
+        #expect(rl_small_linear_dweight(&dw, x, x, 16, 16, 16) == 1)
+        #expect(dw.allSatisfy { $0 == 1 + 16 })
+        var dx = [Float](repeating: 7, count: 16 * 16)
+        #expect(rl_small_linear_dinput(&dx, x, w, 16, 16, 16) == 1)
+        #expect(dx.allSatisfy { $0 == 16 * 0.5 })
     }
 }
