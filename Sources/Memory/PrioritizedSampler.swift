@@ -33,6 +33,9 @@ public final class PrioritizedSampler {
 
     /// Children per tree node.
     static let fanout = 8
+    /// Levels (from the leaves up) whose lines are prefetched for a whole batch before use; the
+    /// ones above are small enough (≤ 16k nodes for a million rows) to stay in cache.
+    static let prefetchedLevels = 3
     /// Where each level starts in `sums` and `minimums`: level 0 holds the leaves (one per
     /// slot), level ℓ + 1 one node per eight of level ℓ, each level padded to a multiple of eight
     /// (padding: sum 0, minimum +inf); the top level has eight entries and the root is implicit.
@@ -162,7 +165,7 @@ public final class PrioritizedSampler {
         let base = sums.baseAddress! + levelOffsets[level]
         // Touch every descent's children first: the scans below branch on the loaded values,
         // and a mispredicted branch after a cache miss would otherwise serialise the misses.
-        if level < 3 { for i in 0..<k { rl_prefetch(base + nodes[i] * f) } }
+        if level < Self.prefetchedLevels { for i in 0..<k { rl_prefetch(base + nodes[i] * f) } }
         for i in 0..<k {
             let children = base + nodes[i] * f
             var target = targets[i]
@@ -194,12 +197,20 @@ public final class PrioritizedSampler {
         scratchTargets = .allocate(capacity: k)
     }
 
+    /// Runs `k` descents from the root (each target a prefix sum in [0, total)); afterwards
+    /// `nodes` holds their leaves, i.e. slots. All advance one level at a time: their loads are
+    /// independent, so the processor overlaps the cache misses of the lower levels.
+    private func descendToLeaves(nodes: UnsafeMutablePointer<Int>, targets: UnsafeMutablePointer<Double>, count k: Int) {
+        for i in 0..<k { nodes[i] = 0 }
+        for level in stride(from: topLevel, through: 0, by: -1) {
+            descendOneLevel(level, nodes: nodes, targets: targets, count: k)
+        }
+    }
+
     /// One descent from the root to the leaf (slot) where the prefix sum reaches `target`.
     private func descend(_ target: Double) -> Int {
         var node = 0, remaining = target
-        for level in stride(from: topLevel, through: 0, by: -1) {
-            descendOneLevel(level, nodes: &node, targets: &remaining, count: 1)
-        }
+        descendToLeaves(nodes: &node, targets: &remaining, count: 1)
         return node
     }
 
@@ -212,19 +223,9 @@ public final class PrioritizedSampler {
         growScratch(to: k)
         let segment = total / Double(k)
         let nodes = scratchNodes.baseAddress!, targets = scratchTargets.baseAddress!
-        for i in 0..<k {
-            nodes[i] = 0
-            targets[i] = (Double(i) + rng.nextUnitDouble()) * segment
-        }
-        // All k descents advance one level at a time: their loads are independent, so the
-        // processor overlaps the cache misses of the lower levels.
-        for level in stride(from: topLevel, through: 0, by: -1) {
-            descendOneLevel(level, nodes: nodes, targets: targets, count: k)
-        }
-        let rows = table.rowScratch(k)
-        for i in 0..<k { rows[i] = nodes[i] }
-
-        table.gather(into: batch, count: k, rows: UnsafeBufferPointer(rows),
+        for i in 0..<k { targets[i] = (Double(i) + rng.nextUnitDouble()) * segment }
+        descendToLeaves(nodes: nodes, targets: targets, count: k)   // leaves are slots: the rows to gather
+        table.gather(into: batch, count: k, rows: UnsafeBufferPointer(start: nodes, count: k),
                      redraw: { _ in self.descend(rng.nextUnitDouble() * total) })
         // Importance weights (N·P(i))^−β normalised by the largest possible one, from the
         // smallest priority: the ratio is (p_i / p_min)^−β. In Float: powf costs a third of
@@ -285,7 +286,7 @@ public final class PrioritizedSampler {
         guard topLevel >= 1 else { return }
         for level in 1...topLevel {
             // As in the descent: the parents' lines are random, so ask for all of them first.
-            if level < 3 {
+            if level < Self.prefetchedLevels {
                 for i in 0..<dirty {
                     let node = levelOffsets[level] + nodes[i] / Self.fanout
                     rl_prefetch(sums.baseAddress! + node)

@@ -374,17 +374,15 @@ public final class ReplayTable: @unchecked Sendable {
     @inline(__always)
     func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeBufferPointer<Int>, redraw: (Int) -> Int) {
         let linesPerRow = rowStride / 16
-        let distance = min(k, 24)
-        for i in 0..<distance {
+        func prefetchRow(_ i: Int) {
             let base = UnsafeRawPointer(words + rows[i] * rowStride)
             for line in 0..<linesPerRow { rl_prefetch(base + line * 64) }
         }
+        let distance = min(k, 24)
+        for i in 0..<distance { prefetchRow(i) }
         let stamps = stampScratch(k)
         for i in 0..<k {
-            if i + distance < k {
-                let ahead = UnsafeRawPointer(words + rows[i + distance] * rowStride)
-                for line in 0..<linesPerRow { rl_prefetch(ahead + line * 64) }
-            }
+            if i + distance < k { prefetchRow(i + distance) }
             stamps[i] = UnsafeAtomic<UInt32>(at: words + rows[i] * rowStride).load(ordering: .acquiring)
         }
         let obsSize = observationSize

@@ -84,6 +84,7 @@ func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeM
                     batch: Int, inFeatures: Int, outFeatures: Int) {
     let narrow = outFeatures <= narrowLayerWidth
     let small = isSmallGemm(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures)
+    let smallWeightGradient = small && inFeatures >= smallGemmMinimum   // 4-wide rows: OpenBLAS wins (table above)
     if let dw {
         if narrow {
             // Row o of dw += xᵀ · dy[:, o] (column o of dy, stride O).
@@ -91,7 +92,7 @@ func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeM
                 cblas_sgemv(CblasRowMajor, CblasTrans, Int32(batch), Int32(inFeatures), 1, x, Int32(inFeatures),
                             dy + o, Int32(outFeatures), 1, dw + o * inFeatures, 1)
             }
-        } else if !(small && inFeatures >= smallGemmMinimum && rl_small_linear_dweight(dw, dy, x, Int32(batch), Int32(inFeatures), Int32(outFeatures)) != 0) {
+        } else if !(smallWeightGradient && rl_small_linear_dweight(dw, dy, x, Int32(batch), Int32(inFeatures), Int32(outFeatures)) != 0) {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outFeatures), Int32(inFeatures), Int32(batch),
                         1, dy, Int32(outFeatures), x, Int32(inFeatures), 1, dw, Int32(inFeatures))
         }

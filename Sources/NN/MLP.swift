@@ -127,7 +127,7 @@ public final class MLP {
         let gradientB: UnsafeMutableBufferPointer<Float>
         /// maxBatch ones, for the bias gradient as a matrix-vector product.
         let ones: UnsafeMutableBufferPointer<Float>
-        /// Room for the largest layer's weight matrix, transposed by the small-matrix forward.
+        /// Room for the largest weight matrix the small-matrix forward transposes.
         let weightScratch: UnsafeMutableBufferPointer<Float>
         var input: UnsafePointer<Float>?
         var batch = 0
@@ -146,8 +146,10 @@ public final class MLP {
             gradientB.initialize(repeating: 0)
             ones = .allocate(capacity: maxBatch)
             ones.initialize(repeating: 1)
-            let largestWeight = zip(sizes, sizes.dropFirst()).map { $0 * $1 }.max()!
-            weightScratch = .allocate(capacity: largestWeight)
+            // Only layers libxsmm may take need room (256-wide SAC layers never do).
+            let smallWeights = zip(sizes, sizes.dropFirst())
+                .filter { $0 <= smallGemmMaximum && $1 <= smallGemmMaximum }.map { $0 * $1 }
+            weightScratch = .allocate(capacity: max(1, smallWeights.max() ?? 1))
             weightScratch.initialize(repeating: 0)
         }
 
