@@ -225,7 +225,7 @@ public final class PrioritizedSampler {
         let nodes = scratchNodes.baseAddress!, targets = scratchTargets.baseAddress!
         for i in 0..<k { targets[i] = (Double(i) + rng.nextUnitDouble()) * segment }
         descendToLeaves(nodes: nodes, targets: targets, count: k)   // leaves are slots: the rows to gather
-        table.gather(into: batch, count: k, rows: UnsafeBufferPointer(start: nodes, count: k),
+        table.gather(into: batch, count: k, rows: nodes,
                      redraw: { _ in self.descend(rng.nextUnitDouble() * total) })
         // Importance weights (N·P(i))^−β normalised by the largest possible one, from the
         // smallest priority: the ratio is (p_i / p_min)^−β. In Float: powf costs a third of

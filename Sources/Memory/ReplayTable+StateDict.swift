@@ -28,7 +28,7 @@ extension ReplayTable {
             if stamp == 0 { continue }
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { rows in
                 rows[0] = slot
-                gather(into: batch, count: 1, rows: UnsafeBufferPointer(rows), redraw: { _ in slot })
+                gather(into: batch, count: 1, rows: rows.baseAddress!, redraw: { _ in slot })
             }
             guard batch.keys[0] == key else { continue }   // overwritten (or not yet rewritten) meanwhile
             observation += batch.observations

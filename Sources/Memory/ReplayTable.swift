@@ -37,9 +37,10 @@ public final class ReplayTable: @unchecked Sendable {
 
     // Row layout, in 32-bit words.
     @usableFromInline let rowStride: Int
-    @usableFromInline static let stampWord = 0
-    @usableFromInline static let keyWord = 1            // two words: the insertion number
-    @usableFromInline static let observationWord = 3
+    // The fixed offsets are CSupport's, which the C copy loop shares.
+    @usableFromInline static let stampWord = Int(RL_REPLAY_STAMP_WORD)
+    @usableFromInline static let keyWord = Int(RL_REPLAY_KEY_WORD)     // two words: the insertion number
+    @usableFromInline static let observationWord = Int(RL_REPLAY_OBSERVATION_WORD)
     @usableFromInline let nextObservationWord: Int
     @usableFromInline let actionWord: Int
     @usableFromInline let rewardWord: Int
@@ -91,23 +92,31 @@ public final class ReplayTable: @unchecked Sendable {
         if alignment > 64 { _ = rl_advise_huge_pages(raw, UInt(bytes)) }
         words = raw.bindMemory(to: UnsafeAtomic<UInt32>.Storage.self, capacity: total)
         words.initialize(repeating: UnsafeAtomic<UInt32>.Storage(0), count: total)
+        gatherLayout = rl_replay_layout(
+            words: UnsafeRawPointer(words).assumingMemoryBound(to: UInt32.self), row_stride: rowStride,
+            next_observation_word: nextObservationWord, action_word: actionWord, reward_word: rewardWord,
+            flags_word: flagsWord, extras_word: extrasWord, observation_size: observationSize,
+            action_width: actionWidth, extras_width: extrasWidth, discrete: discreteActions == nil ? 0 : 1)
     }
 
     deinit {
         words.deinitialize(count: capacity * rowStride)
         UnsafeMutableRawPointer(words).deallocate()
         rowScratch.deallocate()
-        stampScratch.deallocate()
+        retryScratch.deallocate()
     }
 
     /// Row indices drawn for the current sample (learner-owned; grown on the first larger batch).
     var rowScratch = UnsafeMutableBufferPointer<Int>.allocate(capacity: 0)
 
-    /// The stamps read for the current sample's rows (learner-owned; grown on the first larger batch).
-    var stampScratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 0)
-
     func rowScratch(_ k: Int) -> UnsafeMutableBufferPointer<Int> { grown(&rowScratch, to: k, zero: 0) }
-    func stampScratch(_ k: Int) -> UnsafeMutableBufferPointer<UInt32> { grown(&stampScratch, to: k, zero: 0) }
+
+    /// Positions of the current sample whose rows were being written (learner-owned).
+    var retryScratch = UnsafeMutableBufferPointer<Int>.allocate(capacity: 0)
+    func retryScratch(_ k: Int) -> UnsafeMutableBufferPointer<Int> { grown(&retryScratch, to: k, zero: 0) }
+
+    /// The row layout as the C copy loop reads it (fixed at creation).
+    var gatherLayout = rl_replay_layout()
 
     /// `buffer`, reallocated (zeroed) first when it holds fewer than `k` elements.
     private func grown<T>(_ buffer: inout UnsafeMutableBufferPointer<T>, to k: Int, zero: T) -> UnsafeMutableBufferPointer<T> {
@@ -332,7 +341,7 @@ public final class ReplayTable: @unchecked Sendable {
         let drawable = Int(min(claimed.load(ordering: .relaxed), UInt64(capacity)))
         let rows = rowScratch(k)
         for i in 0..<k { rows[i] = rng.nextIndex(below: drawable) }
-        gather(into: batch, count: k, rows: UnsafeBufferPointer(rows), redraw: { _ in rng.nextIndex(below: drawable) })
+        gather(into: batch, count: k, rows: rows.baseAddress!, redraw: { _ in rng.nextIndex(below: drawable) })
         finishSample(batch, count: k)
     }
 
@@ -361,32 +370,17 @@ public final class ReplayTable: @unchecked Sendable {
         }
     }
 
-    /// Copies rows into the batch: `rows[i]` is the row for position i, `redraw(i)` picks
-    /// another when that one was being written. Fills `batch.keys`.
+    /// Copies rows into the batch: `rows[i]` is the row for position i; `redraw(i)` picks
+    /// another when that one was being written (and is stored back into `rows[i]`). Fills
+    /// `batch.keys`.
     ///
-    /// Sampled rows are random cache misses, so the work is arranged to overlap them: rows are
-    /// prefetched 24 ahead of a branch-free pass that loads all the rows' stamps
-    /// (the seqlock's first read, an acquire load each), and only then are payloads copied and
-    /// stamps re-checked. Loading the stamps inside the copy loop instead left each row's miss
-    /// queued behind the previous row's retry branch, and sampling ran at half the speed
-    /// (1M rows of obs 4: 19 vs 35 million transitions/s here). Prefetching all rows up front
-    /// instead overflowed the core's miss queue for three-line rows (obs 17: 7–8 vs 11 million/s).
+    /// The copy loop is C (`rl_replay_gather` in CSupport/ReplayGather.c, which says why): it
+    /// prefetches rows 24 ahead so that the rows' cache misses overlap, and follows the seqlock
+    /// above for each row. Rows it could not take (a writer was on them) come back as positions
+    /// to redraw, one at a time.
     @inline(__always)
-    func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeBufferPointer<Int>, redraw: (Int) -> Int) {
-        let linesPerRow = rowStride / 16
-        func prefetchRow(_ i: Int) {
-            let base = UnsafeRawPointer(words + rows[i] * rowStride)
-            for line in 0..<linesPerRow { rl_prefetch(base + line * 64) }
-        }
-        let distance = min(k, 24)
-        for i in 0..<distance { prefetchRow(i) }
-        let stamps = stampScratch(k)
-        for i in 0..<k {
-            if i + distance < k { prefetchRow(i + distance) }
-            stamps[i] = UnsafeAtomic<UInt32>(at: words + rows[i] * rowStride).load(ordering: .acquiring)
-        }
-        let obsSize = observationSize
-        let discrete = discreteActions != nil
+    func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeMutablePointer<Int>, redraw: (Int) -> Int) {
+        let retry = retryScratch(k)
         batch.observations.withUnsafeMutableBufferPointer { obs in
         batch.nextObservations.withUnsafeMutableBufferPointer { next in
         batch.actionIndices.withUnsafeMutableBufferPointer { indices in
@@ -396,47 +390,23 @@ public final class ReplayTable: @unchecked Sendable {
         batch.truncated.withUnsafeMutableBufferPointer { truncated in
         batch.extras.withUnsafeMutableBufferPointer { extras in
         batch.keys.withUnsafeMutableBufferPointer { keys in
-            for i in 0..<k {
-                var row = rows[i]
-                var attempts = 0
-                while true {
-                    let base = words + row * rowStride
-                    let stamp = UnsafeAtomic<UInt32>(at: base)
-                    let s1 = attempts == 0 ? stamps[i] : stamp.load(ordering: .acquiring)
-                    if s1 != 0 && s1 & 1 == 0 {
-                        let lo = UInt64(UnsafeAtomic<UInt32>(at: base + Self.keyWord).load(ordering: .relaxed))
-                        let hi = UInt64(UnsafeAtomic<UInt32>(at: base + Self.keyWord + 1).load(ordering: .relaxed))
-                        copyOut(base + Self.observationWord, obs.baseAddress! + i * obsSize, obsSize)
-                        copyOut(base + nextObservationWord, next.baseAddress! + i * obsSize, obsSize)
-                        if discrete {
-                            indices[i] = Int32(bitPattern: UnsafeAtomic<UInt32>(at: base + actionWord).load(ordering: .relaxed))
-                        } else {
-                            copyOut(base + actionWord, values.baseAddress! + i * actionWidth, actionWidth)
-                        }
-                        rewards[i] = Float(bitPattern: UnsafeAtomic<UInt32>(at: base + rewardWord).load(ordering: .relaxed))
-                        let flags = UnsafeAtomic<UInt32>(at: base + flagsWord).load(ordering: .relaxed)
-                        if extrasWidth > 0 { copyOut(base + extrasWord, extras.baseAddress! + i * extrasWidth, extrasWidth) }
-                        atomicMemoryFence(ordering: .acquiring)
-                        if stamp.load(ordering: .relaxed) == s1 {
-                            terminated[i] = Float(flags & 1)
-                            truncated[i] = Float((flags >> 1) & 1)
-                            keys[i] = lo | (hi << 32)
-                            break
-                        }
-                    }
-                    attempts += 1
-                    if attempts % 1024 == 0 { sched_yield_portable() }
-                    row = redraw(i)
+            var outputs = rl_replay_outputs(
+                observations: obs.baseAddress, next_observations: next.baseAddress, action_values: values.baseAddress,
+                rewards: rewards.baseAddress, terminated: terminated.baseAddress, truncated: truncated.baseAddress,
+                extras: extras.baseAddress, action_indices: indices.baseAddress, keys: keys.baseAddress)
+            withUnsafePointer(to: &gatherLayout) { layout in
+                let failed = rl_replay_gather(layout, rows, 0, k, &outputs, retry.baseAddress!)
+                for f in 0..<failed {
+                    let i = retry[f]
+                    var attempts = 0
+                    repeat {
+                        attempts += 1
+                        if attempts % 1024 == 0 { sched_yield_portable() }
+                        rows[i] = redraw(i)
+                    } while rl_replay_gather(layout, rows, i, 1, &outputs, retry.baseAddress! + f) != 0
                 }
             }
         }}}}}}}}}
-    }
-
-    @inline(__always)
-    private func copyOut(_ source: UnsafeMutablePointer<UnsafeAtomic<UInt32>.Storage>, _ destination: UnsafeMutablePointer<Float>, _ n: Int) {
-        for j in 0..<n {
-            destination[j] = Float(bitPattern: UnsafeAtomic<UInt32>(at: source + j).load(ordering: .relaxed))
-        }
     }
 
     /// The row holding insertion number `key`, if it has not been overwritten since.

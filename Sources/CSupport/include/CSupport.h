@@ -41,4 +41,29 @@ void rl_fill_rows(float *y, const float *row, long rows, long columns);
 /* The sum of squares of x, accumulated in double. */
 double rl_sum_squares(const float *x, long n);
 
+/* The replay table's row layout (Memory/ReplayTable.swift): offsets in 32-bit words. */
+#define RL_REPLAY_STAMP_WORD 0
+#define RL_REPLAY_KEY_WORD 1
+#define RL_REPLAY_OBSERVATION_WORD 3
+typedef struct {
+    const unsigned int *words;
+    long row_stride, next_observation_word, action_word, reward_word, flags_word, extras_word;
+    long observation_size, action_width, extras_width;
+    int discrete;
+} rl_replay_layout;
+
+/* Where a sampled batch goes; position i of each column receives row rows[i]. */
+typedef struct {
+    float *observations, *next_observations, *action_values, *rewards, *terminated, *truncated, *extras;
+    int *action_indices;
+    unsigned long long *keys;
+} rl_replay_outputs;
+
+/* Copies rows[i] for i in [first, first + count) into position i of `out` under the table's
+ * seqlock (ReplayGather.c). Returns how many rows were being written or not yet written and puts
+ * their positions in `retry` (the caller redraws them); every other position is complete and
+ * consistent. */
+long rl_replay_gather(const rl_replay_layout *layout, const long *rows, long first, long count,
+                      const rl_replay_outputs *out, long *retry);
+
 #endif
