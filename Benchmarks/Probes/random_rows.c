@@ -2,7 +2,7 @@
 // The ceiling for the replay table's uniform sampling (obs 4 rows are one cache line each).
 //
 //     cc -O2 -I../../Sources/CSupport/include random_rows.c ../../Sources/CSupport/ReplayGather.c -o /tmp/random_rows
-//     /tmp/random_rows
+//     /tmp/random_rows [rows]      (default 1048576; 100000 is rl-zoo's CartPole DQN buffer)
 //
 // Prints million rows/s (best of 4 half-second runs) for: a plain copy of each row (no
 // prefetch), a copy with rows prefetched 24 ahead (the bare access pattern), and the table's own
@@ -17,7 +17,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-enum { ROWS = 1 << 20, BATCH = 256, DISTANCE = 24 };
+enum { BATCH = 256, DISTANCE = 24 };
+static long ROWS = 1 << 20;
 
 static double now(void) {
     struct timespec t;
@@ -61,7 +62,9 @@ static double run(const char *table, int mode, const rl_replay_layout *layout, c
     return best / 1e6;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1) ROWS = atol(argv[1]);
+    printf("%ld rows of 64 bytes\n", ROWS);
     size_t bytes = (size_t)ROWS * 64;
     char *table = aligned_alloc(2 << 20, bytes);
     madvise(table, bytes, MADV_HUGEPAGE);
