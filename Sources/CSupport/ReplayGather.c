@@ -4,7 +4,7 @@
 // overflow-checked index arithmetic, kept much of its state on the stack, and every check in
 // the loop body delays the next cache miss. Measured with `swift package benchmark --target
 // ReplayMemory` (sample256, back to back), Swift → C: obs 4 from 1M rows 33–36 → 48–49 million
-// transitions/s, from 100k rows (L3-resident) 64 → 77M; obs 17 from 1M rows 9–13 → 19M. The bare
+// transitions/s, obs 17 from 1M rows 9–13 → 19M; from 100k rows (L3-resident) obs 4 runs at 77M. The bare
 // access pattern, a prefetched random 64-byte copy with no checks (Benchmarks/Probes/
 // random_rows.c), reaches about 71–75 million rows/s from 1M rows and 186M from 100k here.
 //
