@@ -22,7 +22,7 @@ int rl_small_linear_forward(float *y, const float *x, const float *w, float *scr
     // yᵀ(O×B) = w·xᵀ: needs w as a column-major O×I matrix, i.e. wᵀ stored row-major (I, O);
     // w (O, I) row-major is column-major I×O, transposed into scratch (column-major O×I, ld O).
     libxsmm_otrans(scratch, w, sizeof(float), in_features, out_features, in_features, out_features);
-    return run(out_features, batch, in_features, out_features, in_features, out_features, 1, LIBXSMM_GEMM_FLAG_NONE,
+    return run(out_features, batch, in_features, out_features, in_features, out_features, 0, LIBXSMM_GEMM_FLAG_NONE,
                scratch, x, y);
 }
 

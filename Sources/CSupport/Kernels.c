@@ -78,18 +78,27 @@ void rl_adam_step(float *parameters, const float *gradients, float *m, float *v,
 #define POLYAK_BODY for (long i = 0; i < n; i++) target[i] = target[i] * keep + source[i] * tau;
 #define SCALE_BODY for (long i = 0; i < n; i++) x[i] *= factor;
 #define FILL_ROWS_BODY for (long r = 0; r < rows; r++) for (long c = 0; c < columns; c++) y[r * columns + c] = row[c];
+/* y = f(y + row) per row, f = ReLU (NaN passes through, as above) or identity. */
+#define ADD_ROWS_BODY \
+    for (long r = 0; r < rows; r++) { \
+        float *restrict out = y + r * columns; \
+        if (relu) for (long c = 0; c < columns; c++) { float v = out[c] + row[c]; out[c] = v < 0 ? 0 : v; } \
+        else for (long c = 0; c < columns; c++) out[c] += row[c]; \
+    }
 
 static void relu_forward_portable(float *restrict x, long n) { RELU_FORWARD_BODY }
 static void relu_backward_portable(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
 static void polyak_portable(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
 static void scale_portable(float *restrict x, long n, float factor) { SCALE_BODY }
 static void fill_rows_portable(float *restrict y, const float *restrict row, long rows, long columns) { FILL_ROWS_BODY }
+static void add_rows_portable(float *restrict y, const float *restrict row, long rows, long columns, int relu) { ADD_ROWS_BODY }
 #if RL_HAVE_AVX2_PATH
 AVX2 static void relu_forward_avx2(float *restrict x, long n) { RELU_FORWARD_BODY }
 AVX2 static void relu_backward_avx2(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
 AVX2 static void polyak_avx2(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
 AVX2 static void scale_avx2(float *restrict x, long n, float factor) { SCALE_BODY }
 AVX2 static void fill_rows_avx2(float *restrict y, const float *restrict row, long rows, long columns) { FILL_ROWS_BODY }
+AVX2 static void add_rows_avx2(float *restrict y, const float *restrict row, long rows, long columns, int relu) { ADD_ROWS_BODY }
 #define DISPATCH(name, ...) do { if (rl_has_avx2()) name##_avx2(__VA_ARGS__); else name##_portable(__VA_ARGS__); } while (0)
 #else
 #define DISPATCH(name, ...) name##_portable(__VA_ARGS__)
@@ -100,6 +109,7 @@ void rl_relu_backward(float *gradient, const float *output, long n) { DISPATCH(r
 void rl_polyak(float *target, const float *source, long n, float tau) { DISPATCH(polyak, target, source, n, tau, 1 - tau); }
 void rl_scale(float *x, long n, float factor) { DISPATCH(scale, x, n, factor); }
 void rl_fill_rows(float *y, const float *row, long rows, long columns) { DISPATCH(fill_rows, y, row, rows, columns); }
+void rl_add_rows(float *y, const float *row, long rows, long columns, int relu) { DISPATCH(add_rows, y, row, rows, columns, relu); }
 
 // Σ x², eight float partial sums per 64 elements carried into a double: vectorizable and still
 // accurate over millions of elements.

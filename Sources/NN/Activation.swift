@@ -20,6 +20,22 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// In place, row by row: x = f(x + bias). x: (n / columns, columns), bias: (columns). One
+    /// pass for a layer's bias and activation.
+    @inlinable
+    public func forward(_ x: UnsafeMutableBufferPointer<Float>, addingBias bias: UnsafePointer<Float>, columns: Int) {
+        let rows = x.count / columns
+        switch self {
+        case .relu:
+            rl_add_rows(x.baseAddress!, bias, rows, columns, 1)
+        case .tanh:
+            rl_add_rows(x.baseAddress!, bias, rows, columns, 0)
+            forward(x)
+        case .identity:
+            rl_add_rows(x.baseAddress!, bias, rows, columns, 0)
+        }
+    }
+
     /// In place: grad *= f'(x), written in terms of the output y = f(x) (what the forward kept).
     /// grad, output: (n)
     @inlinable

@@ -53,26 +53,31 @@ func isSmallGemm(batch: Int, inFeatures: Int, outFeatures: Int) -> Bool {
 }
 
 /// y(B, O) = x(B, I) · w(O, I)ᵀ + b(O). Row-major, as PyTorch's `nn.Linear`. `scratch` holds at
-/// least I·O floats (the small-matrix path transposes w into it).
+/// least I·O floats (the small-matrix path transposes w into it). Returns false when y holds the
+/// product without the bias: the small-matrix path overwrites y, and the caller adds the bias in
+/// its activation pass (`Activation.forward(_:addingBias:columns:)`) instead of broadcasting it
+/// into y first.
 @inlinable
 func linearForward(out y: UnsafeMutablePointer<Float>, input x: UnsafePointer<Float>,
                    weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                   batch: Int, inFeatures: Int, outFeatures: Int) {
-    rl_fill_rows(y, b, batch, outFeatures)
+                   batch: Int, inFeatures: Int, outFeatures: Int) -> Bool {
     if outFeatures <= narrowLayerWidth {
+        rl_fill_rows(y, b, batch, outFeatures)
         // Column o of y (stride O) += x · w[o, :].
         for o in 0..<outFeatures {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(batch), Int32(inFeatures), 1, x, Int32(inFeatures),
                         w + o * inFeatures, 1, 1, y + o, Int32(outFeatures))
         }
-        return
+        return true
     }
     if isSmallGemm(batch: batch, inFeatures: inFeatures, outFeatures: outFeatures),
        rl_small_linear_forward(y, x, w, scratch, Int32(batch), Int32(inFeatures), Int32(outFeatures)) != 0 {
-        return
+        return false
     }
+    rl_fill_rows(y, b, batch, outFeatures)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outFeatures), Int32(inFeatures),
                 1, x, Int32(inFeatures), w, Int32(inFeatures), 1, y, Int32(outFeatures))
+    return true
 }
 
 /// Accumulates dw(O, I) += dyᵀ(O, B) · x(B, I) and db(O) += dyᵀ(O, B) · 1(B) when they are

@@ -174,11 +174,13 @@ public final class MLP {
         var x = input
         for l in 0..<layerCount {
             let out = workspace.outputs[l].baseAddress!
-            linearForward(out: out, input: x, weight: parameters.baseAddress! + weightOffset(l),
-                          bias: parameters.baseAddress! + biasOffset(l), scratch: workspace.weightScratch.baseAddress!, batch: batch,
-                          inFeatures: sizes[l], outFeatures: sizes[l + 1])
+            let bias = parameters.baseAddress! + biasOffset(l)
+            let biasAdded = linearForward(out: out, input: x, weight: parameters.baseAddress! + weightOffset(l), bias: bias,
+                                          scratch: workspace.weightScratch.baseAddress!, batch: batch,
+                                          inFeatures: sizes[l], outFeatures: sizes[l + 1])
             let act = l == layerCount - 1 ? outputActivation : activation
-            act.forward(UnsafeMutableBufferPointer(start: out, count: batch * sizes[l + 1]))
+            let y = UnsafeMutableBufferPointer(start: out, count: batch * sizes[l + 1])
+            if biasAdded { act.forward(y) } else { act.forward(y, addingBias: UnsafePointer(bias), columns: sizes[l + 1]) }
             x = UnsafePointer(out)
         }
         return UnsafeMutableBufferPointer(start: workspace.outputs[layerCount - 1].baseAddress!, count: batch * outputSize)

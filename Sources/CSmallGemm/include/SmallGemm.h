@@ -6,7 +6,8 @@
 /// 1 when it computed the product and 0 when libxsmm has no kernel for this CPU or shape (the
 /// caller then uses BLAS). All matrices are row-major and dense.
 
-/// y(B, O) += x(B, I) · w(O, I)ᵀ. `scratch` holds at least I·O floats (w is transposed into it).
+/// y(B, O) = x(B, I) · w(O, I)ᵀ (overwrites y; the caller adds the bias in its activation pass,
+/// which reads y anyway). `scratch` holds at least I·O floats (w is transposed into it).
 int rl_small_linear_forward(float *y, const float *x, const float *w, float *scratch,
                             int batch, int in_features, int out_features);
 

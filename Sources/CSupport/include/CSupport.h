@@ -38,6 +38,9 @@ void rl_scale(float *x, long n, float factor);
 /* Every row of y (rows, columns) = row: a layer's bias before its product is added (one call
  * instead of a memmove per row, which cost 4% of a DQN update at batch 64). */
 void rl_fill_rows(float *y, const float *row, long rows, long columns);
+/* Every row of y (rows, columns) += row, then ReLU when `relu` is non-zero: a layer's bias and
+ * activation in one pass, for products that overwrite y (the small-matrix path). */
+void rl_add_rows(float *y, const float *row, long rows, long columns, int relu);
 /* The sum of squares of x, accumulated in double. */
 double rl_sum_squares(const float *x, long n);
 
