@@ -247,6 +247,11 @@ public final class PrioritizedSampler {
     /// first: a NaN, infinite or negative one throws `ReplayError.invalidPriority` naming its
     /// position, and nothing is changed. Rows overwritten since they were sampled are skipped.
     public func updatePriorities(keys: [UInt64], priorities: [Float], count: Int? = nil) throws {
+        try priorities.withUnsafeBufferPointer { try updatePriorities(keys: keys, priorities: $0, count: count) }
+    }
+
+    /// As above, from a buffer (the learner's preallocated TD errors; no array per update).
+    public func updatePriorities(keys: [UInt64], priorities: UnsafeBufferPointer<Float>, count: Int? = nil) throws {
         let count = count ?? priorities.count
         guard count <= keys.count, count <= priorities.count else {
             throw ReplayError.batchBufferMismatch(detail: "\(count) updates but \(keys.count) keys and \(priorities.count) priorities")
