@@ -114,8 +114,11 @@ func linearBackward(dinput dx: UnsafeMutablePointer<Float>?, dweight dw: UnsafeM
                            w + o * inFeatures, 1, dx, Int32(inFeatures))
             }
         } else if !(small && rl_small_linear_dinput(dx, dy, w, Int32(batch), Int32(inFeatures), Int32(outFeatures)) != 0) {
+            // Zeroed here and accumulated (β = 1) rather than β = 0: OpenBLAS's own zeroing pass
+            // for β = 0 is slower than memset (256³ product: 397 vs 382 µs with memset).
+            dx.update(repeating: 0, count: batch * inFeatures)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inFeatures), Int32(outFeatures),
-                        1, dy, Int32(outFeatures), w, Int32(inFeatures), 0, dx, Int32(inFeatures))
+                        1, dy, Int32(outFeatures), w, Int32(inFeatures), 1, dx, Int32(inFeatures))
         }
     }
 }
