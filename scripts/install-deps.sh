@@ -20,19 +20,20 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# Python with numpy + safetensors for the interop tests (our weights must open in Python).
+# Python with numpy + safetensors for the interop tests (our weights must open in Python), and
+# gymnasium for the bridge test that serves Gymnasium's own CartPole to rl-train.
 # Kept in a venv inside the checkout (.build-py/, git-ignored): Debian's system pip is
 # externally managed.
 if [[ ${1:-} == --python ]]; then
   venv=.build-py/venv
-  if ! "$venv/bin/python" -c "import numpy, safetensors" >/dev/null 2>&1; then
+  if ! "$venv/bin/python" -c "import numpy, safetensors, gymnasium" >/dev/null 2>&1; then
     if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
       sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
       $sudo apt-get update -qq
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
     fi
-    echo "creating $venv with numpy and safetensors ..." >&2
+    echo "creating $venv with numpy, safetensors and gymnasium ..." >&2
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy safetensors >&2
+    "$venv/bin/pip" install -q numpy safetensors gymnasium >&2
   fi
 fi

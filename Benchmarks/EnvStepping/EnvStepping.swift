@@ -6,7 +6,12 @@
 // (the harness's throughput metric, scaled by a million iterations per sample).
 import Benchmark
 import Envs
+import Foundation
 import SeededRandom
+
+/// The repository's root and the Python with Gymnasium (RL_PYTHON, else the test venv).
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let bridgePython = ProcessInfo.processInfo.environment["RL_PYTHON"] ?? repository.appendingPathComponent(".build-py/venv/bin/python").path
 
 /// Random actions for one environment, drawn from our own stream (cheap next to a step).
 @inline(__always)
@@ -86,5 +91,22 @@ let benchmarks: @Sendable () -> Void = {
             }
             blackHole(vector.observations[0])
         }
+    }
+
+    // The out-of-process bridge: Gymnasium's own CartPole in a Python process, stepped through
+    // the protocol (one request and one answer per step). Compare with env_step.py --mode raw,
+    // Gymnasium's loop inside Python, to see the cost of the round trip. Thousands of steps per
+    // sample here (a step is tens of microseconds, not tens of nanoseconds).
+    Benchmark("CartPole-v1 over the bridge (Gymnasium in Python), raw step",
+              configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 20)) { benchmark in
+        let command = [bridgePython, repository.appendingPathComponent("python/examples/gymnasium_env.py").path, "CartPole-v1"]
+        var env = TimeLimit(ProcessEnvironment(command: command, spaces: try BridgeSpaces.probe(command: command)), maxEpisodeSteps: 500)
+        var rng = Xoshiro256(seed: 1)
+        let observation = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4)
+        let action = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
+        defer { observation.deallocate(); action.deallocate() }
+        try env.reset(seed: 0, observation: observation)
+        benchmark.startMeasurement()
+        blackHole(try rawLoop(&env, steps: benchmark.scaledIterations.count, rng: &rng, observation: observation, action: action))
     }
 }

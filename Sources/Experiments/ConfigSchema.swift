@@ -91,6 +91,9 @@ public enum ConfigSchema {
     public static let keys: [ConfigKey] = [
         ConfigKey("env.id", .string, "environment id from the registry (rl-train envs lists them)", nil),
         ConfigKey("env.max_episode_steps", .int(min: 1, max: nil), "time limit per episode; null: the registered one", nullable: true, .null),
+        ConfigKey("env.command", .stringList,
+                  "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
+                  nullable: true, .null),
 
         ConfigKey("algorithm.name", .choice(AlgorithmName.allCases.map(\.rawValue)), "dqn (discrete actions) or sac (continuous actions)", nil),
         ConfigKey("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3)),

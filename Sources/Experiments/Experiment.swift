@@ -104,7 +104,7 @@ public enum RunError: Error, CustomStringConvertible {
 public enum Experiment {
     public static func run(_ config: ExperimentConfig, options: RunOptions = RunOptions()) throws -> RunResult {
         let started = ContinuousClock.now
-        let registry = options.environments
+        let registry = try config.environments(from: options.environments)
         if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         let envID = config.string("env.id")
         let seed = UInt64(config.int("train.seed"))
@@ -277,7 +277,8 @@ public enum Experiment {
     /// in the checkpoint or its run directory), loads their weights, and runs the `eval`
     /// section's episodes (or `episodes`).
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
-                                environments: EnvironmentRegistry = .builtIn) throws -> [Double] {
+                                environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
+        let environments = try config.environments(from: base)
         let probe = try environments.make(config.string("env.id"))
         let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace)
         for callback in parts.learning {

@@ -224,7 +224,8 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// Checks what single keys cannot: sizes against each other, the algorithm against the
     /// environment's action space, deterministic mode's single collector, tags naming keys.
-    public func validate(environments: EnvironmentRegistry) throws {
+    public func validate(environments base: EnvironmentRegistry) throws {
+        let environments = try self.environments(from: base)
         let capacity = int("memory.capacity")
         if int("algorithm.batch_size") > capacity {
             throw ConfigError.invalid(path: "algorithm.batch_size", detail: "\(int("algorithm.batch_size")) exceeds memory.capacity \(capacity)")
@@ -274,6 +275,25 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw ConfigError.invalid(path: "eval.env_id", detail: "\(evalID)'s spaces differ from \(string("env.id"))'s; the trained networks cannot act there")
             }
         }
+    }
+
+    /// `base`, plus the bridged environment when `env.command` is set: registered under
+    /// `env.id` after its process has been started once to read its spaces (so a command that
+    /// fails, or speaks something else, is reported here with the reason).
+    public func environments(from base: EnvironmentRegistry) throws -> EnvironmentRegistry {
+        guard self["env.command"] != .null else { return base }
+        let id = string("env.id"), command = strings("env.command")
+        if base.ids.contains(id) {
+            throw ConfigError.invalid(path: "env.id", detail: "'\(id)' is a registered environment; a bridged one (env.command) needs an id of its own")
+        }
+        guard !command.isEmpty else { throw ConfigError.invalid(path: "env.command", detail: "the command is empty") }
+        var registry = base
+        do {
+            try registry.register(try EnvironmentSpec.bridge(id: id, command: command, maxEpisodeSteps: nil))
+        } catch {
+            throw ConfigError.invalid(path: "env.command", detail: "\(error)")
+        }
+        return registry
     }
 
     // MARK: Identity

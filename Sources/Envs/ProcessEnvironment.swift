@@ -1,0 +1,374 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An environment that runs in another process, in any language, and speaks the bridge
+/// protocol over the process's standard input and output. Python environments with
+/// Gymnasium's API need two lines (`python/swiftrl_bridge.py`):
+///
+///     from swiftrl_bridge import serve
+///     serve(gymnasium.make("CartPole-v1"))
+///
+/// and are registered by command:
+///
+///     var registry = EnvironmentRegistry.builtIn
+///     try registry.register(try EnvironmentSpec.bridge(id: "MyCartPole-v0", command: ["python3", "my_env.py"],
+///                                                      maxEpisodeSteps: 500))
+///
+/// or from a config, with `env.command`. Each environment is its own process, started on
+/// its first `reset`, so collectors step their environments' processes in parallel with
+/// their own threads, and a process that crashes takes down one environment with a clear
+/// error instead of the run.
+///
+/// The protocol (all numbers little-endian):
+/// 1. On start the process writes one line of JSON describing its spaces:
+///    `{"protocol": 1, "observation": {"low": [...], "high": [...]}, "action": {"n": 2}}`, or
+///    `"action": {"low": [...], "high": [...]}` for a continuous box.
+/// 2. Then it answers requests, one at a time. Requests are an opcode byte and arguments:
+///    `R` (reset): u8 has-seed, u64 seed. `S` (step): i64 index, or one f32 per action
+///    component. `Q`: quit.
+/// 3. Each answer starts with `O` (ok) or `E` (error). `O` to a reset carries the observation
+///    (one f32 per component); to a step the observation, then f64 reward, u8 terminated, u8
+///    truncated. `E` carries u32 length and that many bytes of UTF-8 text (a traceback),
+///    which becomes the Swift error's message.
+///
+/// Failures are errors that name the command: a process that cannot start, a malformed
+/// first line, spaces that differ from the registered ones, an answer that does not arrive
+/// within `timeout` seconds (the process is then killed), a process that exits mid-episode
+/// (with its exit status), and errors raised inside the environment.
+public struct ProcessEnvironment: Environment {
+    public let observationSpace: Box
+    public let actionSpace: Space
+    /// The command and arguments that start the environment's process.
+    public let command: [String]
+    private let connection: BridgeConnection
+    private var seedOnFirstReset: UInt64?
+
+    /// An environment whose spaces are already known (from `BridgeSpaces.probe`); its process
+    /// starts on the first `reset`. `seed` seeds that first reset when the caller gives none.
+    public init(command: [String], spaces: BridgeSpaces, seed: UInt64? = nil, timeout: Double = 60) {
+        self.command = command
+        observationSpace = spaces.observation
+        actionSpace = spaces.action
+        connection = BridgeConnection(command: command, expected: spaces, timeout: timeout)
+        seedOnFirstReset = seed
+    }
+
+    public mutating func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>) throws {
+        try checkBuffer(observation)
+        let seed = seed ?? seedOnFirstReset
+        seedOnFirstReset = nil
+        connection.request.removeAll(keepingCapacity: true)
+        connection.request.append(UInt8(ascii: "R"))
+        connection.request.append(seed == nil ? 0 : 1)
+        appendLittleEndian(seed ?? 0, to: &connection.request)
+        try connection.exchange(what: "reset") { reader in
+            try reader.readFloats(into: observation)
+        }
+    }
+
+    public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        try checkBuffer(observation)
+        connection.request.removeAll(keepingCapacity: true)
+        connection.request.append(UInt8(ascii: "S"))
+        switch actionSpace {
+        case .discrete:
+            let index = try actionSpace.discreteIndex(action, environment: connection.name)
+            appendLittleEndian(UInt64(bitPattern: Int64(index)), to: &connection.request)
+        case .box(let box):
+            guard case .continuous(let values) = action, values.count == box.size else {
+                throw EnvironmentError.invalidAction(environment: connection.name, detail: "expected \(box.size) continuous values")
+            }
+            for v in values { appendLittleEndian(v.bitPattern, to: &connection.request) }
+        }
+        var result = StepResult(reward: 0, terminated: false)
+        try connection.exchange(what: "step") { reader in
+            try reader.readFloats(into: observation)
+            result.reward = Double(bitPattern: try reader.read(UInt64.self))
+            result.terminated = try reader.read(UInt8.self) != 0
+            result.truncated = try reader.read(UInt8.self) != 0
+        }
+        return result
+    }
+
+    private func checkBuffer(_ observation: UnsafeMutableBufferPointer<Float>) throws {
+        guard observation.count == observationSpace.size else {
+            throw EnvironmentError.bufferSize(what: "observation buffer", expected: observationSpace.size, got: observation.count)
+        }
+    }
+}
+
+/// A bridged environment's process failed: it did not start, broke the protocol, went silent,
+/// exited, or its environment raised an error (`detail` then holds its message or traceback).
+public struct BridgeError: Error, CustomStringConvertible {
+    /// The command, joined with spaces.
+    public let command: String
+    public let detail: String
+    public var description: String { "bridged environment `\(command)`: \(detail)" }
+}
+
+/// The spaces a bridged process announces in its first line.
+public struct BridgeSpaces: Sendable, Equatable {
+    public var observation: Box
+    public var action: Space
+
+    /// Starts `command` once, reads its first line and stops it: what a registry needs to know
+    /// before any environment is made.
+    public static func probe(command: [String], timeout: Double = 60) throws -> BridgeSpaces {
+        let connection = BridgeConnection(command: command, expected: nil, timeout: timeout)
+        return try connection.start()
+    }
+
+    /// Parses the first line (`{"protocol": 1, "observation": {...}, "action": {...}}`).
+    static func parse(_ line: Data, name: String) throws -> BridgeSpaces {
+        func fail(_ detail: String) -> BridgeError {
+            BridgeError(command: name, detail: "its first line must describe the spaces as JSON (\(detail)); it was: \(String(decoding: line.prefix(300), as: UTF8.self))")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: line), let root = object as? [String: Any] else { throw fail("not a JSON object") }
+        guard (root["protocol"] as? NSNumber)?.intValue == 1 else { throw fail("\"protocol\": 1 is missing; this side speaks version 1") }
+        func floats(_ value: Any?, _ key: String) throws -> [Float] {
+            guard let list = value as? [Any] else { throw fail("\(key) is not a list") }
+            return try list.map { item in
+                if let n = item as? NSNumber { return n.floatValue }
+                if let s = item as? String, let f = Float(s) { return f }   // "inf", "-inf"
+                throw fail("\(key) holds \(item), not a number")
+            }
+        }
+        guard let observation = root["observation"] as? [String: Any] else { throw fail("no \"observation\" object") }
+        let low = try floats(observation["low"], "observation.low"), high = try floats(observation["high"], "observation.high")
+        guard !low.isEmpty, low.count == high.count else { throw fail("observation.low and .high must be non-empty and of equal length") }
+        guard let action = root["action"] as? [String: Any] else { throw fail("no \"action\" object") }
+        let actionSpace: Space
+        if let n = (action["n"] as? NSNumber)?.intValue {
+            guard n > 0 else { throw fail("action.n must be positive") }
+            actionSpace = .discrete(Discrete(n))
+        } else {
+            let aLow = try floats(action["low"], "action.low"), aHigh = try floats(action["high"], "action.high")
+            guard !aLow.isEmpty, aLow.count == aHigh.count else { throw fail("action needs \"n\", or \"low\" and \"high\" of equal length") }
+            actionSpace = .box(Box(low: aLow, high: aHigh))
+        }
+        return BridgeSpaces(observation: Box(low: low, high: high), action: actionSpace)
+    }
+}
+
+extension EnvironmentSpec {
+    /// Registers an environment that runs as `command` (see `ProcessEnvironment`). Starts the
+    /// command once to read its spaces, so a command that does not start or speak the protocol
+    /// fails here, at registration, with the reason.
+    public static func bridge(id: String, command: [String], maxEpisodeSteps: Int?, rewardThreshold: Double? = nil,
+                              timeout: Double = 60) throws -> EnvironmentSpec {
+        let spaces = try BridgeSpaces.probe(command: command, timeout: timeout)
+        return EnvironmentSpec(id: id, maxEpisodeSteps: maxEpisodeSteps, rewardThreshold: rewardThreshold,
+                               summary: "runs as: \(command.joined(separator: " "))") { seed in
+            ProcessEnvironment(command: command, spaces: spaces, seed: seed, timeout: timeout)
+        }
+    }
+}
+
+// MARK: - The connection
+
+/// One child process and the socket its standard input and output are joined to. A class, so
+/// that the process ends when the last copy of its environment goes away.
+final class BridgeConnection: @unchecked Sendable {
+    let command: [String]
+    let name: String
+    private let expected: BridgeSpaces?
+    private let timeout: Double
+    private var process: Process?
+    private var socket: Int32 = -1
+    /// Received bytes; `buffer[head..<tail]` are not yet consumed.
+    private var buffer = [UInt8](repeating: 0, count: 4096)
+    private var head = 0, tail = 0
+    /// The request being built (reused: stepping allocates nothing once it has grown).
+    var request: [UInt8] = []
+
+    init(command: [String], expected: BridgeSpaces?, timeout: Double) {
+        self.command = command
+        name = command.joined(separator: " ")
+        self.expected = expected
+        self.timeout = timeout
+    }
+
+    deinit { stop() }
+
+    /// Starts the process and reads its spaces; throws if they differ from the expected ones.
+    @discardableResult
+    func start() throws -> BridgeSpaces {
+        guard !command.isEmpty else { throw BridgeError(command: name, detail: "the command is empty") }
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw BridgeError(command: name, detail: "socketpair failed: \(String(cString: strerror(errno)))")
+        }
+        let child = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.standardInput = child
+        process.standardOutput = child
+        // One process per environment: their numeric libraries must not each start a thread
+        // pool. numpy's OpenBLAS pool spins while idle, and with it a Gymnasium CartPole process
+        // stepped 10k times/s instead of 20k+ (it took 30% of the machine doing nothing).
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where environment[key] == nil {
+            environment[key] = "1"
+        }
+        process.environment = environment
+        do { try process.run() } catch {
+            close(fds[0])
+            throw BridgeError(command: name, detail: "could not start: \(error)")
+        }
+        try? child.close()
+        self.process = process
+        socket = fds[0]
+        head = 0
+        tail = 0
+        var line = Data()
+        while true {
+            let byte = try readBytes(1, what: "the first line (its spaces)").first!
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+            if line.count > 1 << 20 { throw BridgeError(command: name, detail: "its first line is over 1 MiB; is it printing to stdout?") }
+        }
+        let spaces = try BridgeSpaces.parse(line, name: name)
+        if let expected, expected != spaces {
+            throw BridgeError(command: name, detail: "it announced observation \(spaces.observation) and action \(spaces.action), but was registered with observation \(expected.observation) and action \(expected.action)")
+        }
+        if expected == nil { stop() }   // a probe: the spaces were all it was for
+        return spaces
+    }
+
+    /// Sends one request and parses the answer with `parse` (after its `O`); an `E` answer
+    /// becomes `stepFailed` with the process's message.
+    func exchange(what: String, parse: (inout BridgeReader) throws -> Void) throws {
+        if process == nil { try start() }
+        try request.withUnsafeBytes { raw in
+            var sent = 0
+            while sent < raw.count {
+                let n = send(socket, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ended(during: what, detail: "writing the request failed: \(String(cString: strerror(errno)))")
+                }
+                sent += n
+            }
+        }
+        let status = try readBytes(1, what: "the answer to \(what)").first!
+        switch status {
+        case UInt8(ascii: "O"):
+            var reader = BridgeReader(connection: self, what: what)
+            try parse(&reader)
+        case UInt8(ascii: "E"):
+            let length = try readLittleEndian(UInt32.self, what: what)
+            guard length < 1 << 24 else { throw BridgeError(command: name, detail: "an error message of \(length) bytes; the protocol is out of step") }
+            let text = String(decoding: try readBytes(Int(length), what: "the error message of \(what)"), as: UTF8.self)
+            throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
+        default:
+            throw BridgeError(command: name, detail: "answered \(what) with byte \(status), not O or E; is it printing to stdout?")
+        }
+    }
+
+    func readLittleEndian<T: FixedWidthInteger>(_: T.Type, what: String) throws -> T {
+        let bytes = try readBytes(MemoryLayout<T>.size, what: what)
+        var value = T.zero
+        for (i, b) in bytes.enumerated() { value |= T(b) << (8 * i) }
+        return value
+    }
+
+    /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each arrival. Reads
+    /// are buffered: one `recv` usually brings a whole answer, where a call per field cost
+    /// five round trips through the kernel per step.
+    func readBytes(_ count: Int, what: String) throws -> ArraySlice<UInt8> {
+        if head == tail { head = 0; tail = 0 }
+        if buffer.count - head < count {
+            // Not enough room after `head`: move what is buffered to the front (and grow).
+            let pending = Array(buffer[head..<tail])
+            if buffer.count < count { buffer = [UInt8](repeating: 0, count: max(count, 2 * buffer.count)) }
+            buffer.replaceSubrange(0..<pending.count, with: pending)
+            head = 0
+            tail = pending.count
+        }
+        while tail - head < count {
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(timeout * 1000, Double(Int32.max))))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw ended(during: what, detail: "poll failed: \(String(cString: strerror(errno)))")
+            }
+            if ready == 0 {
+                let seconds = timeout
+                stop()
+                throw BridgeError(command: name, detail: "no answer within \(seconds) s while waiting for \(what); the process was stopped")
+            }
+            let room = buffer.count - tail
+            let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress! + tail, room, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ended(during: what, detail: "reading failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { throw ended(during: what, detail: nil) }
+            tail += n
+        }
+        defer { head += count }
+        return buffer[head..<(head + count)]
+    }
+
+    /// The error for a process that went away, with its exit status when it has one.
+    private func ended(during what: String, detail: String?) -> BridgeError {
+        var status = "it closed its output"
+        if let process {
+            // Give an exiting process a moment to be reaped, so the status can be reported.
+            for _ in 0..<50 where process.isRunning { usleep(2_000) }
+            if !process.isRunning {
+                status = process.terminationReason == .uncaughtSignal
+                    ? "it was killed by signal \(process.terminationStatus)" : "it exited with status \(process.terminationStatus)"
+            }
+        }
+        stop()
+        return BridgeError(command: name, detail: "\(status) while we waited for \(what)\(detail.map { " (\($0))" } ?? ""); its standard error is above")
+    }
+
+    /// Asks the process to quit, closes the socket, and kills the process if it lingers.
+    func stop() {
+        if socket >= 0 {
+            var quit = UInt8(ascii: "Q")
+            _ = send(socket, &quit, 1, Int32(MSG_NOSIGNAL))
+            close(socket)
+            socket = -1
+        }
+        guard let process else { return }
+        self.process = nil
+        for _ in 0..<100 where process.isRunning { usleep(1_000) }
+        if process.isRunning {
+            process.terminate()
+            for _ in 0..<100 where process.isRunning { usleep(1_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+    }
+}
+
+/// Reads the fields of an `O` answer from its connection.
+struct BridgeReader {
+    let connection: BridgeConnection
+    let what: String
+
+    func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        try connection.readLittleEndian(type, what: what)
+    }
+
+    func readFloats(into observation: UnsafeMutableBufferPointer<Float>) throws {
+        let bytes = try connection.readBytes(4 * observation.count, what: what)
+        var i = bytes.startIndex
+        for j in 0..<observation.count {
+            let bits = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            observation[j] = Float(bitPattern: bits)
+            i += 4
+        }
+    }
+}
+
+@inline(__always)
+func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+    for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+@testable import Envs
+
+/// The out-of-process bridge against the Python side (python/swiftrl_bridge.py): a corridor in
+/// plain Python (standard library only), its deliberate failures, and Gymnasium's own CartPole
+/// against the built-in one.
+@Suite struct ProcessEnvironmentTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let python = ProcessInfo.processInfo.environment["RL_PYTHON"] ?? "python3"
+    static func corridor(_ flags: String...) -> [String] {
+        [python, repository.appendingPathComponent("python/examples/corridor.py").path] + flags
+    }
+
+    /// A two-environment vector over the corridor with `flags`, registered as "Corridor-py".
+    static func vector(_ flags: [String] = [], count: Int = 2, timeout: Double = 60) throws -> VectorEnvironment {
+        var registry = EnvironmentRegistry.builtIn
+        try registry.register(try EnvironmentSpec.bridge(id: "Corridor-py", command: [python, repository.appendingPathComponent("python/examples/corridor.py").path] + flags,
+                                                          maxEpisodeSteps: 50, timeout: timeout))
+        return try VectorEnvironment(registry: registry, id: "Corridor-py", count: count, seed: 7)
+    }
+
+    @Test func theSpacesComeFromTheFirstLine() throws {
+        let spaces = try BridgeSpaces.probe(command: Self.corridor())
+        #expect(spaces.observation == Box(low: [0, 0], high: [1, 1]))
+        #expect(spaces.action == .discrete(Discrete(2)))
+    }
+
+    @Test func stepsFollowThePythonDynamicsAndSeedsRepeat() throws {
+        let spaces = try BridgeSpaces.probe(command: Self.corridor())
+        var env = ProcessEnvironment(command: Self.corridor(), spaces: spaces)
+        var first = [Float](repeating: -1, count: 2), again = first
+        try first.withUnsafeMutableBufferPointer { try env.reset(seed: 3, observation: $0) }
+        try again.withUnsafeMutableBufferPointer { try env.reset(seed: 3, observation: $0) }
+        #expect(first == again)   // the same seed, the same start
+        var position = Int((first[0] * 9).rounded())
+        var obs = [Float](repeating: 0, count: 2)
+        // Walk right to the end: each step moves one cell, costs 0.01, and the last one pays 1 and terminates.
+        while true {
+            let result = try obs.withUnsafeMutableBufferPointer { try env.step(.discrete(1), observation: $0) }
+            position += 1
+            #expect(obs[0] == Float(position) / 9)
+            if position == 9 {
+                #expect(result == StepResult(reward: 1, terminated: true))
+                break
+            }
+            #expect(result == StepResult(reward: -0.01, terminated: false))
+        }
+        // Left from the start of a fresh episode reaches the wall: the second component says so.
+        try obs.withUnsafeMutableBufferPointer { try env.reset(seed: nil, observation: $0) }
+        for _ in 0..<9 { _ = try obs.withUnsafeMutableBufferPointer { try env.step(.discrete(0), observation: $0) } }
+        #expect(obs == [0, 1])
+    }
+
+    @Test func aVectorOfProcessesRunsEpisodesWithAutoReset() throws {
+        let vec = try Self.vector()
+        try vec.reset()
+        var rng = SystemRandomNumberGenerator()
+        var finished = 0
+        var actions = [Int](repeating: 0, count: vec.count)
+        for _ in 0..<400 {
+            for i in actions.indices { actions[i] = Int.random(in: 0...1, using: &rng) }
+            try actions.withUnsafeBufferPointer { try vec.step(.discrete($0)) }
+            for i in 0..<vec.count where vec.isDone(i) {
+                finished += 1
+                let length = vec.completedLengths[i], episodeReturn = vec.completedReturns[i]
+                if vec.terminated[i] {
+                    #expect(abs(episodeReturn - (1 - 0.01 * Double(length - 1))) < 1e-9)
+                } else {
+                    #expect(length == 50)   // the registry's time limit
+                }
+            }
+        }
+        #expect(finished > 0)
+    }
+
+    @Test func printingToStandardOutputDoesNotBreakTheProtocol() throws {
+        let vec = try Self.vector(["--print"], count: 1)
+        try vec.reset()
+        for _ in 0..<20 { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        #expect(vec.totalSteps == 20)
+    }
+
+    @Test func anExceptionInTheEnvironmentNamesTheEnvironmentStepAndTraceback() throws {
+        let vec = try Self.vector(["--raise-at", "3"])
+        try vec.reset()
+        do {
+            for _ in 0..<5 { try [0, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+            Issue.record("the corridor's exception did not surface")
+        } catch let error as EnvironmentError {
+            guard case let .stepFailed(environment, index, step, underlying) = error else {
+                Issue.record("unexpected error \(error)"); return
+            }
+            #expect(environment == "Corridor-py" && index == 0 && step == 3)
+            #expect(underlying.contains("RuntimeError: the corridor collapsed at step 3"))
+            #expect(underlying.contains("corridor.py"))   // the traceback names the file
+        }
+    }
+
+    @Test func aProcessThatDiesIsReportedWithItsExitStatus() throws {
+        let vec = try Self.vector(["--exit-at", "2"])
+        try vec.reset()
+        let error = #expect(throws: EnvironmentError.self) {
+            for _ in 0..<3 { try [1, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        }
+        #expect("\(error!)".contains("exited with status 3"), "\(error!)")
+        #expect("\(error!)".contains("at step 2"), "\(error!)")
+    }
+
+    @Test func aNaNObservationIsCaughtByTheVector() throws {
+        let vec = try Self.vector(["--nan-at", "2"])
+        try vec.reset()
+        let error = #expect(throws: EnvironmentError.self) {
+            for _ in 0..<3 { try [1, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        }
+        guard case .nonFiniteOutput(_, _, let step, _) = error else { Issue.record("unexpected \(String(describing: error))"); return }
+        #expect(step == 2)
+    }
+
+    @Test func aProcessThatStopsAnsweringTimesOut() throws {
+        let vec = try Self.vector(["--hang-at", "1"], count: 1, timeout: 1)
+        try vec.reset()
+        let started = ContinuousClock.now
+        let error = #expect(throws: EnvironmentError.self) { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        #expect("\(error!)".contains("no answer within 1.0 s"), "\(error!)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test func aMalformedFirstLineOrAMissingCommandFailsAtRegistration() throws {
+        let malformed = #expect(throws: BridgeError.self) { try BridgeSpaces.probe(command: Self.corridor("--bad-first-line")) }
+        #expect(malformed!.detail.contains("hello, I am not JSON"))
+        let missing = #expect(throws: BridgeError.self) { try BridgeSpaces.probe(command: ["/nonexistent/interpreter"]) }
+        #expect(missing!.detail.contains("exited with status 127"), "\(missing!)")
+    }
+
+    @Test func anObservationOfTheWrongSizeIsAnError() throws {
+        let spaces = BridgeSpaces(observation: Box(low: [0, 0], high: [1, 1]), action: .discrete(Discrete(2)))
+        var env = ProcessEnvironment(command: Self.corridor("--wrong-size"), spaces: spaces)
+        var obs = [Float](repeating: 0, count: 2)
+        let error = #expect(throws: BridgeError.self) { try obs.withUnsafeMutableBufferPointer { try env.reset(seed: 1, observation: $0) } }
+        #expect(error!.detail.contains("the observation has 1 values; the observation space has 2"), "\(error!)")
+        // A bad action never reaches the process.
+        #expect(throws: EnvironmentError.self) { try obs.withUnsafeMutableBufferPointer { _ = try env.step(.discrete(2), observation: $0) } }
+    }
+
+    /// Gymnasium's CartPole served over the bridge steps as the built-in one: the built-in is
+    /// put in the state the bridged one reset to (as read from its float32 observation), and
+    /// both take the same actions. Gymnasium's state stays float64, so the observations agree
+    /// to float32 rounding carried through the dynamics, not bit for bit (the bit-exact check of
+    /// the dynamics is ReferenceTrajectoryTests); rewards and episode ends agree exactly.
+    @Test func gymnasiumsCartPoleOverTheBridgeStepsAsTheBuiltInOne() throws {
+        let command = [Self.python, Self.repository.appendingPathComponent("python/examples/gymnasium_env.py").path, "CartPole-v1"]
+        let spaces = try BridgeSpaces.probe(command: command)
+        var bridged = ProcessEnvironment(command: command, spaces: spaces)
+        var builtIn = CartPole(seed: 0)
+        #expect(spaces.observation == builtIn.observationSpace && spaces.action == builtIn.actionSpace)
+        var a = [Float](repeating: 0, count: 4), b = a
+        var lcg: UInt64 = 12345
+        var steps = 0, worst: Float = 0
+        for episode in 0..<3 {
+            try a.withUnsafeMutableBufferPointer { try bridged.reset(seed: UInt64(100 + episode), observation: $0) }
+            try b.withUnsafeMutableBufferPointer { try builtIn.reset(seed: 0, observation: $0) }
+            try builtIn.overrideState(a.map(Double.init))
+            while true {
+                lcg = lcg &* 6364136223846793005 &+ 1442695040888963407
+                let action = Action.discrete(Int(lcg >> 63))
+                let ra = try a.withUnsafeMutableBufferPointer { try bridged.step(action, observation: $0) }
+                let rb = try b.withUnsafeMutableBufferPointer { try builtIn.step(action, observation: $0) }
+                steps += 1
+                worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()!)
+                #expect(ra == rb)
+                if ra.isDone || rb.isDone { break }
+            }
+        }
+        #expect(worst < 1e-5, "largest observation difference \(worst)")
+        #expect(steps > 20)
+    }
+}
