@@ -109,4 +109,36 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         blackHole(try rawLoop(&env, steps: benchmark.scaledIterations.count, rng: &rng, observation: observation, action: action))
     }
+
+    // A heavy simulator, stood in for by the Python corridor sleeping 1 ms per step: one
+    // process, then eight in one VectorEnvironment, which sends every action before it awaits
+    // the first answer (OverlappedStepping), so the eight step in parallel. Stepped one after
+    // another they could not exceed one process's rate. The processes are started once and
+    // kept across samples (starting Python costs more than a sample).
+    for count in [1, 8] {
+        Benchmark("Python corridor with 1 ms steps over the bridge, vector \(count) process\(count == 1 ? "" : "es")",
+                  configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 10)) { benchmark in
+            let vector = try slowVectors(count)
+            var actions = [Int](repeating: 1, count: count)
+            benchmark.startMeasurement()
+            for k in 0..<(benchmark.scaledIterations.count / count) {
+                for i in 0..<count { actions[i] = (k + i) % 3 == 0 ? 0 : 1 }
+                try actions.withUnsafeBufferPointer { try vector.step(.discrete($0)) }
+            }
+            blackHole(vector.observations[0])
+        }
+    }
+}
+
+/// The slow-corridor vectors, made on first use and kept for the whole run.
+nonisolated(unsafe) var slowVectorCache: [Int: VectorEnvironment] = [:]
+func slowVectors(_ count: Int) throws -> VectorEnvironment {
+    if let vector = slowVectorCache[count] { return vector }
+    let command = [bridgePython, repository.appendingPathComponent("python/examples/corridor.py").path, "--step-ms", "1"]
+    var registry = EnvironmentRegistry.builtIn
+    try registry.register(try EnvironmentSpec.bridge(id: "SlowCorridor", command: command, maxEpisodeSteps: 50))
+    let vector = try VectorEnvironment(registry: registry, id: "SlowCorridor", count: count, seed: 0)
+    try vector.reset(seed: 0)
+    slowVectorCache[count] = vector
+    return vector
 }

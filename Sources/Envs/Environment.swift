@@ -64,6 +64,17 @@ public protocol Environment {
     mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult
 }
 
+/// An environment whose step can be split in two: send the action, later receive the result.
+/// A `VectorEnvironment` of such environments sends every action before it waits for the first
+/// result, so environments that run elsewhere (`ProcessEnvironment`) step in parallel.
+/// `step` must equal `sendStep` followed by `receiveStep`.
+public protocol OverlappedStepping: Environment {
+    /// Starts a step with `action` (validated here) without waiting for its result.
+    mutating func sendStep(_ action: Action) throws
+    /// Completes the step started last, writing its observation.
+    mutating func receiveStep(observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult
+}
+
 /// An environment whose internal physical state can be set directly, as Gymnasium's
 /// `env.unwrapped.state = ...`. The reference replay uses it to start from recorded states.
 public protocol StateOverridable: Environment {

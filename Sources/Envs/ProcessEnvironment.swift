@@ -37,7 +37,7 @@ import Glibc
 /// first line, spaces that differ from the registered ones, an answer that does not arrive
 /// within `timeout` seconds (the process is then killed), a process that exits mid-episode
 /// (with its exit status), and errors raised inside the environment.
-public struct ProcessEnvironment: Environment {
+public struct ProcessEnvironment: OverlappedStepping {
     public let observationSpace: Box
     public let actionSpace: Space
     /// The command and arguments that start the environment's process.
@@ -69,7 +69,13 @@ public struct ProcessEnvironment: Environment {
     }
 
     public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
-        try checkBuffer(observation)
+        try sendStep(action)
+        return try receiveStep(observation: observation)
+    }
+
+    /// Sends the action (see `OverlappedStepping`): a vector of process environments sends all
+    /// its actions before it waits for the first answer, so the processes step in parallel.
+    public mutating func sendStep(_ action: Action) throws {
         connection.request.removeAll(keepingCapacity: true)
         connection.request.append(UInt8(ascii: "S"))
         switch actionSpace {
@@ -82,8 +88,14 @@ public struct ProcessEnvironment: Environment {
             }
             for v in values { appendLittleEndian(v.bitPattern, to: &connection.request) }
         }
+        try connection.send(what: "step")
+    }
+
+    /// Waits for the answer to the step sent last.
+    public mutating func receiveStep(observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        try checkBuffer(observation)
         var result = StepResult(reward: 0, terminated: false)
-        try connection.exchange(what: "step") { reader in
+        try connection.receive(what: "step") { reader in
             try reader.readFloats(into: observation)
             result.reward = Double(bitPattern: try reader.read(UInt64.self))
             result.terminated = try reader.read(UInt8.self) != 0
@@ -239,13 +251,19 @@ final class BridgeConnection: @unchecked Sendable {
     }
 
     /// Sends one request and parses the answer with `parse` (after its `O`); an `E` answer
-    /// becomes `stepFailed` with the process's message.
+    /// becomes a `BridgeError` with the process's message.
     func exchange(what: String, parse: (inout BridgeReader) throws -> Void) throws {
+        try send(what: what)
+        try receive(what: what, parse: parse)
+    }
+
+    /// Sends `request`, starting the process first if it is not running.
+    func send(what: String) throws {
         if process == nil { try start() }
         try request.withUnsafeBytes { raw in
             var sent = 0
             while sent < raw.count {
-                let n = send(socket, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                let n = Glibc.send(socket, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ended(during: what, detail: "writing the request failed: \(String(cString: strerror(errno)))")
@@ -253,6 +271,11 @@ final class BridgeConnection: @unchecked Sendable {
                 sent += n
             }
         }
+    }
+
+    /// Reads one answer and parses it with `parse` (after its `O`); `E` becomes a `BridgeError`.
+    func receive(what: String, parse: (inout BridgeReader) throws -> Void) throws {
+        guard process != nil else { throw BridgeError(command: name, detail: "\(what): the process is not running") }
         let status = try readBytes(1, what: "the answer to \(what)").first!
         switch status {
         case UInt8(ascii: "O"):
@@ -332,7 +355,7 @@ final class BridgeConnection: @unchecked Sendable {
     func stop() {
         if socket >= 0 {
             var quit = UInt8(ascii: "Q")
-            _ = send(socket, &quit, 1, Int32(MSG_NOSIGNAL))
+            _ = Glibc.send(socket, &quit, 1, Int32(MSG_NOSIGNAL))
             close(socket)
             socket = -1
         }

@@ -43,3 +43,17 @@ extension TimeLimit: StateOverridable where Wrapped: StateOverridable {
     public var stateLayout: [String] { wrapped.stateLayout }
     public mutating func overrideState(_ state: [Double]) throws { try wrapped.overrideState(state) }
 }
+
+extension TimeLimit: OverlappedStepping where Wrapped: OverlappedStepping {
+    public mutating func sendStep(_ action: Action) throws {
+        guard hasReset else { throw EnvironmentError.stepBeforeReset(environment: name) }
+        try wrapped.sendStep(action)
+    }
+
+    public mutating func receiveStep(observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        var result = try wrapped.receiveStep(observation: observation)
+        stepsSinceReset += 1
+        if stepsSinceReset >= maxEpisodeSteps { result.truncated = true }
+        return result
+    }
+}

@@ -46,6 +46,9 @@ public final class VectorEnvironment {
     private let completedReturnStorage: UnsafeMutableBufferPointer<Double>
     private let completedLengthStorage: UnsafeMutableBufferPointer<Int>
     private var hasReset = false
+    /// Every environment can split its step (they run out of process): `step` sends all the
+    /// actions before it waits for the first answer, so the processes step in parallel.
+    private let overlapped: Bool
     /// Whether the environments have been reset (and so have observations to act on).
     public var hasStarted: Bool { hasReset }
 
@@ -58,6 +61,7 @@ public final class VectorEnvironment {
         observationSpace = environments[0].observationSpace
         actionSpace = environments[0].actionSpace
         observationSize = observationSpace.size
+        overlapped = environments.count > 1 && environments.allSatisfy { $0 is any OverlappedStepping }
         for (i, env) in environments.enumerated() where env.observationSpace != observationSpace || env.actionSpace != actionSpace {
             throw EnvironmentError.invalidState(environment: id, detail: "environment \(i) has different spaces from environment 0")
         }
@@ -149,36 +153,63 @@ public final class VectorEnvironment {
         var envs: [any Environment] = []
         swap(&envs, &environments)
         defer { swap(&envs, &environments) }
+        let width = actionSpace.flatSize
         switch actions {
         case .discrete(let indices):
             guard indices.count == count else {
                 throw EnvironmentError.bufferSize(what: "\(id): discrete action batch", expected: count, got: indices.count)
             }
-            for i in 0..<count { try stepOne(&envs[i], i, .discrete(indices[i])) }
         case .continuous(let values):
-            let width = actionSpace.flatSize
             guard values.count == count * width else {
                 throw EnvironmentError.bufferSize(what: "\(id): continuous action batch", expected: count * width, got: values.count)
             }
+        }
+        func action(_ i: Int) -> Action {
+            switch actions {
+            case .discrete(let indices): return .discrete(indices[i])
+            case .continuous(let values): return .continuous(UnsafeBufferPointer(rebasing: values[i * width ..< (i + 1) * width]))
+            }
+        }
+        if overlapped {
             for i in 0..<count {
-                try stepOne(&envs[i], i, .continuous(UnsafeBufferPointer(rebasing: values[i * width ..< (i + 1) * width])))
+                var env = envs[i] as! any OverlappedStepping
+                try failing(i) { try env.sendStep(action(i)) }
+                envs[i] = env
+            }
+            for i in 0..<count {
+                var env = envs[i] as! any OverlappedStepping
+                let result = try failing(i) { try env.receiveStep(observation: slot(observationStorage, i)) }
+                envs[i] = env
+                try record(result, of: &envs[i], i)
+            }
+        } else {
+            for i in 0..<count {
+                let result = try failing(i) { try envs[i].step(action(i), observation: slot(observationStorage, i)) }
+                try record(result, of: &envs[i], i)
             }
         }
         totalSteps += count
     }
 
+    /// Runs one environment's step; an error that is not already an `EnvironmentError` is
+    /// wrapped in `stepFailed` naming the environment, its index and the step.
     @inline(__always)
-    private func stepOne(_ env: inout any Environment, _ i: Int, _ action: Action) throws {
-        let obs = slot(observationStorage, i)
-        let result: StepResult
+    private func failing<T>(_ i: Int, _ body: () throws -> T) throws -> T {
         do {
-            result = try env.step(action, observation: obs)
+            return try body()
         } catch let error as EnvironmentError {
             throw error
         } catch {
             throw EnvironmentError.stepFailed(environment: id, index: i, step: runningLengths[i] + 1,
                                               underlying: String(describing: error))
         }
+    }
+
+    /// Books environment i's step: checks it, counts it, and resets the environment when its
+    /// episode ended (keeping the final observation).
+    @inline(__always)
+    private func record(_ result: StepResult, of env: inout any Environment, _ i: Int) throws {
+        let obs = slot(observationStorage, i)
         runningLengths[i] += 1
         try checkFinite(obs, index: i, what: "observation")
         guard result.reward.isFinite else {

@@ -74,6 +74,35 @@ import Testing
         #expect(finished > 0)
     }
 
+    /// A vector of processes sends every action before it reads the first answer
+    /// (`OverlappedStepping`); that must give exactly what stepping each environment alone gives.
+    @Test func overlappedSteppingMatchesSteppingEachEnvironmentAlone() throws {
+        let vec = try Self.vector(count: 3)
+        try vec.reset()
+        let spaces = try BridgeSpaces.probe(command: Self.corridor())
+        var alone = (0..<3).map { ProcessEnvironment(command: Self.corridor(), spaces: spaces, seed: 7 + UInt64($0)) }
+        var obs = [Float](repeating: 0, count: 2)
+        for i in 0..<3 {
+            try obs.withUnsafeMutableBufferPointer { try alone[i].reset(seed: nil, observation: $0) }
+            #expect(Array(vec.observation(i)) == obs)
+        }
+        var lcg: UInt64 = 99
+        for _ in 0..<60 {
+            var actions = [Int](repeating: 0, count: 3)
+            for i in 0..<3 { lcg = lcg &* 6364136223846793005 &+ 1442695040888963407; actions[i] = lcg >> 62 == 0 ? 0 : 1 }
+            try actions.withUnsafeBufferPointer { try vec.step(.discrete($0)) }
+            for i in 0..<3 {
+                let result = try obs.withUnsafeMutableBufferPointer { try alone[i].step(.discrete(actions[i]), observation: $0) }
+                #expect(vec.rewards[i] == result.reward && vec.terminated[i] == result.terminated)
+                if result.isDone {
+                    #expect(Array(vec.finalObservation(i)) == obs)
+                    try obs.withUnsafeMutableBufferPointer { try alone[i].reset(seed: nil, observation: $0) }
+                }
+                #expect(Array(vec.observation(i)) == obs)
+            }
+        }
+    }
+
     @Test func printingToStandardOutputDoesNotBreakTheProtocol() throws {
         let vec = try Self.vector(["--print"], count: 1)
         try vec.reset()

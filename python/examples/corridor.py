@@ -9,7 +9,8 @@ the last cell ends the episode with reward 1, every other step costs 0.01. Obser
 The flags after the script name make it misbehave on purpose, for the bridge's tests:
 --raise-at N (an exception in step N), --exit-at N (the process dies in step N), --nan-at N,
 --hang-at N (stops answering), --print (prints to stdout every step), --bad-first-line,
---wrong-size (observation one value short).
+--wrong-size (observation one value short). --step-ms M makes every step take M milliseconds,
+like a heavy simulator.
 """
 import os
 import random
@@ -52,6 +53,8 @@ class Corridor:
             os._exit(3)
         if flags.get("hang-at") == self.steps:
             time.sleep(3600)
+        if flags.get("step-ms"):
+            time.sleep(flags["step-ms"] / 1000)
         if "print" in flags:
             print("stepping", self.steps)
         self.position = max(0, min(self.length - 1, self.position + (1 if action == 1 else -1)))
@@ -66,7 +69,7 @@ def parse_flags(argv):
     flags, i = [], 0
     while i < len(argv):
         name = argv[i].lstrip("-")
-        if name in ("raise-at", "exit-at", "nan-at", "hang-at"):
+        if name in ("raise-at", "exit-at", "nan-at", "hang-at", "step-ms"):
             flags.append((name, int(argv[i + 1])))
             i += 2
         else:
