@@ -65,20 +65,26 @@ def _number(x):
     return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
-def describe(env):
-    """The first line: the environment's spaces as the bridge's JSON."""
+def describe(env, max_episode_steps=None):
+    """The first line: the environment's spaces (and time limit) as the bridge's JSON."""
     obs = env.observation_space
     description = {"protocol": PROTOCOL,
                    "observation": {"low": [_number(v) for v in _flat(obs.low)],
                                    "high": [_number(v) for v in _flat(obs.high)]}}
+    if max_episode_steps is None and getattr(env, "spec", None) is not None:
+        max_episode_steps = getattr(env.spec, "max_episode_steps", None)  # Gymnasium's registered limit
+    if max_episode_steps is not None:
+        description["max_episode_steps"] = int(max_episode_steps)
     act = env.action_space
-    if hasattr(act, "n"):
+    if hasattr(act, "n") and tuple(getattr(act, "shape", ()) or ()) == ():  # Discrete, not MultiBinary
         if int(getattr(act, "start", 0)) != 0:
             raise ValueError("the bridge needs a Discrete action space starting at 0")
         description["action"] = {"n": int(act.n)}
-    else:
+    elif hasattr(act, "low") and hasattr(act, "high"):
         description["action"] = {"low": [_number(v) for v in _flat(act.low)],
                                   "high": [_number(v) for v in _flat(act.high)]}
+    else:
+        raise ValueError("the bridge serves Discrete and Box action spaces, not %r" % (act,))
     return description
 
 
@@ -92,8 +98,18 @@ def _read_exactly(stream, n):
     return data
 
 
-def serve(env, protocol_in=None, protocol_out=None):
-    """Answers rl-train's requests for `env` until it quits or closes the connection."""
+def _write_all(stream, data):
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)
+        view = view[written:] if written is not None else view[len(view):]
+
+
+def serve(env, protocol_in=None, protocol_out=None, max_episode_steps=None):
+    """Answers rl-train's requests for `env` until it quits or closes the connection.
+
+    `max_episode_steps` is announced as the time limit to use when the config sets none
+    (default: Gymnasium's registered one, `env.spec.max_episode_steps`, when there is a spec)."""
     if protocol_in is None:
         # Keep the protocol on private copies of fds 0 and 1; then point fd 1 (and sys.stdout)
         # at standard error, so that print() in the environment cannot corrupt the protocol.
@@ -104,11 +120,11 @@ def serve(env, protocol_in=None, protocol_out=None):
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
-    description = describe(env)
+    description = describe(env, max_episode_steps)
     obs_size = len(description["observation"]["low"])
     discrete = "n" in description["action"]
     act_size = 1 if discrete else len(description["action"]["low"])
-    protocol_out.write((json.dumps(description) + "\n").encode())
+    _write_all(protocol_out, (json.dumps(description) + "\n").encode())
     obs_format = "<%df" % obs_size
 
     def observation_bytes(obs):
@@ -123,31 +139,38 @@ def serve(env, protocol_in=None, protocol_out=None):
         values = list(struct.unpack("<%df" % act_size, payload))
         return numpy.asarray(values, dtype=numpy.float32) if numpy is not None else values
 
-    while True:
-        try:
-            op = _read_exactly(protocol_in, 1)
-        except EOFError:
-            return
-        try:
-            if op == b"R":
-                has_seed, seed = struct.unpack("<BQ", _read_exactly(protocol_in, 9))
-                result = env.reset(seed=seed if has_seed else None)
-                obs = result[0] if isinstance(result, tuple) else result
-                answer = b"O" + observation_bytes(obs)
-            elif op == b"S":
-                action = action_from(_read_exactly(protocol_in, 8 if discrete else 4 * act_size))
-                obs, reward, terminated, truncated, _info = env.step(action)
-                answer = b"O" + observation_bytes(obs) + struct.pack("<dBB", float(reward), bool(terminated), bool(truncated))
-            elif op == b"Q":
+    try:
+        while True:
+            try:
+                op = _read_exactly(protocol_in, 1)
+                payload = (_read_exactly(protocol_in, 9) if op == b"R" else
+                           _read_exactly(protocol_in, 8 if discrete else 4 * act_size) if op == b"S" else b"")
+            except EOFError:  # rl-train closed the connection
                 return
-            else:
-                raise ValueError("unknown request %r: the protocol is out of step" % op)
-        except EOFError:
-            return
-        except Exception:  # the environment's error goes back to rl-train, which reports it
-            text = traceback.format_exc().encode()
-            answer = b"E" + struct.pack("<I", len(text)) + text
-        protocol_out.write(answer)
+            if op == b"Q":
+                return
+            try:
+                if op == b"R":
+                    has_seed, seed = struct.unpack("<BQ", payload)
+                    result = env.reset(seed=seed if has_seed else None)
+                    obs = result[0] if isinstance(result, tuple) else result
+                    answer = b"O" + observation_bytes(obs)
+                elif op == b"S":
+                    obs, reward, terminated, truncated, _info = env.step(action_from(payload))
+                    answer = b"O" + observation_bytes(obs) + struct.pack("<dBB", float(reward), bool(terminated), bool(truncated))
+                else:
+                    raise ValueError("unknown request %r: the protocol is out of step" % op)
+            except Exception:  # the environment's error goes back to rl-train, which reports it
+                text = traceback.format_exc().encode()
+                answer = b"E" + struct.pack("<I", len(text)) + text
+            try:
+                _write_all(protocol_out, answer)
+            except BrokenPipeError:  # rl-train went away mid-answer
+                return
+    finally:
+        close = getattr(env, "close", None)
+        if callable(close):
+            close()
 
 
 def main():

@@ -17,14 +17,15 @@ import Glibc
 ///                                                      maxEpisodeSteps: 500))
 ///
 /// or from a config, with `env.command`. Each environment is its own process, started on
-/// its first `reset`, so collectors step their environments' processes in parallel with
-/// their own threads, and a process that crashes takes down one environment with a clear
-/// error instead of the run.
+/// its first `reset` (a `VectorEnvironment` of them steps them in parallel), and a process
+/// that crashes or hangs ends the run with an error naming the environment, instead of
+/// hanging it.
 ///
 /// The protocol (all numbers little-endian):
 /// 1. On start the process writes one line of JSON describing its spaces:
 ///    `{"protocol": 1, "observation": {"low": [...], "high": [...]}, "action": {"n": 2}}`, or
-///    `"action": {"low": [...], "high": [...]}` for a continuous box.
+///    `"action": {"low": [...], "high": [...]}` for a continuous box; optionally
+///    `"max_episode_steps": 500`, the time limit to apply when none is configured.
 /// 2. Then it answers requests, one at a time. Requests are an opcode byte and arguments:
 ///    `R` (reset): u8 has-seed, u64 seed. `S` (step): i64 index, or one f32 per action
 ///    component. `Q`: quit.
@@ -48,6 +49,7 @@ public struct ProcessEnvironment: OverlappedStepping {
     /// An environment whose spaces are already known (from `BridgeSpaces.probe`); its process
     /// starts on the first `reset`. `seed` seeds that first reset when the caller gives none.
     public init(command: [String], spaces: BridgeSpaces, seed: UInt64? = nil, timeout: Double = 60) {
+        precondition(timeout.isFinite && timeout >= 0.001, "timeout must be at least a millisecond")
         self.command = command
         observationSpace = spaces.observation
         actionSpace = spaces.action
@@ -63,12 +65,14 @@ public struct ProcessEnvironment: OverlappedStepping {
         connection.request.append(UInt8(ascii: "R"))
         connection.request.append(seed == nil ? 0 : 1)
         appendLittleEndian(seed ?? 0, to: &connection.request)
+        if !connection.isRunning { try connection.start() }   // only a reset starts (or restarts) the process
         try connection.exchange(what: "reset") { reader in
             try reader.readFloats(into: observation)
         }
     }
 
     public mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
+        try checkBuffer(observation)   // before sending: a request must never go out without its answer being read
         try sendStep(action)
         return try receiveStep(observation: observation)
     }
@@ -124,6 +128,15 @@ public struct BridgeError: Error, CustomStringConvertible {
 public struct BridgeSpaces: Sendable, Equatable {
     public var observation: Box
     public var action: Space
+    /// The time limit the process announces (`"max_episode_steps"`, e.g. Gymnasium's registered
+    /// one), if any.
+    public var maxEpisodeSteps: Int?
+
+    public init(observation: Box, action: Space, maxEpisodeSteps: Int? = nil) {
+        self.observation = observation
+        self.action = action
+        self.maxEpisodeSteps = maxEpisodeSteps
+    }
 
     /// Starts `command` once, reads its first line and stops it: what a registry needs to know
     /// before any environment is made.
@@ -160,18 +173,24 @@ public struct BridgeSpaces: Sendable, Equatable {
             guard !aLow.isEmpty, aLow.count == aHigh.count else { throw fail("action needs \"n\", or \"low\" and \"high\" of equal length") }
             actionSpace = .box(Box(low: aLow, high: aHigh))
         }
-        return BridgeSpaces(observation: Box(low: low, high: high), action: actionSpace)
+        var limit: Int?
+        if let value = root["max_episode_steps"], !(value is NSNull) {
+            guard let n = (value as? NSNumber)?.intValue, n > 0 else { throw fail("max_episode_steps must be a positive integer or null") }
+            limit = n
+        }
+        return BridgeSpaces(observation: Box(low: low, high: high), action: actionSpace, maxEpisodeSteps: limit)
     }
 }
 
 extension EnvironmentSpec {
     /// Registers an environment that runs as `command` (see `ProcessEnvironment`). Starts the
     /// command once to read its spaces, so a command that does not start or speak the protocol
-    /// fails here, at registration, with the reason.
+    /// fails here, at registration, with the reason. The time limit is `maxEpisodeSteps`, else
+    /// the one the process announces, else none.
     public static func bridge(id: String, command: [String], maxEpisodeSteps: Int?, rewardThreshold: Double? = nil,
                               timeout: Double = 60) throws -> EnvironmentSpec {
         let spaces = try BridgeSpaces.probe(command: command, timeout: timeout)
-        return EnvironmentSpec(id: id, maxEpisodeSteps: maxEpisodeSteps, rewardThreshold: rewardThreshold,
+        return EnvironmentSpec(id: id, maxEpisodeSteps: maxEpisodeSteps ?? spaces.maxEpisodeSteps, rewardThreshold: rewardThreshold,
                                summary: "runs as: \(command.joined(separator: " "))") { seed in
             ProcessEnvironment(command: command, spaces: spaces, seed: seed, timeout: timeout)
         }
@@ -192,6 +211,8 @@ final class BridgeConnection: @unchecked Sendable {
     /// Received bytes; `buffer[head..<tail]` are not yet consumed.
     private var buffer = [UInt8](repeating: 0, count: 4096)
     private var head = 0, tail = 0
+    /// The kind (`R` or `S`) of a request whose answer has not been read yet.
+    private var pending: UInt8?
     /// The request being built (reused: stepping allocates nothing once it has grown).
     var request: [UInt8] = []
 
@@ -215,12 +236,12 @@ final class BridgeConnection: @unchecked Sendable {
         let child = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
+        process.arguments = ["--"] + command   // `--`: a command word with `=` or a leading `-` is not env's
         process.standardInput = child
         process.standardOutput = child
         // One process per environment: their numeric libraries must not each start a thread
-        // pool. numpy's OpenBLAS pool spins while idle, and with it a Gymnasium CartPole process
-        // stepped 10k times/s instead of 20k+ (it took 30% of the machine doing nothing).
+        // pool. numpy's OpenBLAS pool spins while idle: it took 30% of this 2-core machine in
+        // every Gymnasium process, doing nothing.
         var environment = ProcessInfo.processInfo.environment
         for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where environment[key] == nil {
             environment[key] = "1"
@@ -235,20 +256,30 @@ final class BridgeConnection: @unchecked Sendable {
         socket = fds[0]
         head = 0
         tail = 0
-        var line = Data()
-        while true {
-            let byte = try readBytes(1, what: "the first line (its spaces)").first!
-            if byte == UInt8(ascii: "\n") { break }
-            line.append(byte)
-            if line.count > 1 << 20 { throw BridgeError(command: name, detail: "its first line is over 1 MiB; is it printing to stdout?") }
+        pending = nil
+        do {
+            var line = Data()
+            while true {
+                // Starting an interpreter and importing its libraries can take seconds on a busy
+                // machine: the first line gets at least 30 s whatever the per-step timeout.
+                let byte = try readBytes(1, what: "the first line (its spaces)", timeout: max(timeout, 30)).first!
+                if byte == UInt8(ascii: "\n") { break }
+                line.append(byte)
+                if line.count > 1 << 20 { throw BridgeError(command: name, detail: "its first line is over 1 MiB; is it printing to stdout?") }
+            }
+            let spaces = try BridgeSpaces.parse(line, name: name)
+            if let expected, expected != spaces {
+                throw BridgeError(command: name, detail: "it announced observation \(spaces.observation), action \(spaces.action) and time limit \(spaces.maxEpisodeSteps.map(String.init) ?? "none"), but was registered with observation \(expected.observation), action \(expected.action) and time limit \(expected.maxEpisodeSteps.map(String.init) ?? "none")")
+            }
+            if expected == nil { stop() }   // a probe: the spaces were all it was for
+            return spaces
+        } catch {
+            stop()   // a process that failed its start is not kept, and not used again
+            throw error
         }
-        let spaces = try BridgeSpaces.parse(line, name: name)
-        if let expected, expected != spaces {
-            throw BridgeError(command: name, detail: "it announced observation \(spaces.observation) and action \(spaces.action), but was registered with observation \(expected.observation) and action \(expected.action)")
-        }
-        if expected == nil { stop() }   // a probe: the spaces were all it was for
-        return spaces
     }
+
+    var isRunning: Bool { process != nil }
 
     /// Sends one request and parses the answer with `parse` (after its `O`); an `E` answer
     /// becomes a `BridgeError` with the process's message.
@@ -257,9 +288,14 @@ final class BridgeConnection: @unchecked Sendable {
         try receive(what: what, parse: parse)
     }
 
-    /// Sends `request`, starting the process first if it is not running.
+    /// Sends `request`. An answer still unread from an earlier request (its caller failed
+    /// before reading it, e.g. a vector step that stopped at another environment's error) is
+    /// read and dropped first, so answers never pair with the wrong request.
     func send(what: String) throws {
-        if process == nil { try start() }
+        guard process != nil else {
+            throw BridgeError(command: name, detail: "cannot \(what): the process is not running (it ended or failed earlier); reset to start a new one")
+        }
+        if let kind = pending { try discardAnswer(to: kind) }
         try request.withUnsafeBytes { raw in
             var sent = 0
             while sent < raw.count {
@@ -271,11 +307,31 @@ final class BridgeConnection: @unchecked Sendable {
                 sent += n
             }
         }
+        pending = request.first
+    }
+
+    /// Reads and drops the answer to an earlier request of kind `kind` (`R` or `S`), an error
+    /// answer included: nobody is waiting for it any more.
+    private func discardAnswer(to kind: UInt8) throws {
+        pending = nil
+        let what = "an earlier request's answer"
+        switch try readBytes(1, what: what).first! {
+        case UInt8(ascii: "O"):
+            _ = try readBytes(4 * (expected?.observation.size ?? 0) + (kind == UInt8(ascii: "S") ? 10 : 0), what: what)
+        case UInt8(ascii: "E"):
+            let length = try readLittleEndian(UInt32.self, what: what)
+            guard length < 1 << 24 else { stop(); throw BridgeError(command: name, detail: "the protocol is out of step (the process was stopped)") }
+            _ = try readBytes(Int(length), what: what)
+        case let status:
+            stop()
+            throw BridgeError(command: name, detail: "answered with byte \(status), not O or E; is it printing to stdout? (the process was stopped)")
+        }
     }
 
     /// Reads one answer and parses it with `parse` (after its `O`); `E` becomes a `BridgeError`.
     func receive(what: String, parse: (inout BridgeReader) throws -> Void) throws {
         guard process != nil else { throw BridgeError(command: name, detail: "\(what): the process is not running") }
+        pending = nil
         let status = try readBytes(1, what: "the answer to \(what)").first!
         switch status {
         case UInt8(ascii: "O"):
@@ -283,11 +339,15 @@ final class BridgeConnection: @unchecked Sendable {
             try parse(&reader)
         case UInt8(ascii: "E"):
             let length = try readLittleEndian(UInt32.self, what: what)
-            guard length < 1 << 24 else { throw BridgeError(command: name, detail: "an error message of \(length) bytes; the protocol is out of step") }
+            guard length < 1 << 24 else {
+                stop()   // the byte stream cannot be resynchronised
+                throw BridgeError(command: name, detail: "an error message of \(length) bytes; the protocol is out of step (the process was stopped)")
+            }
             let text = String(decoding: try readBytes(Int(length), what: "the error message of \(what)"), as: UTF8.self)
             throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
         default:
-            throw BridgeError(command: name, detail: "answered \(what) with byte \(status), not O or E; is it printing to stdout?")
+            stop()   // the byte stream cannot be resynchronised
+            throw BridgeError(command: name, detail: "answered \(what) with byte \(status), not O or E; is it printing to stdout? (the process was stopped)")
         }
     }
 
@@ -301,7 +361,8 @@ final class BridgeConnection: @unchecked Sendable {
     /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each arrival. Reads
     /// are buffered: one `recv` usually brings a whole answer, where a call per field cost
     /// five round trips through the kernel per step.
-    func readBytes(_ count: Int, what: String) throws -> ArraySlice<UInt8> {
+    func readBytes(_ count: Int, what: String, timeout: Double? = nil) throws -> ArraySlice<UInt8> {
+        let timeout = timeout ?? self.timeout
         if head == tail { head = 0; tail = 0 }
         if buffer.count - head < count {
             // Not enough room after `head`: move what is buffered to the front (and grow).
@@ -341,7 +402,7 @@ final class BridgeConnection: @unchecked Sendable {
         var status = "it closed its output"
         if let process {
             // Give an exiting process a moment to be reaped, so the status can be reported.
-            for _ in 0..<50 where process.isRunning { usleep(2_000) }
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }   // up to 2 s: EOF means it is exiting
             if !process.isRunning {
                 status = process.terminationReason == .uncaughtSignal
                     ? "it was killed by signal \(process.terminationStatus)" : "it exited with status \(process.terminationStatus)"

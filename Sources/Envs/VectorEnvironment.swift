@@ -49,6 +49,8 @@ public final class VectorEnvironment {
     /// Every environment can split its step (they run out of process): `step` sends all the
     /// actions before it waits for the first answer, so the processes step in parallel.
     private let overlapped: Bool
+    /// Whether `step` overlaps the environments' steps (see `OverlappedStepping`).
+    var overlapsSteps: Bool { overlapped }
     /// Whether the environments have been reset (and so have observations to act on).
     public var hasStarted: Bool { hasReset }
 
@@ -134,7 +136,7 @@ public final class VectorEnvironment {
     public func reset(seed: UInt64? = nil) throws {
         for i in 0..<count {
             let obs = slot(observationStorage, i)
-            try environments[i].reset(seed: seed.map { $0 &+ UInt64(i) }, observation: obs)
+            try failing(i) { try environments[i].reset(seed: seed.map { $0 &+ UInt64(i) }, observation: obs) }
             try checkFinite(obs, index: i, what: "reset observation")
             runningReturns[i] = 0
             runningLengths[i] = 0
@@ -227,7 +229,7 @@ public final class VectorEnvironment {
             completedLengthStorage[i] = runningLengths[i]
             runningReturns[i] = 0
             runningLengths[i] = 0
-            try env.reset(seed: nil, observation: obs)
+            try failing(i) { try env.reset(seed: nil, observation: obs) }
             try checkFinite(obs, index: i, what: "reset observation")
         }
     }

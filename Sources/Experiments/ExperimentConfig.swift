@@ -288,10 +288,16 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
         guard !command.isEmpty else { throw ConfigError.invalid(path: "env.command", detail: "the command is empty") }
         var registry = base
+        let spec: EnvironmentSpec
         do {
-            try registry.register(try EnvironmentSpec.bridge(id: id, command: command, maxEpisodeSteps: nil))
+            spec = try EnvironmentSpec.bridge(id: id, command: command, maxEpisodeSteps: nil)
+            try registry.register(spec)
         } catch {
             throw ConfigError.invalid(path: "env.command", detail: "\(error)")
+        }
+        // Evaluation plays episodes to their end, and a good policy may never end one.
+        if spec.maxEpisodeSteps == nil && self["env.max_episode_steps"] == .null {
+            throw ConfigError.invalid(path: "env.max_episode_steps", detail: "the bridged environment announces no time limit (\"max_episode_steps\" in its first line); set one here")
         }
         return registry
     }

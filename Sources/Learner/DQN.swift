@@ -72,6 +72,7 @@ public final class DQNLoss: Callback {
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let n = batch.count, a = actionCount, width = online.inputSize
+        precondition(n <= targets.count, "a batch of \(n) exceeds the \(targets.count) rows this loss was built for")
         let observations = batch.observations, nextObservations = batch.nextObservations
         let rewards = batch.rewards, terminated = batch.terminated, actions = batch.actionIndices
         let extras = batch.extras, extrasWidth = batch.spec.extrasWidth, weights = batch.weights

@@ -377,13 +377,14 @@ public final class ReplayTable: @unchecked Sendable {
     }
 
     /// Copies rows into the batch: `rows[i]` is the row for position i; `redraw(i)` picks
-    /// another when that one was being written (and is stored back into `rows[i]`). Fills
+    /// another when that one was being written or never written (and is stored back into
+    /// `rows[i]`). Fills
     /// `batch.keys`.
     ///
     /// The copy loop is C (`rl_replay_gather` in CSupport/ReplayGather.c, which says why): it
     /// prefetches rows 24 ahead so that the rows' cache misses overlap, and follows the seqlock
-    /// above for each row. Rows it could not take (a writer was on them) come back as positions
-    /// to redraw, one at a time.
+    /// above for each row. Rows it could not take (a writer was on them, or none has written
+    /// them yet) come back as positions to redraw, one at a time.
     @inline(__always)
     func gather(into batch: ReplayBatch, count k: Int, rows: UnsafeMutablePointer<Int>, redraw: (Int) -> Int) {
         let retry = retryScratch(k)

@@ -78,6 +78,7 @@ import Testing
     /// (`OverlappedStepping`); that must give exactly what stepping each environment alone gives.
     @Test func overlappedSteppingMatchesSteppingEachEnvironmentAlone() throws {
         let vec = try Self.vector(count: 3)
+        #expect(vec.overlapsSteps)
         try vec.reset()
         let spaces = try BridgeSpaces.probe(command: Self.corridor())
         var alone = (0..<3).map { ProcessEnvironment(command: Self.corridor(), spaces: spaces, seed: 7 + UInt64($0)) }
@@ -124,25 +125,36 @@ import Testing
             #expect(underlying.contains("RuntimeError: the corridor collapsed at step 3"))
             #expect(underlying.contains("corridor.py"))   // the traceback names the file
         }
+        // Environment 1's answer to that step was never read; the next request must not take
+        // it for its own. After a reset both environments step normally again.
+        try vec.reset()
+        let start = (0..<2).map { vec.observation($0)[0] }
+        try [1, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) }
+        for i in 0..<2 where !vec.isDone(i) { #expect(abs(vec.observation(i)[0] - (start[i] + 1.0 / 9)) < 1e-6) }
     }
 
     @Test func aProcessThatDiesIsReportedWithItsExitStatus() throws {
-        let vec = try Self.vector(["--exit-at", "2"])
+        let vec = try Self.vector(["--exit-at", "2"], count: 1)
         try vec.reset()
-        let error = #expect(throws: EnvironmentError.self) {
-            for _ in 0..<3 { try [1, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        let error = try #require(throws: EnvironmentError.self) {
+            for _ in 0..<3 { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
         }
-        #expect("\(error!)".contains("exited with status 3"), "\(error!)")
-        #expect("\(error!)".contains("at step 2"), "\(error!)")
+        #expect("\(error)".contains("exited with status 3"), "\(error)")
+        #expect("\(error)".contains("at step 2"), "\(error)")
+        // A step does not silently start a new process; a reset does.
+        let again = try #require(throws: EnvironmentError.self) { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        #expect("\(again)".contains("reset to start a new one"), "\(again)")
+        try vec.reset()
+        try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) }
     }
 
     @Test func aNaNObservationIsCaughtByTheVector() throws {
         let vec = try Self.vector(["--nan-at", "2"])
         try vec.reset()
-        let error = #expect(throws: EnvironmentError.self) {
+        let error = try #require(throws: EnvironmentError.self) {
             for _ in 0..<3 { try [1, 1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
         }
-        guard case .nonFiniteOutput(_, _, let step, _) = error else { Issue.record("unexpected \(String(describing: error))"); return }
+        guard case .nonFiniteOutput(_, _, let step, _) = error else { Issue.record("unexpected \(error)"); return }
         #expect(step == 2)
     }
 
@@ -150,24 +162,24 @@ import Testing
         let vec = try Self.vector(["--hang-at", "1"], count: 1, timeout: 1)
         try vec.reset()
         let started = ContinuousClock.now
-        let error = #expect(throws: EnvironmentError.self) { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
-        #expect("\(error!)".contains("no answer within 1.0 s"), "\(error!)")
+        let error = try #require(throws: EnvironmentError.self) { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        #expect("\(error)".contains("no answer within 1.0 s"), "\(error)")
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func aMalformedFirstLineOrAMissingCommandFailsAtRegistration() throws {
-        let malformed = #expect(throws: BridgeError.self) { try BridgeSpaces.probe(command: Self.corridor("--bad-first-line")) }
-        #expect(malformed!.detail.contains("hello, I am not JSON"))
-        let missing = #expect(throws: BridgeError.self) { try BridgeSpaces.probe(command: ["/nonexistent/interpreter"]) }
-        #expect(missing!.detail.contains("exited with status 127"), "\(missing!)")
+        let malformed = try #require(throws: BridgeError.self) { try BridgeSpaces.probe(command: Self.corridor("--bad-first-line")) }
+        #expect(malformed.detail.contains("hello, I am not JSON"))
+        let missing = try #require(throws: BridgeError.self) { try BridgeSpaces.probe(command: ["/nonexistent/interpreter"]) }
+        #expect(missing.detail.contains("exited with status 127"), "\(missing)")
     }
 
     @Test func anObservationOfTheWrongSizeIsAnError() throws {
         let spaces = BridgeSpaces(observation: Box(low: [0, 0], high: [1, 1]), action: .discrete(Discrete(2)))
         var env = ProcessEnvironment(command: Self.corridor("--wrong-size"), spaces: spaces)
         var obs = [Float](repeating: 0, count: 2)
-        let error = #expect(throws: BridgeError.self) { try obs.withUnsafeMutableBufferPointer { try env.reset(seed: 1, observation: $0) } }
-        #expect(error!.detail.contains("the observation has 1 values; the observation space has 2"), "\(error!)")
+        let error = try #require(throws: BridgeError.self) { try obs.withUnsafeMutableBufferPointer { try env.reset(seed: 1, observation: $0) } }
+        #expect(error.detail.contains("the observation has 1 values; the observation space has 2"), "\(error)")
         // A bad action never reaches the process.
         #expect(throws: EnvironmentError.self) { try obs.withUnsafeMutableBufferPointer { _ = try env.step(.discrete(2), observation: $0) } }
     }
@@ -183,6 +195,7 @@ import Testing
         var bridged = ProcessEnvironment(command: command, spaces: spaces)
         var builtIn = CartPole(seed: 0)
         #expect(spaces.observation == builtIn.observationSpace && spaces.action == builtIn.actionSpace)
+        #expect(spaces.maxEpisodeSteps == 500)   // Gymnasium's registered limit, announced
         var a = [Float](repeating: 0, count: 4), b = a
         var lcg: UInt64 = 12345
         var steps = 0, worst: Float = 0

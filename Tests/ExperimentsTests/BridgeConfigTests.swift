@@ -9,14 +9,15 @@ import Testing
     static let python = ProcessInfo.processInfo.environment["RL_PYTHON"] ?? "python3"
     static var corridor: String { "[\(python), \(repository.appendingPathComponent("python/examples/corridor.py").path)]" }
 
-    /// DQN learns the Python corridor (walk right) through 2 collectors of 2 processes each;
-    /// the evaluation's greedy policy reaches the end from every start.
+    /// DQN learns the Python corridor (walk right) through a collector of 2 processes, in
+    /// deterministic mode (so the outcome is the same on every run); the evaluation's greedy
+    /// policy reaches the end from every start.
     @Test func dqnLearnsAPythonEnvironmentGivenByCommand() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try ExperimentConfig.defaults(.dqn, overrides: [
             "env.id=Corridor-py", "env.command=\(Self.corridor)", "env.max_episode_steps=30",
-            "collectors.count=2", "collectors.num_envs=2", "train.env_steps=6000", "memory.min_size=500",
+            "train.deterministic=true", "collectors.count=1", "collectors.num_envs=2", "train.env_steps=6000", "memory.min_size=500",
             "network.hidden=[32]", "eval.episodes=5", "train.eval_every=1000000", "train.stop_at_threshold=false",
             "callbacks=[]"])
         let result = try Experiment.run(config, options: RunOptions(directory: directory))
@@ -28,13 +29,18 @@ import Testing
     }
 
     @Test func aCommandThatFailsIsNamedAtLoadAndARegisteredIdIsRefused() throws {
-        let broken = #expect(throws: ConfigError.self) {
+        let broken = try #require(throws: ConfigError.self) {
             _ = try ExperimentConfig.defaults(.dqn, overrides: ["env.id=Broken-py", "env.command=[/nonexistent/interpreter]"])
         }
-        #expect("\(broken!)".contains("env.command") && "\(broken!)".contains("exited with status 127"), "\(broken!)")
-        let taken = #expect(throws: ConfigError.self) {
+        #expect("\(broken)".contains("env.command") && "\(broken)".contains("exited with status 127"), "\(broken)")
+        let taken = try #require(throws: ConfigError.self) {
             _ = try ExperimentConfig.defaults(.dqn, overrides: ["env.id=CartPole-v1", "env.command=\(Self.corridor)"])
         }
-        #expect("\(taken!)".contains("registered environment"), "\(taken!)")
+        #expect("\(taken)".contains("registered environment"), "\(taken)")
+        // The corridor announces no time limit: evaluation could run forever, so one is required.
+        let unlimited = try #require(throws: ConfigError.self) {
+            _ = try ExperimentConfig.defaults(.dqn, overrides: ["env.id=Corridor-py", "env.command=\(Self.corridor)"])
+        }
+        #expect("\(unlimited)".contains("env.max_episode_steps"), "\(unlimited)")
     }
 }

@@ -4,8 +4,9 @@
       id: CartPole-gym
       command: [python3, python/examples/gymnasium_env.py, CartPole-v1]
 
-The argument is a Gymnasium id; the environment is made without its time limit (rl-train applies
-`env.max_episode_steps` itself, so truncation is counted the same way as for built-in ones).
+The argument is a Gymnasium id. The environment is served without Gymnasium's wrappers; its
+registered time limit is announced instead and applied on rl-train's side (as for built-in
+environments), unless `env.max_episode_steps` sets another.
 """
 import os
 import sys
@@ -18,4 +19,5 @@ from swiftrl_bridge import serve  # noqa: E402
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: gymnasium_env.py GYMNASIUM_ID")
-    serve(gymnasium.make(sys.argv[1], max_episode_steps=None).unwrapped)
+    env = gymnasium.make(sys.argv[1])
+    serve(env.unwrapped, max_episode_steps=env.spec.max_episode_steps)
