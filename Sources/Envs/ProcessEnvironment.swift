@@ -34,6 +34,9 @@ import Glibc
 ///    truncated. `E` carries u32 length and that many bytes of UTF-8 text (a traceback),
 ///    which becomes the Swift error's message.
 ///
+/// A `ProcessEnvironment` is a handle: copies share one process (and must not be used from
+/// two threads). Make one per environment, as the registry's factory does.
+///
 /// Failures are errors that name the command: a process that cannot start, a malformed
 /// first line, spaces that differ from the registered ones, an answer that does not arrive
 /// within `timeout` seconds (the process is then killed), a process that exits mid-episode
@@ -140,10 +143,23 @@ public struct BridgeSpaces: Sendable, Equatable {
 
     /// Starts `command` once, reads its first line and stops it: what a registry needs to know
     /// before any environment is made.
+    /// The answer is remembered for the life of this process: a config is validated when it is
+    /// loaded and again when its run starts, and starting an interpreter can take a second.
     public static func probe(command: [String], timeout: Double = 60) throws -> BridgeSpaces {
+        probeLock.lock()
+        let known = probed[command]
+        probeLock.unlock()
+        if let known { return known }
         let connection = BridgeConnection(command: command, expected: nil, timeout: timeout)
-        return try connection.start()
+        let spaces = try connection.start()
+        probeLock.lock()
+        probed[command] = spaces
+        probeLock.unlock()
+        return spaces
     }
+
+    private static let probeLock = NSLock()
+    nonisolated(unsafe) private static var probed: [[String]: BridgeSpaces] = [:]
 
     /// Parses the first line (`{"protocol": 1, "observation": {...}, "action": {...}}`).
     static func parse(_ line: Data, name: String) throws -> BridgeSpaces {
@@ -427,8 +443,10 @@ final class BridgeConnection: @unchecked Sendable {
             process.terminate()
             for _ in 0..<100 where process.isRunning { usleep(1_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            // Bounded: Foundation learns of the exit through a descriptor a grandchild of the
+            // environment may still hold, and teardown must not hang on that.
+            for _ in 0..<1000 where process.isRunning { usleep(1_000) }
         }
-        process.waitUntilExit()
     }
 }
 

@@ -20,7 +20,8 @@ public enum ActionBatch {
 /// `terminated` and `truncated` describe the step that just happened; `completedReturns` and
 /// `completedLengths` the episode it ended.
 ///
-/// Every buffer is allocated once at creation; `step` allocates nothing. Every observation and
+/// Every buffer is allocated once at creation; `step` allocates nothing for in-process
+/// environments (out-of-process ones box each environment per overlapped send and receive). Every observation and
 /// reward is checked to be finite, and a failure names the environment, its index and the step.
 /// Owned by one thread at a time (a collector); not `Sendable`.
 public final class VectorEnvironment {
