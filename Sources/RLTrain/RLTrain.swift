@@ -289,22 +289,40 @@ extension RLTrain {
 
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every registered environment with random actions and summarise the episodes.")
+            abstract: "Run every registered environment with random actions and summarise the episodes.",
+            discussion: """
+            After `--`, a command runs a bridged environment instead (the same as env.command in a \
+            config), e.g. `rl-train demo --steps 2000 --max-episode-steps 100 -- python3 my_env.py`: \
+            a quick check that it starts, speaks the protocol and steps.
+            """)
 
         @Option(help: "Environment steps per environment.") var steps = 200_000
         @Option(help: "Environments stepped together per id.") var numEnvs = 8
         @Option(help: "Seed for the environments and the random actions.") var seed: UInt64 = 0
+        @Option(help: "Time limit for a bridged environment (default: the one it announces).") var maxEpisodeSteps: Int?
+        @Argument(parsing: .postTerminator, help: "A bridged environment's command, after --.") var command: [String] = []
 
         func validate() throws {
             guard steps > 0 else { throw ValidationError("--steps must be positive") }
             guard numEnvs > 0 else { throw ValidationError("--num-envs must be positive") }
+            if let maxEpisodeSteps, maxEpisodeSteps <= 0 { throw ValidationError("--max-episode-steps must be positive") }
         }
 
         func run() throws {
-            let registry = EnvironmentRegistry.builtIn
+            var registry = EnvironmentRegistry.builtIn
+            var ids = registry.ids
+            if !command.isEmpty {
+                registry = EnvironmentRegistry()
+                try registry.register(try EnvironmentSpec.bridge(id: "bridged", command: command, maxEpisodeSteps: maxEpisodeSteps))
+                ids = ["bridged"]
+                let spec = try registry.spec("bridged")
+                let probe = try registry.make("bridged")
+                print("\(command.joined(separator: " ")): observation \(probe.observationSpace), action \(probe.actionSpace), "
+                      + "time limit \(spec.maxEpisodeSteps.map(String.init) ?? "none")")
+            }
             print("Random-policy rollouts (\(numEnvs) envs each, \(steps) steps):")
             var rng = Xoshiro256(seed: seed)
-            for id in registry.ids {
+            for id in ids {
                 let vector = try VectorEnvironment(registry: registry, id: id, count: numEnvs, seed: seed)
                 let summary = try RandomRollout.run(vector, steps: steps, seed: seed, rng: &rng)
                 let mean = summary.meanReturn.map { String(format: "%9.2f", $0) } ?? "      n/a"
