@@ -8,4 +8,4 @@ export RL_PYTHON="$PWD/.build-py/venv/bin/python"
 swift build --build-tests
 swift test
 echo "== concurrency tests under ThreadSanitizer"
-swift test --sanitize=thread --filter 'MemoryTests|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests'
+swift test --sanitize=thread --filter 'MemoryTests|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'
