@@ -109,7 +109,8 @@ def serve(env, protocol_in=None, protocol_out=None, max_episode_steps=None):
     """Answers rl-train's requests for `env` until it quits or closes the connection.
 
     `max_episode_steps` is announced as the time limit to use when the config sets none
-    (default: Gymnasium's registered one, `env.spec.max_episode_steps`, when there is a spec)."""
+    (default: Gymnasium's registered one, `env.spec.max_episode_steps`, when there is a spec;
+    `env.unwrapped` has none, so pass it when serving an unwrapped environment)."""
     if protocol_in is None:
         # Keep the protocol on private copies of fds 0 and 1; then point fd 1 (and sys.stdout)
         # at standard error, so that print() in the environment cannot corrupt the protocol.
