@@ -41,12 +41,14 @@ struct FaultyEnvironment: Environment {
     }
 
     /// DQN on CartPole for a short budget: the greedy policy's return rises far above a
-    /// random policy's (about 22).
+    /// random policy's (about 22). The collectors are threads, so the outcome varies with the
+    /// machine's load; 30k steps leave room (under a CPU hog, 6 release runs gave 111–500,
+    /// where 20k steps gave 92–230, and 78 once in CI with the other suites running beside it).
     @Test func dqnLearnsCartPoleFarAboveRandom() throws {
-        let config = try ExperimentConfig.defaults(.dqn, overrides: ["train.env_steps=20000", "train.eval_every=null", "train.seed=2"])
+        let config = try ExperimentConfig.defaults(.dqn, overrides: ["train.env_steps=30000", "train.eval_every=null", "train.seed=2"])
         let result = try Experiment.run(config)
-        #expect(result.environmentSteps >= 20_000)
-        #expect(result.updates > 9_000, "the rate limit holds 0.5 updates per env step after learning starts")
+        #expect(result.environmentSteps >= 30_000)
+        #expect(result.updates > 14_000, "the rate limit holds 0.5 updates per env step after learning starts")
         let evaluation = try #require(result.evaluationMeanReturn)
         #expect(evaluation > 80, "greedy mean return \(evaluation); random is about 22")
         #expect(result.stoppedBy == .budget)
