@@ -330,17 +330,9 @@ final class BridgeConnection: @unchecked Sendable {
     /// answer included: nobody is waiting for it any more.
     private func discardAnswer(to kind: UInt8) throws {
         pending = nil
-        let what = "an earlier request's answer"
-        switch try readBytes(1, what: what).first! {
-        case UInt8(ascii: "O"):
+        let what = "an earlier request"
+        if try readStatus(answering: what) == nil {
             _ = try readBytes(4 * (expected?.observation.size ?? 0) + (kind == UInt8(ascii: "S") ? 10 : 0), what: what)
-        case UInt8(ascii: "E"):
-            let length = try readLittleEndian(UInt32.self, what: what)
-            guard length < 1 << 24 else { stop(); throw BridgeError(command: name, detail: "the protocol is out of step (the process was stopped)") }
-            _ = try readBytes(Int(length), what: what)
-        case let status:
-            stop()
-            throw BridgeError(command: name, detail: "answered with byte \(status), not O or E; is it printing to stdout? (the process was stopped)")
         }
     }
 
@@ -348,30 +340,36 @@ final class BridgeConnection: @unchecked Sendable {
     func receive(what: String, parse: (inout BridgeReader) throws -> Void) throws {
         guard process != nil else { throw BridgeError(command: name, detail: "\(what): the process is not running") }
         pending = nil
+        if let text = try readStatus(answering: what) {
+            throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
+        }
+        var reader = BridgeReader(connection: self, what: what)
+        try parse(&reader)
+    }
+
+    /// Reads an answer's first byte: nil for `O` (its payload follows), the message for `E`.
+    /// Anything else, or an absurd message length, means the byte stream cannot be
+    /// resynchronised, so the process is stopped.
+    private func readStatus(answering what: String) throws -> String? {
         let status = try readBytes(1, what: "the answer to \(what)").first!
         switch status {
         case UInt8(ascii: "O"):
-            var reader = BridgeReader(connection: self, what: what)
-            try parse(&reader)
+            return nil
         case UInt8(ascii: "E"):
             let length = try readLittleEndian(UInt32.self, what: what)
             guard length < 1 << 24 else {
-                stop()   // the byte stream cannot be resynchronised
+                stop()
                 throw BridgeError(command: name, detail: "an error message of \(length) bytes; the protocol is out of step (the process was stopped)")
             }
-            let text = String(decoding: try readBytes(Int(length), what: "the error message of \(what)"), as: UTF8.self)
-            throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
+            return String(decoding: try readBytes(Int(length), what: "the error message of \(what)"), as: UTF8.self)
         default:
-            stop()   // the byte stream cannot be resynchronised
+            stop()
             throw BridgeError(command: name, detail: "answered \(what) with byte \(status), not O or E; is it printing to stdout? (the process was stopped)")
         }
     }
 
     func readLittleEndian<T: FixedWidthInteger>(_: T.Type, what: String) throws -> T {
-        let bytes = try readBytes(MemoryLayout<T>.size, what: what)
-        var value = T.zero
-        for (i, b) in bytes.enumerated() { value |= T(b) << (8 * i) }
-        return value
+        try readBytes(MemoryLayout<T>.size, what: what).withUnsafeBytes { T(littleEndian: $0.loadUnaligned(as: T.self)) }
     }
 
     /// Reads exactly `count` bytes, waiting at most `timeout` seconds for each arrival. Reads
@@ -460,17 +458,15 @@ struct BridgeReader {
     }
 
     func readFloats(into observation: UnsafeMutableBufferPointer<Float>) throws {
-        let bytes = try connection.readBytes(4 * observation.count, what: what)
-        var i = bytes.startIndex
-        for j in 0..<observation.count {
-            let bits = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
-            observation[j] = Float(bitPattern: bits)
-            i += 4
+        try connection.readBytes(4 * observation.count, what: what).withUnsafeBytes { bytes in
+            for j in 0..<observation.count {
+                observation[j] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+            }
         }
     }
 }
 
 @inline(__always)
 func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-    for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
 }

@@ -107,12 +107,7 @@ import Testing
     /// `rl-train demo -- COMMAND` steps a bridged environment with random actions: the quick
     /// check a user runs on a new environment.
     @Test func theDemoCommandStepsABridgedEnvironment() throws {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        guard let executable = [directory, directory.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("rl-train not found next to the test binary; run `swift build` first")
-            return
-        }
+        guard let executable = builtRLTrain() else { return }
         let process = Process()
         process.executableURL = executable
         process.arguments = ["demo", "--steps", "300", "--num-envs", "2", "--max-episode-steps", "40", "--"] + Self.corridor()

@@ -85,14 +85,7 @@ struct ReferenceTrajectoryTests {
 
     @Test("the built rl-train env-replay speaks the protocol on stdin/stdout")
     func commandLineReplay() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [binary]
-        candidates.append(binary.deletingLastPathComponent())  // .build/debug/X.xctest/.. layouts
-        guard let executable = candidates.map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
-            return
-        }
+        guard let executable = builtRLTrain() else { return }
         let (file, requests) = try loadReference("Acrobot-v1")
         let process = Process()
         process.executableURL = executable
@@ -115,4 +108,16 @@ struct ReferenceTrajectoryTests {
         #expect(records.count == file.trajectories[1].steps.count)
         #expect(firstMismatch(records, file.trajectories[1].steps) == nil)
     }
+}
+
+/// The rl-train binary built next to this test binary (or one level up, for .xctest bundle
+/// layouts); records an issue and returns nil when it is missing.
+func builtRLTrain() -> URL? {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    if let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
+        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) {
+        return executable
+    }
+    Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
+    return nil
 }
