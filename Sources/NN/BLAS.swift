@@ -14,6 +14,11 @@ public enum BLAS {
 
     /// The kernel OpenBLAS picked for this CPU, e.g. "Zen".
     public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// The generic kernel OpenBLAS chose for a CPU newer than it knows, which this process
+    /// replaced at start with the best one the CPU runs (`Sources/CSupport/BLASKernels.c`);
+    /// nil when OpenBLAS's own choice stood (or `OPENBLAS_CORETYPE` was set).
+    public static var replacedKernel: String? { rl_blas_replaced_kernel().map { String(cString: $0) } }
 }
 
 /// Layers this narrow (a critic's one output, a policy's mean and log-std, DQN's two

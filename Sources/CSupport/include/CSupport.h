@@ -22,6 +22,10 @@ static inline void rl_prefetch(const void *address) {
  * failure (no THP support) is harmless. */
 int rl_advise_huge_pages(void *address, unsigned long length);
 
+/// The generic kernel OpenBLAS first chose and this process replaced at start (BLASKernels.c),
+/// or NULL when OpenBLAS's own choice stood.
+const char *rl_blas_replaced_kernel(void);
+
 /* Elementwise kernels of the learner's hot path (Kernels.c): AVX2+FMA when the CPU has it,
  * portable loops otherwise. Counts are element counts. */
 /* One Adam step over n parameters (see NN/Adam.swift for the formula). */

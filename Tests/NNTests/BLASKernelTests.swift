@@ -1,0 +1,26 @@
+import Foundation
+import NN
+import Testing
+
+/// OpenBLAS falls back to generic SSE3 kernels on CPUs newer than it knows (3x slower products
+/// on the Xeon this was found on); `Sources/CSupport/BLASKernels.c` replaces them at start.
+@Suite struct BLASKernelTests {
+    /// The CPU's feature flags from /proc/cpuinfo.
+    static var cpuFlags: Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: ":").last!.split(separator: " ").map(String.init))
+    }
+
+    @Test func anAVX2CPURunsNoGenericKernel() {
+        let flags = Self.cpuFlags
+        guard flags.contains("avx2"), flags.contains("fma"), ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
+        let generic: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "katmai", "coppermine",
+                                    "northwood", "banias", "atom", "athlon", "opteron", "opteron_sse3", "barcelona", "unknown"]
+        #expect(!generic.contains(BLAS.coreName.lowercased()), "OpenBLAS runs \(BLAS.coreName) on a CPU with AVX2 and FMA")
+        if let replaced = BLAS.replacedKernel {
+            #expect(generic.contains(replaced.lowercased()))
+            #expect(BLAS.coreName != replaced)
+        }
+    }
+}
