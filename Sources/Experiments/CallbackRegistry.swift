@@ -71,7 +71,8 @@ public struct CallbackRegistry: Sendable {
             let includeMemory = spec["save_memory"]!.boolValue!
             return Checkpointer(directory: directory.appendingPathComponent("checkpoints"), every: spec["every"]!.intValue!,
                                 keep: spec["keep"]!.intValue!, callbacks: context.learningCallbacks,
-                                metadata: ["run_id": context.config.id, "config": context.config.yaml()]) { context.runState(includeMemory) }
+                                metadata: ["run_id": context.config.id, "config": context.config.yaml()],
+                                saveMemory: includeMemory) { context.runState($0) }
         })
         try! registry.register(CallbackKind(
             name: "metrics", doc: "appends a row to <run>/metrics.csv every `every` updates",

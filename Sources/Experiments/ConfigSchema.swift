@@ -79,7 +79,7 @@ public struct ConfigKey: Sendable {
 public enum ConfigSchema {
     /// Part of every run identity; bump it when a default, the way runs are seeded or the
     /// checkpoint layout changes (see `ExperimentConfig.canonicalForm`).
-    public static let identityVersion = 1
+    public static let identityVersion = 2
 
     /// The sections in the order configs are written.
     public static let sections = ["env", "algorithm", "network", "memory", "collectors", "train", "eval", "callbacks"]
@@ -138,7 +138,7 @@ public enum ConfigSchema {
                   nullable: true, default: by(.int(1_000), .int(250))),
         ConfigKey("train.stop_at_threshold", .bool, "stop once an evaluation reaches the threshold", .bool(true)),
         ConfigKey("train.threshold", .float(min: nil, max: nil, minExclusive: false),
-                  "evaluation mean return that counts as solved; null: the environment's (Pendulum-v1: −200)", nullable: true, .null),
+                  "mean return that counts as solved (an evaluation and its confirmation both reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null),
         ConfigKey("train.blas_threads", .int(min: 1, max: 64), "OpenBLAS threads for the learner", irrelevant: true, .int(1)),
         ConfigKey("train.log_every", .int(min: 1, max: nil), "learner updates between progress lines", irrelevant: true, .int(500)),
         ConfigKey("train.runs_dir", .string, "folder that holds run directories", irrelevant: true, .string("runs")),
@@ -147,7 +147,8 @@ public enum ConfigSchema {
         ConfigKey("train.tags", .stringList, "key paths whose values go into the run name and result tables, e.g. [algorithm.lr]",
                   irrelevant: true, .list([])),
 
-        ConfigKey("eval.episodes", .int(min: 1, max: nil), "episodes per evaluation", .int(10)),
+        ConfigKey("eval.episodes", .int(min: 1, max: nil),
+                  "episodes per evaluation (one reaching the threshold is confirmed by as many more on other seeds)", .int(20)),
         ConfigKey("eval.deterministic", .bool, "act greedily (dqn) or with the mean action (sac)", .bool(true)),
         ConfigKey("eval.env_id", .string, "evaluate on another environment; null: env.id", nullable: true, .null),
         ConfigKey("eval.max_episode_steps", .int(min: 1, max: nil), "evaluation time limit; null: env.max_episode_steps", nullable: true, .null),

@@ -29,15 +29,22 @@ public struct RunResult: Sendable, Codable {
     public var environment: String
     public var seed: Int
     public var stoppedBy: StopReason
-    /// Environment steps when a periodic evaluation first reached the threshold.
+    /// Environment steps when the run was first solved (an evaluation and its confirmation on
+    /// other episodes both at or above the threshold; see `PeriodicEvaluation`).
     public var solvedAtEnvironmentSteps: Int?
     public var threshold: Double?
     public var environmentSteps: Int
     public var updates: Int
     public var episodes: Int
     public var recentMeanReturn: Double?
-    /// The final evaluation (nil when the run was interrupted).
+    /// The final evaluation's returns (nil when the run was interrupted); `final` has them with
+    /// their seeds.
     public var evaluationReturns: [Double]?
+    /// The final policy over fresh episodes (nil when the run was interrupted).
+    public var final: EvaluationSummary?
+    /// The best policy the periodic evaluations found, evaluated on the final evaluation's
+    /// episodes (nil without periodic evaluations or when interrupted).
+    public var best: BestEvaluation?
     /// Wall-clock seconds of training and evaluation, over every session of a resumed run.
     public var seconds: Double
     /// Updates at the checkpoint this session resumed from (nil for a fresh start).
@@ -53,11 +60,12 @@ public struct RunResult: Sendable, Codable {
     public var learnerWaits: Int?
     public var collectorWaits: Int?
 
-    public var evaluationMeanReturn: Double? { evaluationReturns.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
-    public var evaluationStd: Double? {
-        guard let r = evaluationReturns, let mean = evaluationMeanReturn, r.count > 1 else { return evaluationReturns.map { _ in 0 } }
-        return (r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(r.count)).squareRoot()
-    }
+    public var evaluationMeanReturn: Double? { evaluationReturns.map(Statistics.mean) }
+    public var evaluationStd: Double? { evaluationReturns.map(Statistics.std) }
+
+    /// The evaluation of the policy a user gets by default (`rl-train eval`, sweep tables): the
+    /// best kept one when there is one, else the final one; `last` asks for the final one.
+    public func evaluation(last: Bool = false) -> EvaluationSummary? { last ? final : (best?.fresh ?? final) }
 }
 
 /// How a run is carried out, beside its config.
@@ -149,14 +157,12 @@ public enum Experiment {
         let registered = try registry.spec(evalID).rewardThreshold
         let threshold = config.optionalDouble("train.threshold") ?? registered ?? (evalID == "Pendulum-v1" ? -200 : nil)
         let evaluator = config.optionalInt("train.eval_every").map { every in
-            // Fresh episodes at every evaluation (seeded by the update count, so a resumed run
-            // evaluates exactly as the uninterrupted one): stopping early must not select for
-            // one fixed set of start states.
-            EvaluationStop(every: every, threshold: config.bool("train.stop_at_threshold") ? threshold : nil, statistics: statistics) { updates in
-                let r = try evaluate(deriveSeed(seed, 5, UInt64(updates)))
-                return r.reduce(0, +) / Double(r.count)
-            }
+            PeriodicEvaluation(every: every, threshold: threshold, stopWhenSolved: config.bool("train.stop_at_threshold"),
+                               statistics: statistics, seeds: { (deriveSeed(seed, 5, UInt64($0)), deriveSeed(seed, 8, UInt64($0))) },
+                               evaluate: evaluate)
         }
+        // What a checkpoint holds of the callbacks: the algorithm's, and the evaluator's best.
+        let checkpointed = parts.learning + (evaluator.map { [$0] } ?? [])
 
         // Time over every session of a resumed run.
         var previousSeconds = 0.0
@@ -180,9 +186,21 @@ public enum Experiment {
             return dict
         }
         let context = CallbackContext(runDirectory: options.directory, config: config, statistics: statistics,
-                                      learningCallbacks: parts.learning, runState: runState)
+                                      learningCallbacks: checkpointed, runState: runState)
         let configured = try options.callbacks.make(config.callbacks, context: context)
         for case let logger as MetricsLogger in configured { logger.seconds = elapsed }
+        // The best policy: kept in memory (the final evaluation compares it), and written as
+        // checkpoints/best.safetensors.gz when the run has a checkpointer.
+        var bestPolicy: StateDict?
+        let checkpointer = configured.lazy.compactMap { $0 as? Checkpointer }.first
+        evaluator?.onNewBest = { state, record in
+            var dict = StateDict()
+            for callback in parts.learning { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
+            bestPolicy = dict
+            try checkpointer?.saveBest(state, metadata: [
+                "best_updates": String(record.updates), "best_environment_steps": String(record.environmentSteps),
+                "best_score": String(record.score), "best_episodes": String(record.episodes)])
+        }
         var callbacks = parts.learning + configured
         if let evaluator { callbacks.append(evaluator) }
         callbacks += options.extraCallbacks
@@ -195,7 +213,7 @@ public enum Experiment {
             if let id = checkpoint.metadata["run_id"], id != config.id {
                 throw RunError.checkpointMismatch(detail: "it was written by run \(id.prefix(8)), this config is \(config.id8)")
             }
-            try CheckpointLoader.restore(checkpoint, callbacks: parts.learning, state: &trainer.state)
+            try CheckpointLoader.restore(checkpoint, callbacks: checkpointed, state: &trainer.state)
             let extra = checkpoint.scoped("extra")
             guard let rng = Xoshiro256(stateWords: try extra.tensor("trainer.rng").uint64s(name: "extra.trainer.rng")) else {
                 throw StateDictError.wrongShape(name: "extra.trainer.rng", expected: [4], found: [])
@@ -250,7 +268,7 @@ public enum Experiment {
         var result = RunResult(
             runID: config.id, algorithm: config.algorithm.rawValue, environment: envID, seed: Int(seed),
             stoppedBy: stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
-                : (evaluator?.solvedAt != nil ? .solved : .budget),
+                : (evaluator?.stoppedSolved == true ? .solved : .budget),
             solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
             evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
@@ -258,7 +276,26 @@ public enum Experiment {
             learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
             learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts))
         if !result.stoppedBy.isInterruption {
-            result.evaluationReturns = try evaluate(deriveSeed(seed, 4))
+            let finalSeed = deriveSeed(seed, 4)
+            let returns = try evaluate(finalSeed)
+            result.evaluationReturns = returns
+            result.final = EvaluationSummary(updates: trainer.state.updates, environmentSteps: statistics.environmentSteps,
+                                             seed: finalSeed, returns: returns)
+            if let best = evaluator?.best {
+                // The best policy on the final evaluation's episodes: the same returns when it is
+                // the final policy; else from memory, or from its file after a resume.
+                var bestReturns: [Double]? = best.updates == trainer.state.updates ? returns : nil
+                if bestReturns == nil, let policy = try bestPolicy
+                    ?? options.directory.flatMap({ try CheckpointLoader.loadBest(in: $0.appendingPathComponent("checkpoints"))?.dict }) {
+                    bestReturns = try Experiment.evaluate(checkpoint: policy, config: config, episodes: returns.count, seed: finalSeed,
+                                                          environments: options.environments)
+                }
+                if let bestReturns {
+                    result.best = BestEvaluation(selectionScore: best.score, selectionEpisodes: best.episodes,
+                                                 fresh: EvaluationSummary(updates: best.updates, environmentSteps: best.environmentSteps,
+                                                                          seed: finalSeed, returns: bestReturns))
+                }
+            }
         }
         result.seconds = elapsed()
         if let directory = options.directory, !result.stoppedBy.isInterruption {

@@ -3,8 +3,8 @@ import Foundation
 import Learner
 
 /// Appends one row to `metrics.csv` every `cycle` updates: counters, rates, the recent mean
-/// return, the latest loss and mean Q, and the latest evaluation when one ran since the last
-/// row. On resume it first drops rows past the checkpoint's update count (written after the
+/// return, the latest loss and mean Q, and the latest evaluation (and its confirmation) when one
+/// ran since the last row. On resume it first drops rows past the checkpoint's update count (written after the
 /// checkpoint by the interrupted session), so the file reads as one uninterrupted run.
 final class MetricsLogger: Callback {
     let name = "metrics"
@@ -18,7 +18,7 @@ final class MetricsLogger: Callback {
     private var lastEvaluationLogged = -1
     private var lastSeconds = 0.0, lastSteps = 0, lastUpdates = 0
 
-    static let header = "updates,env_steps,episodes,seconds,steps_per_s,updates_per_s,recent_return,loss,mean_q,eval_return"
+    static let header = "updates,env_steps,episodes,seconds,steps_per_s,updates_per_s,recent_return,loss,mean_q,eval_return,eval_confirmation"
 
     init(file: URL, every: Int, statistics: CollectorStatistics) {
         cycle = every
@@ -45,9 +45,9 @@ final class MetricsLogger: Callback {
         let now = seconds(), steps = statistics.environmentSteps
         let dt = max(now - lastSeconds, 1e-9)
         func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
-        var evaluation = ""
+        var evaluation = ","
         if let e = state[RunKeys.evaluation], e.updates != lastEvaluationLogged {
-            evaluation = f(e.meanReturn)
+            evaluation = f(e.mean) + "," + f(e.confirmationMean)
             lastEvaluationLogged = e.updates
         }
         let row = [String(state.updates), String(steps), String(statistics.episodes), String(format: "%.3f", now),

@@ -1,8 +1,8 @@
 import Foundation
 
-/// A sweep's results per grid point (seeds pooled): mean ± std of the final evaluation over
-/// seeds, environment steps to the threshold, wall time; as CSV and Markdown, with the best
-/// grid point named.
+/// A sweep's results per grid point (seeds pooled): mean ± std over seeds of each run's best
+/// policy on fresh episodes (or, with `last`, its final policy), environment steps to the
+/// threshold, wall time; as CSV and Markdown, with the best grid point named.
 public struct ResultsTable {
     public struct Row {
         /// The tag values (grid keys and the base config's tags) other than the seed.
@@ -18,10 +18,13 @@ public struct ResultsTable {
     }
 
     public var rows: [Row]
+    /// Whether the table reports each run's final policy instead of its best kept one.
+    public let last: Bool
     /// The key path treated as the seed axis.
     public static let seedKey = "train.seed"
 
-    public init(runs: [SweepRun]) {
+    public init(runs: [SweepRun], last: Bool = false) {
+        self.last = last
         // A run's point: its tag values (the grid keys and any tags of the base config), seed apart.
         func point(_ run: SweepRun) -> [(path: String, value: String)] {
             run.point.config.tags.filter { $0.path != Self.seedKey }.map { ($0.path, $0.value.stringValue ?? $0.value.description) }
@@ -35,9 +38,9 @@ public struct ResultsTable {
         rows = order.map { key in
             let members = groups[key]!
             let results = members.compactMap(\.result)
-            let means = results.compactMap(\.evaluationMeanReturn)
-            let mean = means.isEmpty ? nil : means.reduce(0, +) / Double(means.count)
-            let std = mean.map { m in (means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count)).squareRoot() }
+            let means = results.compactMap { $0.evaluation(last: last)?.mean }
+            let mean = means.isEmpty ? nil : Statistics.mean(means)
+            let std = means.isEmpty ? nil : Statistics.std(means)
             let solvedSteps = results.compactMap(\.solvedAtEnvironmentSteps).map(Double.init)
             let seconds = results.map(\.seconds)
             return Row(point: point(members[0]),
@@ -60,7 +63,8 @@ public struct ResultsTable {
     }
 
     var header: [String] {
-        pointColumns + ["runs complete", "eval mean", "eval std", "reached threshold", "steps to threshold", "seconds"]
+        pointColumns + ["runs complete", last ? "final policy eval mean" : "best policy eval mean", last ? "final policy eval std" : "best policy eval std",
+                        "solved", "steps to solved", "seconds"]
     }
 
     public var csv: String {
@@ -70,7 +74,7 @@ public struct ResultsTable {
 
     public var markdown: String {
         var header = self.header
-        header.replaceSubrange(pointColumns.count + 1 ... pointColumns.count + 2, with: ["eval (mean ± std over seeds)"])
+        header.replaceSubrange(pointColumns.count + 1 ... pointColumns.count + 2, with: [last ? "final policy eval (mean ± std over seeds)" : "best policy eval (mean ± std over seeds)"])
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
         for row in rows {
             var cells = self.cells(row)

@@ -8,39 +8,8 @@ import SeededRandom
 
 /// Keys the run's own callbacks publish in the training state.
 public enum RunKeys {
-    /// The latest periodic evaluation: (learner updates when it ran, mean return).
-    public static let evaluation = StateKey<(updates: Int, meanReturn: Double)>("evaluation")
-}
-
-/// Evaluates the policy every `cycle` updates, publishes the mean return (`RunKeys.evaluation`)
-/// and, with a threshold, stops training (through the collectors' stop request, as a signal
-/// would) once the mean return reaches it.
-final class EvaluationStop: Callback {
-    let name = "evaluation"
-    let cycle: Int?
-    var order: Int { 90 }
-    let threshold: Double?
-    let statistics: CollectorStatistics
-    /// Evaluates at a learner update count (which picks fresh episodes each time).
-    let evaluate: (_ updates: Int) throws -> Double
-    private(set) var solvedAt: Int?
-
-    init(every: Int, threshold: Double?, statistics: CollectorStatistics, evaluate: @escaping (_ updates: Int) throws -> Double) {
-        cycle = every
-        self.threshold = threshold
-        self.statistics = statistics
-        self.evaluate = evaluate
-    }
-
-    func endCycle(_ state: inout TrainingState) throws {
-        guard solvedAt == nil else { return }
-        let value = try evaluate(state.updates)
-        state[RunKeys.evaluation] = (state.updates, value)
-        if let threshold, value >= threshold {
-            solvedAt = statistics.environmentSteps
-            statistics.requestStop()
-        }
-    }
+    /// The latest periodic evaluation.
+    public static let evaluation = StateKey<PeriodicEvaluation.Record>("evaluation")
 }
 
 /// Set by the SIGINT/SIGTERM handler (an atomic store is async-signal-safe; nothing else is).
@@ -114,6 +83,8 @@ public struct TrainingProgress: Sendable {
     public var updatesPerSecond: Double
     public var recentMeanReturn: Double?
     public var secondsLeft: Double?
+    /// The latest periodic evaluation.
+    public var evaluation: PeriodicEvaluation.Record?
     /// The latest loss and mean Q(s, a) of the batch, when the algorithm publishes them.
     public var loss: Float?
     public var meanQ: Float?
@@ -153,7 +124,7 @@ final class ProgressReporter: Callback {
         let rate = Double(steps - startSteps) / seconds
         report(TrainingProgress(environmentSteps: steps, budget: budget, updates: state.updates, stepsPerSecond: rate,
                                 updatesPerSecond: Double(state.updates - startUpdates) / seconds, recentMeanReturn: statistics.recentMeanReturn,
-                                secondsLeft: rate > 0 ? Double(budget - steps) / rate : nil,
+                                secondsLeft: rate > 0 ? Double(budget - steps) / rate : nil, evaluation: state[RunKeys.evaluation],
                                 loss: state[DQNKeys.loss], meanQ: state[DQNKeys.meanQ]))
     }
 }

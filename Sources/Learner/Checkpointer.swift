@@ -5,7 +5,9 @@ import StateDictIO
 /// state dict (under `callbacks.<name>.`), the trainer's counters, and whatever `extra`
 /// returns (replay memory, collector counters, RNG states), as one state-dict file
 /// `checkpoint_<updates>.safetensors.gz`, written atomically (temporary file, fsync, rename),
-/// keeping the newest `keep` files.
+/// keeping the newest `keep` files. `saveBest` writes `best.safetensors.gz` beside them: the
+/// policy with the best evaluation so far (without the replay memory; it is for evaluation,
+/// and resumes come from the newest checkpoint).
 public final class Checkpointer: Callback {
     public let name = "checkpointer"
     public let cycle: Int?
@@ -13,14 +15,17 @@ public final class Checkpointer: Callback {
     public let directory: URL
     public let keep: Int
     private let callbacks: [Callback]
-    private let extra: () -> StateDict
+    private let extra: (_ includeMemory: Bool) -> StateDict
     private let metadata: [String: String]
+    /// Whether periodic and final checkpoints include the replay memory (`extra(true)`).
+    public let saveMemory: Bool
     /// The files written so far, oldest first.
     public private(set) var written: [URL] = []
 
     /// `metadata` goes into every file's safetensors header (e.g. the run id and its config).
+    /// `extra` returns the rest of the run's state, with the replay memory when asked.
     public init(directory: URL, every: Int, keep: Int = 3, callbacks: [Callback], metadata: [String: String] = [:],
-                extra: @escaping () -> StateDict = { StateDict() }) {
+                saveMemory: Bool = true, extra: @escaping (_ includeMemory: Bool) -> StateDict = { _ in StateDict() }) {
         precondition(every > 0 && keep > 0, "every and keep must be positive")
         self.directory = directory
         cycle = every
@@ -28,6 +33,7 @@ public final class Checkpointer: Callback {
         self.callbacks = callbacks
         self.extra = extra
         self.metadata = metadata
+        self.saveMemory = saveMemory
     }
 
     public func endCycle(_ state: inout TrainingState) throws { try save(state) }
@@ -35,14 +41,27 @@ public final class Checkpointer: Callback {
         if written.last?.lastPathComponent != CheckpointLoader.fileName(updates: state.updates) { try save(state) }
     }
 
-    /// Writes one checkpoint now.
-    public func save(_ state: TrainingState) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var dict = StateDict(metadata: metadata.merging(["format": CheckpointLoader.format]) { _, format in format })
+    /// The checkpoint of the run as it stands (what `save` writes).
+    public func checkpoint(_ state: TrainingState, includeMemory: Bool, metadata more: [String: String] = [:]) -> StateDict {
+        var dict = StateDict(metadata: metadata.merging(more) { _, new in new }.merging(["format": CheckpointLoader.format]) { _, format in format })
         for callback in callbacks { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
         dict["trainer.updates"] = Tensor(scalar: Int64(state.updates))
         dict["trainer.environment_steps"] = Tensor(scalar: Int64(state.environmentSteps))
-        dict.merge(extra(), prefix: "extra")
+        dict.merge(extra(includeMemory), prefix: "extra")
+        return dict
+    }
+
+    /// Writes `best.safetensors.gz` now (atomically, replacing the previous best), without the
+    /// replay memory; `metadata` says what made it the best (e.g. its evaluation).
+    public func saveBest(_ state: TrainingState, metadata more: [String: String]) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try checkpoint(state, includeMemory: false, metadata: more).write(to: directory.appendingPathComponent(CheckpointLoader.bestFileName))
+    }
+
+    /// Writes one checkpoint now.
+    public func save(_ state: TrainingState) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let dict = checkpoint(state, includeMemory: saveMemory)
         let url = directory.appendingPathComponent(CheckpointLoader.fileName(updates: state.updates))
         try dict.write(to: url)
         written.removeAll { $0 == url }
@@ -60,6 +79,15 @@ public enum CheckpointLoader {
     static let format = "swiftrl-checkpoint/1"
 
     static func fileName(updates: Int) -> String { String(format: "checkpoint_%09d.safetensors.gz", updates) }
+    /// The best policy's checkpoint in a checkpoints directory (`Checkpointer.saveBest`).
+    public static let bestFileName = "best.safetensors.gz"
+
+    /// The best policy's checkpoint in `directory`, verified; nil when the run kept none.
+    public static func loadBest(in directory: URL) throws -> (url: URL, dict: StateDict)? {
+        let url = directory.appendingPathComponent(bestFileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return (url, try load(url))
+    }
 
     /// The checkpoint files in `directory`, oldest (fewest updates) first.
     public static func checkpoints(in directory: URL) -> [URL] {

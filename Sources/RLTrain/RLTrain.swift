@@ -42,10 +42,16 @@ extension RLTrain {
 
     static func summary(_ r: RunResult) -> String {
         var text = ""
-        if let solved = r.solvedAtEnvironmentSteps { text += "solved (evaluation reached \(r.threshold.map { "\($0)" } ?? "the threshold")) at \(solved) env steps\n" }
+        if let solved = r.solvedAtEnvironmentSteps {
+            text += "solved at \(solved) env steps (an evaluation and its confirmation on other episodes both reached \(r.threshold.map { "\($0)" } ?? "the threshold"))\n"
+        }
         text += String(format: "done: %d env steps, %d updates, %d episodes in %.1f s", r.environmentSteps, r.updates, r.episodes, r.seconds)
-        if let mean = r.evaluationMeanReturn, let n = r.evaluationReturns?.count {
-            text += String(format: "; evaluation over %d episodes: mean return %.1f ± %.1f", n, mean, r.evaluationStd ?? 0)
+        if let final = r.final {
+            text += String(format: "\nfinal policy over %d fresh episodes: mean return %.1f ± %.1f", final.episodes, final.mean, final.std)
+        }
+        if let best = r.best, best.fresh.updates != r.final?.updates {
+            text += String(format: "\nbest policy (update %d, scored %.1f over %d episodes; checkpoints/best.safetensors.gz), on the same episodes: %.1f ± %.1f",
+                           best.fresh.updates, best.selectionScore, best.selectionEpisodes, best.fresh.mean, best.fresh.std)
         }
         if let loop = r.learnerLoopSeconds, let sample = r.learnerSampleSeconds, loop > 0 {
             text += String(format: "\nlearner: %.2f s updating, %.1f%% of it obtaining batches (sampling + waiting for collectors)",
@@ -158,13 +164,14 @@ extension RLTrain {
 
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a trained policy from a run directory (its newest checkpoint) or a checkpoint file.")
+            abstract: "Evaluate a trained policy from a run directory (its best policy, or with --last its newest checkpoint) or a checkpoint file.")
 
         @Argument(help: "A run directory or a checkpoint_*.safetensors.gz file.") var source: String
         @Option(help: "Episodes (default: the config's eval.episodes).") var episodes: Int?
         @Option(help: "Seed of the first episode (default: derived from train.seed, apart from every training and evaluation seed).") var seed: UInt64?
         @Flag(help: "Print one JSON object instead of text.") var json = false
         @Flag(help: "Use the newest intact checkpoint if the newest is damaged.") var fallback = false
+        @Flag(help: "Evaluate a run directory's newest checkpoint instead of its best policy (checkpoints/best.safetensors.gz).") var last = false
 
         func validate() throws {
             if let episodes, episodes <= 0 { throw ValidationError("--episodes must be positive") }
@@ -179,7 +186,11 @@ extension RLTrain {
             let file: URL, checkpoint: StateDict
             if isDirectory.boolValue {
                 let checkpoints = url.lastPathComponent == "checkpoints" ? url : url.appendingPathComponent("checkpoints")
-                (file, checkpoint) = try CheckpointLoader.loadNewest(in: checkpoints, fallback: fallback)
+                if !last, let best = try CheckpointLoader.loadBest(in: checkpoints) {
+                    (file, checkpoint) = best
+                } else {
+                    (file, checkpoint) = try CheckpointLoader.loadNewest(in: checkpoints, fallback: fallback)
+                }
             } else {
                 (file, checkpoint) = (url, try CheckpointLoader.load(url))
             }
@@ -188,8 +199,7 @@ extension RLTrain {
             }
             let config = try ExperimentConfig.parse(text, source: "\(file.lastPathComponent) (embedded config)")
             let returns = try Experiment.evaluate(checkpoint: checkpoint, config: config, episodes: episodes, seed: seed)
-            let mean = returns.reduce(0, +) / Double(returns.count)
-            let std = (returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(returns.count)).squareRoot()
+            let mean = Statistics.mean(returns), std = Statistics.std(returns)
             if json {
                 let object: [String: Any] = ["checkpoint": file.path, "run_id": config.id, "env": config.optionalString("eval.env_id") ?? config.string("env.id"),
                                              "episodes": returns.count, "mean_return": mean, "std_return": std,
@@ -215,6 +225,7 @@ extension RLTrain {
         @Argument(help: "The sweep file (YAML).") var file: String
         @Option(help: "Override the sweep's tokens (CPU threads used at once).") var tokens: Int?
         @Flag(help: "Print the planned runs and their state; train nothing, create nothing.") var dryRun = false
+        @Flag(help: "Tabulate each run's final policy instead of its best kept one.") var last = false
 
         func validate() throws {
             if let tokens, tokens < 1 { throw ValidationError("--tokens must be at least 1") }
@@ -251,7 +262,7 @@ extension RLTrain {
             for run in runs {
                 if case .failed(let why) = run.state { print("FAILED \(run.directory.lastPathComponent): \(why) (log: \(run.log?.path ?? "-"))") }
             }
-            let table = ResultsTable(runs: runs)
+            let table = ResultsTable(runs: runs, last: last)
             try table.write(to: runner.directory)
             print(table.markdown)
             print("results: \(runner.directory.appendingPathComponent("results.csv").path), results.md")

@@ -74,7 +74,7 @@ import Testing
         #expect(table.rows.allSatisfy { $0.complete == 2 && $0.evaluationMean != nil && $0.meanSeconds != nil })
         try table.write(to: runner.directory)
         let csv = try String(contentsOf: runner.directory.appendingPathComponent("results.csv"), encoding: .utf8)
-        #expect(csv.hasPrefix("algorithm.lr,runs complete,eval mean,eval std,"))
+        #expect(csv.hasPrefix("algorithm.lr,runs complete,best policy eval mean,best policy eval std,solved,"))
         #expect(csv.split(separator: "\n").count == 3)
         #expect(table.markdown.contains("Best: algorithm.lr = "))
 

@@ -1,0 +1,115 @@
+import Collectors
+import Learner
+import StateDictIO
+
+/// Evaluates the policy every `cycle` updates on fresh episodes, publishes the outcome
+/// (`RunKeys.evaluation`), keeps track of the best policy seen, and decides when the run is
+/// solved.
+///
+/// The rule for "solved" (a lucky draw must not pass): an evaluation whose mean reaches the
+/// threshold is confirmed at once by a second one of as many episodes on other reset seeds; the
+/// run is solved when both means reach the threshold. The policy's score is its evaluation's
+/// mean, or the mean over both sets of episodes when a confirmation ran; the best score so far
+/// names the best policy (`onNewBest` then saves it). With `stopWhenSolved`, a solved run stops
+/// (through the collectors' stop request, as a signal would).
+public final class PeriodicEvaluation: Callback {
+    /// One periodic evaluation.
+    public struct Record: Sendable, Equatable {
+        public var updates: Int
+        public var environmentSteps: Int
+        /// Mean return over the evaluation's episodes, and over the confirmation's when one ran.
+        public var mean: Double
+        public var confirmationMean: Double?
+        /// The policy's score: the mean over every episode it played here.
+        public var score: Double
+        /// Episodes behind `score`.
+        public var episodes: Int
+    }
+
+    public let name = "evaluation"
+    public let cycle: Int?
+    public var order: Int { 90 }
+    let threshold: Double?
+    let stopWhenSolved: Bool
+    let statistics: CollectorStatistics
+    /// Returns over the configured episodes, reset seeds `seed`, `seed + 1`, ...
+    let evaluate: (_ seed: UInt64) throws -> [Double]
+    /// The reset seeds of the evaluation at an update count, and of its confirmation: fresh
+    /// episodes every time (seeded by the update count, so a resumed run evaluates exactly as
+    /// the uninterrupted one), so stopping early does not select for one fixed set of starts.
+    let seeds: (_ updates: Int) -> (evaluation: UInt64, confirmation: UInt64)
+    /// Called on the learner thread when a policy scores better than every earlier one.
+    var onNewBest: ((_ state: TrainingState, _ record: Record) throws -> Void)?
+    /// The best-scoring evaluation so far.
+    public private(set) var best: Record?
+    /// Environment steps when the run was first solved.
+    public private(set) var solvedAt: Int?
+    /// Whether the run stopped because it was solved.
+    public private(set) var stoppedSolved = false
+
+    init(every: Int, threshold: Double?, stopWhenSolved: Bool, statistics: CollectorStatistics,
+         seeds: @escaping (_ updates: Int) -> (evaluation: UInt64, confirmation: UInt64),
+         evaluate: @escaping (_ seed: UInt64) throws -> [Double]) {
+        cycle = every
+        self.threshold = threshold
+        self.stopWhenSolved = stopWhenSolved
+        self.statistics = statistics
+        self.seeds = seeds
+        self.evaluate = evaluate
+    }
+
+    public func endCycle(_ state: inout TrainingState) throws {
+        guard !stoppedSolved else { return }
+        let seed = seeds(state.updates)
+        let returns = try evaluate(seed.evaluation)
+        let mean = Statistics.mean(returns)
+        var record = Record(updates: state.updates, environmentSteps: statistics.environmentSteps, mean: mean,
+                            confirmationMean: nil, score: mean, episodes: returns.count)
+        if let threshold, mean >= threshold {
+            let confirmation = try evaluate(seed.confirmation)
+            record.confirmationMean = Statistics.mean(confirmation)
+            record.score = Statistics.mean(returns + confirmation)
+            record.episodes += confirmation.count
+        }
+        state[RunKeys.evaluation] = record
+        if best.map({ record.score > $0.score }) ?? true {
+            best = record
+            try onNewBest?(state, record)
+        }
+        if let threshold, solvedAt == nil, let confirmed = record.confirmationMean, confirmed >= threshold {
+            solvedAt = record.environmentSteps
+            if stopWhenSolved {
+                stoppedSolved = true
+                statistics.requestStop()
+            }
+        }
+    }
+
+    /// The best evaluation and the solved step, so a resumed run compares against the same best.
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        if let best {
+            dict["best.updates"] = Tensor(scalar: Int64(best.updates))
+            dict["best.environment_steps"] = Tensor(scalar: Int64(best.environmentSteps))
+            dict["best.mean"] = Tensor(scalar: best.mean)
+            dict["best.confirmation_mean"] = Tensor(scalar: best.confirmationMean ?? .nan)
+            dict["best.score"] = Tensor(scalar: best.score)
+            dict["best.episodes"] = Tensor(scalar: Int64(best.episodes))
+        }
+        dict["solved_at"] = Tensor(scalar: Int64(solvedAt ?? -1))
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
+        let solved = try dict.integer("solved_at")
+        solvedAt = solved >= 0 ? Int(solved) : nil
+        if dict.tensors["best.score"] != nil {
+            let confirmation = try dict.scalar("best.confirmation_mean")
+            best = Record(updates: Int(try dict.integer("best.updates")), environmentSteps: Int(try dict.integer("best.environment_steps")),
+                          mean: try dict.scalar("best.mean"), confirmationMean: confirmation.isNaN ? nil : confirmation,
+                          score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")))
+        } else {
+            best = nil
+        }
+    }
+}
