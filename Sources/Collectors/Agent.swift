@@ -1,5 +1,6 @@
 import Envs
 import SeededRandom
+import StateDictIO
 
 /// The acting side of a policy: turns a batch of observations into actions. Each collector
 /// owns its agent (agents are not shared between threads).
@@ -10,6 +11,17 @@ public protocol Agent: AnyObject {
     func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
              indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
              rng: inout Xoshiro256)
+
+    /// What the agent carries from one step to the next besides its weights (e.g. the state of
+    /// correlated exploration noise), saved with its collector so a resume acts exactly as the
+    /// uninterrupted run. Stateless agents keep the default (empty).
+    func stateDict() -> StateDict
+    func loadStateDict(_ dict: StateDict) throws
+}
+
+extension Agent {
+    public func stateDict() -> StateDict { StateDict() }
+    public func loadStateDict(_ dict: StateDict) throws {}
 }
 
 /// Uniformly random actions: discrete indices over the space, continuous actions over [−1, 1]ᴬ

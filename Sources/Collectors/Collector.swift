@@ -243,6 +243,7 @@ extension Collector {
         dict["pending.rewards"] = Tensor(doubles: pendingRewards)
         dict["pending.start"] = Tensor(int64s: pendingStart.map(Int64.init))
         dict["pending.count"] = Tensor(int64s: pendingCount.map(Int64.init))
+        dict.merge(agent.stateDict(), prefix: "agent")
         if let snapshot = environments.snapshot() {
             let width = snapshot.environments.map(\.count).max() ?? 0
             if snapshot.environments.allSatisfy({ $0.count == width }) {
@@ -288,6 +289,8 @@ extension Collector {
             throw StateDictError.corrupt(file: "collector state", detail: "n-step ring positions out of range for n = \(nStep)")
         }
         rng = restored
+        let agentState = dict.scoped("agent")
+        if !agentState.tensors.isEmpty { try agent.loadStateDict(agentState) }
         if let words = dict["envs.words"], words.shape.count == 2 {
             let flat = try words.uint64s(name: "envs.words")
             let width = words.shape[1]

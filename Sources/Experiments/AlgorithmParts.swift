@@ -10,14 +10,15 @@ import SeededRandom
 struct AlgorithmParts {
     let spec: TransitionSpec
     let learning: [Callback]
-    /// A collector's agent (its own network copy, fed by the weight publisher).
-    let makeAgent: (_ maxBatch: Int) -> Agent
+    /// A collector's agent (its own network copy, fed by the weight publisher), for `maxBatch`
+    /// environments, seeded for its own random streams.
+    let makeAgent: (_ maxBatch: Int, _ seed: UInt64) -> Agent
     /// An agent acting with the learner's current weights (for evaluation).
     let evaluationAgent: (_ deterministic: Bool) -> Agent
 
     /// Builds DQN's or SAC's networks and callbacks from a config, for environments with
-    /// these spaces.
-    static func build(_ config: ExperimentConfig, observationSize: Int, actionSpace: Space) throws -> AlgorithmParts {
+    /// these spaces and time limit.
+    static func build(_ config: ExperimentConfig, observationSize: Int, actionSpace: Space, timeLimit: Int?) throws -> AlgorithmParts {
         let seed = UInt64(config.int("train.seed"))
         let nStep = config.int("algorithm.n_step")
         let extras = nStep > 1 ? [ExtraColumn(name: "discount")] : []
@@ -43,7 +44,7 @@ struct AlgorithmParts {
             return AlgorithmParts(
                 spec: TransitionSpec(observationSize: observationSize, action: .discrete(n: actions.n), extras: extras),
                 learning: learning,
-                makeAgent: { maxBatch in
+                makeAgent: { maxBatch, _ in
                     EpsilonGreedyQAgent(network: MLP(copying: online), publisher: publisher, maxBatch: maxBatch,
                                         initialEpsilon: initial, finalEpsilon: final, decaySteps: decay)
                 },
@@ -69,7 +70,14 @@ struct AlgorithmParts {
             return AlgorithmParts(
                 spec: TransitionSpec(observationSize: observationSize, action: .continuous(size: box.size), extras: extras),
                 learning: learning,
-                makeAgent: { maxBatch in GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch) },
+                makeAgent: { maxBatch, seed in
+                    // Correlated noise in chunks an episode long (Eberhard et al. use the episode length).
+                    let exponent = ["white": 0.0, "pink": 1.0, "red": 2.0][config.string("algorithm.exploration_noise")]!
+                    var chunk = 4
+                    while chunk < (timeLimit ?? 1_000) { chunk *= 2 }
+                    let noise = exponent == 0 ? nil : ColoredNoise(exponent: exponent, length: chunk, streams: maxBatch * box.size, seed: seed)
+                    return GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch, noise: noise)
+                },
                 evaluationAgent: { deterministic in
                     GaussianPolicyAgent(actor: model.actor, publisher: nil, maxBatch: 1, deterministic: deterministic)
                 })

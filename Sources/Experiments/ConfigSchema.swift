@@ -119,6 +119,10 @@ public enum ConfigSchema {
         ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
                   "entropy α is tuned toward; null: −(action dimensions)", nullable: true, only: [.sac], default: by(.null, .null)),
 
+        ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
+                  "the collectors' action noise: white (SAC's own Gaussian draws), pink (1/f, temporally correlated: Eberhard et al. 2023; finds MountainCarContinuous' goal) or red (1/f²)",
+                  only: [.sac], default: by(.null, .string("white"))),
+
         ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", default: by(.list([.int(64), .int(64)]), .list([.int(256), .int(256)]))),
 
         ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", default: by(.int(100_000), .int(1_000_000))),
@@ -130,7 +134,7 @@ public enum ConfigSchema {
                   default: by(.int(10), .int(1))),
 
         ConfigKey("train.seed", .int(min: 0, max: nil), "seed of every random stream of the run", .int(1)),
-        ConfigKey("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", default: by(.int(50_000), .int(10_000))),
+        ConfigKey("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", default: by(.int(50_000), .int(20_000))),
         ConfigKey("train.updates", .int(min: 1, max: nil), "budget: learner updates; null: no limit", nullable: true, .null),
         ConfigKey("train.deterministic", .bool,
                   "one collector stepped inline with a fixed interleave of env steps and updates: bit-identical reruns and resumes", .bool(false)),

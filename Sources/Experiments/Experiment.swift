@@ -117,7 +117,8 @@ public enum Experiment {
         let envID = config.string("env.id")
         let seed = UInt64(config.int("train.seed"))
         let probe = try registry.make(envID)
-        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace)
+        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
+                                             timeLimit: config.optionalInt("env.max_episode_steps") ?? registry.spec(envID).maxEpisodeSteps)
         BLAS.setThreads(config.int("train.blas_threads"))
         defer { BLAS.setThreads(1) }
 
@@ -142,7 +143,7 @@ public enum Experiment {
             let collectorSeed = deriveSeed(seed, 1, UInt64(c))
             let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs, seed: collectorSeed,
                                             maxEpisodeSteps: maxEpisodeSteps)
-            return Collector(environments: vec, agent: parts.makeAgent(numEnvs), table: table, statistics: statistics,
+            return Collector(environments: vec, agent: parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9)), table: table, statistics: statistics,
                              seed: collectorSeed, nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")),
                              writerBlockSize: deterministic ? 1 : 64)
         }
@@ -317,7 +318,9 @@ public enum Experiment {
                                 environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
         let environments = try config.environments(from: base)
         let probe = try environments.make(config.string("env.id"))
-        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace)
+        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
+                                             timeLimit: config.optionalInt("env.max_episode_steps")
+                                                 ?? environments.spec(config.string("env.id")).maxEpisodeSteps)
         for callback in parts.learning {
             try callback.loadStateDict(checkpoint.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: false, loadHparams: false)
         }

@@ -281,24 +281,60 @@ public final class GaussianPolicyAgent: Agent {
     public let actor: MLP
     public let publisher: WeightPublisher?
     public let deterministic: Bool
+    /// Correlated exploration noise, one stream per (environment, action dimension); nil for
+    /// SAC's own white noise drawn from the collector's stream.
+    public let noise: ColoredNoise?
     private var seenVersion = -1
     private let workspace: MLP.Workspace
     private let head: GaussianPolicyHead
+    private let epsilon: UnsafeMutableBufferPointer<Float>
 
-    public init(actor: MLP, publisher: WeightPublisher?, maxBatch: Int, deterministic: Bool = false) {
+    public init(actor: MLP, publisher: WeightPublisher?, maxBatch: Int, deterministic: Bool = false, noise: ColoredNoise? = nil) {
+        precondition(noise.map { $0.streams >= maxBatch * actor.outputSize / 2 } ?? true, "one noise stream per environment and action dimension")
         self.actor = actor
         self.publisher = publisher
         self.deterministic = deterministic
+        self.noise = noise
         workspace = actor.makeWorkspace(maxBatch: maxBatch)
         head = GaussianPolicyHead(actionSize: actor.outputSize / 2, maxBatch: maxBatch)
+        epsilon = .allocate(capacity: maxBatch * head.actionSize)
+        epsilon.initialize(repeating: 0)
     }
+
+    deinit { epsilon.deallocate() }
 
     public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
                     indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
                     rng: inout Xoshiro256) {
         publisher?.refresh(actor, seen: &seenVersion)
         let raw = actor.forward(observations.baseAddress!, batch: count, workspace: workspace)
-        head.forward(UnsafeBufferPointer(raw), batch: count, deterministic: deterministic, rng: &rng)
+        if let noise, !deterministic {
+            for i in 0..<(count * head.actionSize) { epsilon[i] = noise.next(stream: i) }
+            head.forward(UnsafeBufferPointer(raw), batch: count, noise: UnsafeBufferPointer(epsilon), rng: &rng)
+        } else {
+            head.forward(UnsafeBufferPointer(raw), batch: count, deterministic: deterministic, rng: &rng)
+        }
         for i in 0..<(count * head.actionSize) { values[i] = head.actions[i] }
+    }
+
+    /// The noise streams' state (chunks, positions, generators).
+    public func stateDict() -> StateDict {
+        guard let noise else { return StateDict() }
+        let state = noise.state
+        var dict = StateDict()
+        dict["noise.chunks"] = Tensor(floats: state.chunks)
+        dict["noise.positions"] = Tensor(int64s: state.positions.map(Int64.init))
+        dict["noise.generators"] = Tensor(uint64s: state.generatorWords)
+        return dict
+    }
+
+    public func loadStateDict(_ dict: StateDict) throws {
+        guard let noise else { return }
+        let state = ColoredNoise.State(chunks: try dict.tensor("noise.chunks").floats(name: "noise.chunks"),
+                                       positions: try dict.tensor("noise.positions").int64s(name: "noise.positions").map { Int($0) },
+                                       generatorWords: try dict.tensor("noise.generators").uint64s(name: "noise.generators"))
+        guard noise.restore(state) else {
+            throw StateDictError.corrupt(file: "agent state", detail: "exploration noise state does not fit \(noise.streams) streams of \(noise.length) samples")
+        }
     }
 }

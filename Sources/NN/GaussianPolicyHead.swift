@@ -49,8 +49,10 @@ public final class GaussianPolicyHead {
     static let halfLog2Pi = Float(0.5 * log(2 * Double.pi))
 
     /// Samples actions and their log-probabilities from the network output `raw` (batch, 2A).
-    /// With `deterministic`, a = tanh(μ) (ε = 0) for evaluation.
-    public func forward(_ raw: UnsafeBufferPointer<Float>, batch: Int, deterministic: Bool = false, rng: inout Xoshiro256) {
+    /// With `deterministic`, a = tanh(μ) (ε = 0) for evaluation. `noise` (batch, A), when
+    /// given, is used as ε instead of draws from `rng` (temporally correlated exploration noise).
+    public func forward(_ raw: UnsafeBufferPointer<Float>, batch: Int, deterministic: Bool = false,
+                        noise externalNoise: UnsafeBufferPointer<Float>? = nil, rng: inout Xoshiro256) {
         precondition(batch <= maxBatch && raw.count >= batch * 2 * actionSize, "policy output too small")
         self.batch = batch
         let a = actionSize
@@ -63,7 +65,7 @@ public final class GaussianPolicyHead {
                 let i = b * a + j
                 clampMask[i] = rawLogStd >= logStdMin && rawLogStd <= logStdMax
                 let sigma = expf(logStd)
-                let eps: Float = deterministic ? 0 : Float(rng.nextStandardNormal())
+                let eps: Float = deterministic ? 0 : externalNoise.map { $0[i] } ?? Float(rng.nextStandardNormal())
                 let u = mean + sigma * eps
                 noise[i] = eps
                 std[i] = sigma
