@@ -5,6 +5,7 @@
 # seeds apart from every training-time evaluation); then one summary line.
 # Without SEEDS, five seeds are drawn from /dev/urandom (seeds nobody chose) and printed.
 # Usage: scripts/measure-learning.sh CONFIG [SEEDS...] [-- rl-train options]
+# RL_TRAIN=path runs that binary instead of building .build/release/rl-train.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:?usage: scripts/measure-learning.sh CONFIG [SEEDS...] [-- rl-train options]}; shift
@@ -14,13 +15,14 @@ while (($#)) && [[ $1 != -- ]]; do seeds+=("$1"); shift; done
 if ((${#seeds[@]} == 0)); then
   for _ in 1 2 3 4 5; do seeds+=($(( $(od -An -N2 -tu2 /dev/urandom) + 100 ))); done
 fi
-swift build -c release --product rl-train >&2
+binary=${RL_TRAIN:-}
+if [[ -z $binary ]]; then swift build -c release --product rl-train >&2; binary=.build/release/rl-train; fi
 runs=$(mktemp -d)
 trap 'rm -rf "$runs"' EXIT
 echo "$config, seeds ${seeds[*]}"
 for seed in "${seeds[@]}"; do
   start=$(date +%s.%N)
-  .build/release/rl-train train "$config" --set train.seed="$seed" --set train.runs_dir="$runs" --force-new "$@" \
+  "$binary" train "$config" --set train.seed="$seed" --set train.runs_dir="$runs" --force-new "$@" \
     > "$runs/log-$seed.txt" 2>&1 || { echo "seed $seed: rl-train failed:"; tail -5 "$runs/log-$seed.txt"; exit 1; }
   end=$(date +%s.%N)
   echo "$seed $(echo "$end - $start" | bc)" >> "$runs/walls.txt"

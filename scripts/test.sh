@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --python
 export RL_PYTHON="$PWD/.build-py/venv/bin/python"
+# The deterministic learning tests expect exact results. OpenBLAS and libxsmm pick kernels by
+# CPU (AVX-512 ones on newer Xeons, AVX2 ones on EPYC), and kernels of other widths sum in other
+# orders, so the last bits (and then whole runs) differ between machines: pin the AVX2 kernels,
+# which every AVX2+FMA x86 machine runs, unless the caller chose.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" LIBXSMM_TARGET="${LIBXSMM_TARGET:-hsw}"
 swift build --build-tests
 swift test
 echo "== concurrency tests under ThreadSanitizer"

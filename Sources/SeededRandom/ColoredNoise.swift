@@ -10,7 +10,7 @@ import Glibc
 /// Each stream is generated in chunks of `length` samples (a power of two; pick one at least an
 /// episode long) by Timmer and König's method: Gaussian Fourier coefficients scaled by
 /// f^(−β/2), with the lowest frequency 1/length standing in for 0, one inverse FFT, scaled to
-/// unit variance. Every stream has its own `Xoshiro256`, so the noise is reproducible and its
+/// unit variance (exactly, in expectation). Every stream has its own `Xoshiro256`, so the noise is reproducible and its
 /// whole state (`state`) can be saved and restored. Nothing is allocated after `init`.
 ///
 ///     let noise = ColoredNoise(exponent: 1, length: 1024, streams: 2, seed: 7)
@@ -38,10 +38,12 @@ public final class ColoredNoise {
         self.streams = streams
         let n = Double(length)
         scale = (0...length / 2).map { k in pow(max(Double(k) / n, 1 / n), -exponent / 2) }
-        // The variance of the generated series (as the colorednoise package derives it).
-        var sumSquares = 0.0
-        for k in 1...length / 2 { sumSquares += scale[k] * scale[k] * (k == length / 2 ? 0.25 : 1) }
-        sigma = 2 * sumSquares.squareRoot() / n
+        // The generated series' exact variance: bins 0 and n/2 carry 2·scale², every other bin k
+        // (with its mirror n − k) 4·scale² (the colorednoise package leaves bin 0 out, which
+        // makes red noise's variance 1.3).
+        var power = 2 * (scale[0] * scale[0] + scale[length / 2] * scale[length / 2])
+        for k in 1..<length / 2 { power += 4 * scale[k] * scale[k] }
+        sigma = power.squareRoot() / n
         chunks = Array(repeating: 0, count: streams * length)
         positions = Array(repeating: length, count: streams)   // generate on first use
         var seeder = Xoshiro256(seed: seed ^ 0xC0_10_4E_D0_15E)

@@ -33,7 +33,8 @@ final class StopAfter: Callback {
     /// A run stopped after k updates and resumed ends bit-identical to the uninterrupted run:
     /// networks, target networks, optimizer moments, replay memory, environments, RNG streams
     /// and counters, and the final evaluation.
-    @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"])])
+    @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"]),
+                      (AlgorithmName.sac, ["algorithm.exploration_noise=pink"])])
     func aResumedDeterministicRunEndsBitIdentical(algorithm: AlgorithmName, extra: [String]) throws {
         let overrides = algorithm == .dqn
             ? ["train.env_steps=2500", "memory.min_size=300", "network.hidden=[16]", "train.eval_every=400"]
@@ -62,6 +63,8 @@ final class StopAfter: Callback {
         #expect(resumed.environmentSteps == uninterrupted.environmentSteps)
         #expect(resumed.episodes == uninterrupted.episodes)
         #expect(resumed.evaluationReturns == uninterrupted.evaluationReturns)
+        #expect(resumed.best == uninterrupted.best)
+        #expect(resumed.best != nil, "periodic evaluations keep a best policy")
 
         let a = try comparable(whole), b = try comparable(split)
         #expect(a.tensors.keys.sorted() == b.tensors.keys.sorted())

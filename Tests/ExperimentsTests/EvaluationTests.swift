@@ -1,0 +1,92 @@
+import Collectors
+@testable import Experiments
+import Foundation
+import Learner
+import StateDictIO
+import Testing
+
+@Suite struct PeriodicEvaluationTests {
+    /// A PeriodicEvaluation whose evaluations return scripted means: `means[seed]` (two episodes
+    /// at mean ± 1), with evaluation seeds 1000·u and confirmation seeds 1000·u + 1.
+    func evaluator(threshold: Double?, stop: Bool, means: [UInt64: Double], statistics: CollectorStatistics) -> PeriodicEvaluation {
+        PeriodicEvaluation(every: 10, threshold: threshold, stopWhenSolved: stop, statistics: statistics,
+                           seeds: { (UInt64($0) * 1000, UInt64($0) * 1000 + 1) },
+                           evaluate: { seed in
+                               let mean = means[seed] ?? -1_000
+                               return [mean - 1, mean + 1]
+                           })
+    }
+
+    @Test func aCrossingCountsOnlyWhenItsConfirmationAlsoReachesTheThreshold() throws {
+        let statistics = CollectorStatistics()
+        // Update 10: 100 (crosses 90), confirmation 50 (fails). Update 20: 95, confirmation 92 (solved).
+        let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 50, 20_000: 95, 20_001: 92], statistics: statistics)
+        var bests: [Int] = []
+        e.onNewBest = { _, record in bests.append(record.updates) }
+        var state = TrainingState()
+        state.updates = 10
+        try e.endCycle(&state)
+        #expect(e.solvedAt == nil && !statistics.stopRequested)
+        #expect(state[RunKeys.evaluation]?.confirmationMean == 50)
+        #expect(state[RunKeys.evaluation]?.score == 75, "the score pools both sets of episodes")
+        #expect(state[RunKeys.evaluation]?.episodes == 4)
+        statistics.setEnvironmentSteps(123)
+        state.updates = 20
+        try e.endCycle(&state)
+        #expect(e.solvedAt == 123)
+        #expect(e.stoppedSolved && statistics.stopRequested)
+        #expect(bests == [10, 20])
+        #expect(e.best?.score == 93.5)
+    }
+
+    @Test func withoutStoppingTheBestIsKeptAndItsStateRoundTrips() throws {
+        let statistics = CollectorStatistics()
+        let e = evaluator(threshold: 90, stop: false, means: [10_000: 10, 20_000: 95, 20_001: 96, 30_000: 20], statistics: statistics)
+        var state = TrainingState()
+        for u in [10, 20, 30] {
+            state.updates = u
+            try e.endCycle(&state)
+        }
+        #expect(!statistics.stopRequested && !e.stoppedSolved)
+        #expect(e.solvedAt == 0)
+        #expect(e.best?.updates == 20 && e.best?.score == 95.5 && e.best?.episodes == 4)
+
+        let restored = evaluator(threshold: 90, stop: false, means: [:], statistics: CollectorStatistics())
+        try restored.loadStateDict(e.stateDict(), loadNetwork: true, loadOptimizer: true, loadHparams: true)
+        #expect(restored.best == e.best)
+        #expect(restored.solvedAt == 0)
+        // Nothing reached the threshold without a threshold: never solved.
+        let plain = evaluator(threshold: nil, stop: true, means: [10_000: 1e9], statistics: CollectorStatistics())
+        state.updates = 10
+        try plain.endCycle(&state)
+        #expect(plain.solvedAt == nil && state[RunKeys.evaluation]?.confirmationMean == nil)
+    }
+}
+
+@Suite struct BestPolicyTests {
+    /// A run that trains past its best evaluation keeps that policy in checkpoints/best.safetensors.gz;
+    /// result.json reports it over the final evaluation's episodes, and evaluating the file on
+    /// those episodes gives exactly those returns.
+    @Test func theBestPolicyIsKeptReportedAndEvaluable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("best-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try ExperimentConfig.defaults(.dqn, overrides: [
+            "train.deterministic=true", "train.env_steps=6000", "train.eval_every=500", "train.stop_at_threshold=false",
+            "eval.episodes=3", "network.hidden=[32]", "memory.min_size=500",
+            "callbacks=[{checkpointer: {every: 1000, keep: 1}}]"])
+        let result = try Experiment.run(config, options: RunOptions(directory: directory))
+        let final = try #require(result.final)
+        let best = try #require(result.best)
+        #expect(final.episodes == 3 && best.fresh.episodes == 3 && best.fresh.seed == final.seed)
+        #expect(final.returns == result.evaluationReturns)
+        #expect(best.selectionEpisodes >= 3)
+        let file = try #require(try CheckpointLoader.loadBest(in: directory.appendingPathComponent("checkpoints")))
+        #expect(file.dict.metadata["best_updates"] == String(best.fresh.updates))
+        let returns = try Experiment.evaluate(checkpoint: file.dict, config: config, episodes: 3, seed: final.seed)
+        #expect(returns == best.fresh.returns)
+        #expect(result.evaluation() == best.fresh)
+        #expect(result.evaluation(last: true) == final)
+        // Only the newest periodic checkpoint is kept (keep: 1); the best file is not one of them.
+        #expect(CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints")).count == 1)
+    }
+}
