@@ -70,7 +70,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Envs", "Learner", "Memory", "StateDictIO"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

@@ -80,7 +80,7 @@ public struct CallbackRegistry: Sendable {
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
             return MetricsLogger(file: directory.appendingPathComponent("metrics.csv"), every: spec["every"]!.intValue!,
-                                 statistics: context.statistics)
+                                 statistics: context.statistics, metrics: context.config.definition.metrics)
         })
         registry.defaultList = [registry.specWithDefaults("checkpointer"), registry.specWithDefaults("metrics")]
         return registry
@@ -89,7 +89,7 @@ public struct CallbackRegistry: Sendable {
     /// A registered callback with all its parameters at their defaults.
     func specWithDefaults(_ name: String) -> CallbackSpec {
         let kind = kinds[name]!
-        let defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue(for: .dqn)!) }
+        let defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue!) }
         var spec = CallbackSpec(name: name, parameters: defaults, affectsTraining: kind.affectsTraining)
         spec.defaults = defaults
         return spec
@@ -131,13 +131,13 @@ public struct CallbackRegistry: Sendable {
             let values = try kind.parameters.map { key -> ConfigEntry in
                 let short = String(key.path.split(separator: ".").last!)
                 if let entry = given.first(where: { $0.key == short }) {
-                    let renamed = ConfigKey("\(path).\(name).\(short)", key.type, key.doc, nullable: key.nullable, key.defaultValue(for: .dqn))
+                    let renamed = ConfigKey("\(path).\(name).\(short)", key.type, key.doc, nullable: key.nullable, key.defaultValue)
                     return ConfigEntry(short, try ConfigSchema.typed(entry.value, for: renamed))
                 }
-                return ConfigEntry(short, key.defaultValue(for: .dqn)!)
+                return ConfigEntry(short, key.defaultValue!)
             }
             var spec = CallbackSpec(name: name, parameters: values, affectsTraining: kind.affectsTraining)
-            spec.defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue(for: .dqn)!) }
+            spec.defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue!) }
             return spec
         }
     }

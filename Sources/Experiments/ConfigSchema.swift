@@ -1,6 +1,15 @@
-/// The algorithms a config can name.
-public enum AlgorithmName: String, Sendable, CaseIterable {
-    case dqn, sac
+/// The name of a registered algorithm (`AlgorithmRegistry`): `.dqn`, `.sac`, `.td3`, or any
+/// name a program registers.
+public struct AlgorithmName: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { rawValue = value }
+    public var description: String { rawValue }
+
+    public static let dqn: AlgorithmName = "dqn"
+    public static let sac: AlgorithmName = "sac"
+    public static let td3: AlgorithmName = "td3"
 }
 
 /// The type of a config key, with its allowed range.
@@ -36,7 +45,9 @@ public enum ConfigType: Sendable {
     }
 }
 
-/// One key of the config schema: its path, type, default per algorithm and a one-line doc.
+/// One key of the config schema: its path, type, default and a one-line doc. An algorithm
+/// declares its own keys (`Algorithm.keys`) and may change the defaults of common ones
+/// (`Algorithm.defaults`).
 public struct ConfigKey: Sendable {
     public let path: String
     public let type: ConfigType
@@ -45,37 +56,30 @@ public struct ConfigKey: Sendable {
     public let nullable: Bool
     /// Left out of the run identity: it does not change what is trained (threads, paths, log intervals).
     public let runIrrelevant: Bool
-    /// The algorithms the key applies to (nil: all).
-    public let algorithms: [AlgorithmName]?
-    let defaults: @Sendable (AlgorithmName) -> ConfigValue?
+    /// The default; nil when the key is required.
+    public let defaultValue: ConfigValue?
 
-    init(_ path: String, _ type: ConfigType, _ doc: String, nullable: Bool = false, irrelevant: Bool = false,
-         only: [AlgorithmName]? = nil, default value: @escaping @Sendable (AlgorithmName) -> ConfigValue?) {
+    public init(_ path: String, _ type: ConfigType, _ doc: String, nullable: Bool = false, irrelevant: Bool = false, _ value: ConfigValue?) {
         self.path = path
         self.type = type
         self.doc = doc
         self.nullable = nullable
         runIrrelevant = irrelevant
-        algorithms = only
-        defaults = value
+        defaultValue = value
     }
 
-    init(_ path: String, _ type: ConfigType, _ doc: String, nullable: Bool = false, irrelevant: Bool = false,
-         only: [AlgorithmName]? = nil, _ value: ConfigValue?) {
-        self.init(path, type, doc, nullable: nullable, irrelevant: irrelevant, only: only, default: { _ in value })
+    /// The same key with another default.
+    func withDefault(_ value: ConfigValue) -> ConfigKey {
+        ConfigKey(path, type, doc, nullable: nullable, irrelevant: runIrrelevant, value)
     }
-
-    /// The default for `algorithm`; nil when the key is required.
-    public func defaultValue(for algorithm: AlgorithmName) -> ConfigValue? { defaults(algorithm) }
 
     public var section: String { String(path.split(separator: ".").first!) }
     public var name: String { String(path.split(separator: ".").dropFirst().joined(separator: ".")) }
-
-    func applies(to algorithm: AlgorithmName) -> Bool { algorithms.map { $0.contains(algorithm) } ?? true }
 }
 
-/// Every key a config may hold. Sections `env` and `algorithm` are required (with `env.id`
-/// and `algorithm.name`); everything else has a default, which may depend on the algorithm.
+/// The keys every config may hold, whatever its algorithm. Sections `env` and `algorithm` are
+/// required (with `env.id` and `algorithm.name`); everything else has a default, which an
+/// algorithm may change (`Algorithm.defaults`); an algorithm adds its own `algorithm.*` keys.
 public enum ConfigSchema {
     /// Part of every run identity; bump it when a default, the way runs are seeded or the
     /// checkpoint layout changes (see `ExperimentConfig.canonicalForm`).
@@ -84,62 +88,38 @@ public enum ConfigSchema {
     /// The sections in the order configs are written.
     public static let sections = ["env", "algorithm", "network", "memory", "collectors", "train", "eval", "callbacks"]
 
-    private static func by(_ dqn: ConfigValue, _ sac: ConfigValue) -> @Sendable (AlgorithmName) -> ConfigValue? {
-        { $0 == .dqn ? dqn : sac }
-    }
-
-    public static let keys: [ConfigKey] = [
+    public static let common: [ConfigKey] = [
         ConfigKey("env.id", .string, "environment id from the registry (rl-train envs lists them)", nil),
         ConfigKey("env.max_episode_steps", .int(min: 1, max: nil), "time limit per episode; null: the registered one", nullable: true, .null),
         ConfigKey("env.command", .stringList,
                   "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
                   nullable: true, .null),
 
-        ConfigKey("algorithm.name", .choice(AlgorithmName.allCases.map(\.rawValue)), "dqn (discrete actions) or sac (continuous actions)", nil),
+        ConfigKey("algorithm.name", .string, "a registered algorithm (rl-train config algorithms lists them)", nil),
         ConfigKey("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3)),
         ConfigKey("algorithm.gamma", .float(min: 0, max: 1, minExclusive: true), "discount factor", .float(0.99)),
-        ConfigKey("algorithm.batch_size", .int(min: 1, max: nil), "transitions per learner update", default: by(.int(64), .int(256))),
+        ConfigKey("algorithm.batch_size", .int(min: 1, max: nil), "transitions per learner update", .int(256)),
         ConfigKey("algorithm.updates_per_step", .float(min: 1e-4, max: 1e4, minExclusive: false),
-                  "learner updates per environment step (the replay ratio, held by the rate limiter)", default: by(.float(0.5), .float(1))),
+                  "learner updates per environment step (the replay ratio, held by the rate limiter)", .float(1)),
         ConfigKey("algorithm.n_step", .int(min: 1, max: 100), "rewards folded into one transition on the collector side", .int(1)),
-        ConfigKey("algorithm.double_dqn", .bool, "choose the next action with the online network", only: [.dqn], default: by(.bool(true), .null)),
-        ConfigKey("algorithm.target_update_every", .int(min: 1, max: nil), "updates between hard target-network copies (when tau is null)",
-                  only: [.dqn], default: by(.int(128), .null)),
-        ConfigKey("algorithm.tau", .float(min: 0, max: 1, minExclusive: true),
-                  "Polyak rate for target networks after every update; dqn: null means hard copies", nullable: true,
-                  default: by(.null, .float(0.005))),
-        ConfigKey("algorithm.initial_epsilon", .float(min: 0, max: 1, minExclusive: false), "ε-greedy: ε at the start",
-                  only: [.dqn], default: by(.float(1), .null)),
-        ConfigKey("algorithm.final_epsilon", .float(min: 0, max: 1, minExclusive: false), "ε-greedy: ε after exploration_steps",
-                  only: [.dqn], default: by(.float(0.04), .null)),
-        ConfigKey("algorithm.exploration_steps", .int(min: 0, max: nil), "ε-greedy: environment steps over which ε falls linearly",
-                  only: [.dqn], default: by(.int(8_000), .null)),
-        ConfigKey("algorithm.initial_alpha", .float(min: 0, max: nil, minExclusive: true), "entropy coefficient α at the start",
-                  only: [.sac], default: by(.null, .float(1))),
-        ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
-                  "entropy α is tuned toward; null: −(action dimensions)", nullable: true, only: [.sac], default: by(.null, .null)),
 
-        ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
-                  "the collectors' action noise: white (SAC's own Gaussian draws), pink (1/f, temporally correlated: Eberhard et al. 2023; finds MountainCarContinuous' goal) or red (1/f²)",
-                  only: [.sac], default: by(.null, .string("white"))),
+        ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", .list([.int(256), .int(256)])),
 
-        ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", default: by(.list([.int(64), .int(64)]), .list([.int(256), .int(256)]))),
-
-        ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", default: by(.int(100_000), .int(1_000_000))),
-        ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", default: by(.int(1_000), .int(256))),
+        ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", .int(1_000_000)),
+        ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", .int(1_000)),
 
         ConfigKey("collectors.count", .int(min: 1, max: 64), "collector threads", .int(1)),
-        ConfigKey("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", default: by(.int(4), .int(1))),
+        ConfigKey("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", .int(1)),
         ConfigKey("collectors.publish_every", .int(min: 1, max: nil), "learner updates between weight snapshots for the collectors",
-                  default: by(.int(10), .int(1))),
+                  .int(1)),
 
         ConfigKey("train.seed", .int(min: 0, max: nil), "seed of every random stream of the run", .int(1)),
-        ConfigKey("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", default: by(.int(50_000), .int(20_000))),
+        ConfigKey("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", .int(50_000)),
         ConfigKey("train.updates", .int(min: 1, max: nil), "budget: learner updates; null: no limit", nullable: true, .null),
         ConfigKey("train.deterministic", .bool,
                   "one collector stepped inline with a fixed interleave of env steps and updates: bit-identical reruns and resumes", .bool(false)),
         ConfigKey("train.eval_every", .int(min: 1, max: nil), "learner updates between evaluations; null: evaluate only at the end",
-                  nullable: true, default: by(.int(1_000), .int(250))),
+                  nullable: true, .int(1_000)),
         ConfigKey("train.stop_at_threshold", .bool, "stop once an evaluation reaches the threshold", .bool(true)),
         ConfigKey("train.threshold", .float(min: nil, max: nil, minExclusive: false),
                   "mean return that counts as solved (an evaluation and its confirmation both reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null),
@@ -158,10 +138,13 @@ public enum ConfigSchema {
         ConfigKey("eval.max_episode_steps", .int(min: 1, max: nil), "evaluation time limit; null: env.max_episode_steps", nullable: true, .null),
     ]
 
-    static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
-
-    /// The keys of `section`, in schema order.
-    public static func keys(in section: String) -> [ConfigKey] { keys.filter { $0.section == section } }
+    /// The keys of a config of `algorithm`: the common ones with the algorithm's defaults, its
+    /// own keys after the common `algorithm.*` ones.
+    static func keys(for algorithm: Algorithm) -> [ConfigKey] {
+        let common = self.common.map { key in algorithm.defaults[key.path].map { key.withDefault($0) } ?? key }
+        let lastAlgorithmKey = common.lastIndex { $0.section == "algorithm" }!
+        return Array(common[...lastAlgorithmKey]) + algorithm.keys + Array(common[(lastAlgorithmKey + 1)...])
+    }
 
     /// Types a raw node by `key`'s type; errors name the path and line.
     static func typed(_ node: RawNode, for key: ConfigKey) throws -> ConfigValue {

@@ -22,6 +22,10 @@ public struct EvaluationSummary: Sendable, Codable, Equatable {
     public var max: Double
     public var returns: [Double]
 
+    enum CodingKeys: String, CodingKey {
+        case updates, environmentSteps = "env_steps", seed, episodes, mean, std, min, max, returns
+    }
+
     public init(updates: Int, environmentSteps: Int, seed: UInt64, returns: [Double]) {
         self.updates = updates
         self.environmentSteps = environmentSteps
@@ -44,4 +48,8 @@ public struct BestEvaluation: Sendable, Codable, Equatable {
     public var selectionEpisodes: Int
     /// The best policy over the final evaluation's episodes.
     public var fresh: EvaluationSummary
+
+    enum CodingKeys: String, CodingKey {
+        case selectionScore = "selection_score", selectionEpisodes = "selection_episodes", fresh
+    }
 }

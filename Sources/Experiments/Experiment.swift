@@ -59,6 +59,17 @@ public struct RunResult: Sendable, Codable {
     /// learner was starved), and collector inserts that waited for the learner.
     public var learnerWaits: Int?
     public var collectorWaits: Int?
+    /// The last value of every metric the algorithm recorded (`TrainingState.metrics`).
+    public var metrics: [String: Double]?
+
+    /// result.json's names: snake_case, as metrics.csv and the config.
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", algorithm, environment, seed, stoppedBy = "stopped_by"
+        case solvedAtEnvironmentSteps = "solved_at_env_steps", threshold, environmentSteps = "env_steps", updates, episodes
+        case recentMeanReturn = "recent_mean_return", evaluationReturns = "evaluation_returns", final, best, seconds
+        case resumedFromUpdates = "resumed_from_updates", tags, learnerLoopSeconds = "learner_loop_seconds"
+        case learnerSampleSeconds = "learner_sample_seconds", learnerWaits = "learner_waits", collectorWaits = "collector_waits", metrics
+    }
 
     public var evaluationMeanReturn: Double? { evaluationReturns.map(Statistics.mean) }
     public var evaluationStd: Double? { evaluationReturns.map(Statistics.std) }
@@ -116,9 +127,7 @@ public enum Experiment {
         if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         let envID = config.string("env.id")
         let seed = UInt64(config.int("train.seed"))
-        let probe = try registry.make(envID)
-        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
-                                             timeLimit: config.optionalInt("env.max_episode_steps") ?? registry.spec(envID).maxEpisodeSteps)
+        let parts = try buildParts(config, environments: registry)
         BLAS.setThreads(config.int("train.blas_threads"))
         defer { BLAS.setThreads(1) }
 
@@ -206,7 +215,8 @@ public enum Experiment {
         if let evaluator { callbacks.append(evaluator) }
         callbacks += options.extraCallbacks
         callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
-                                          every: config.int("train.log_every"), report: options.progress))
+                                          every: config.int("train.log_every"), metrics: config.definition.metrics,
+                                          report: options.progress))
         trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, seed: deriveSeed(seed, 3))
 
         var resumedFrom: Int?
@@ -275,7 +285,8 @@ public enum Experiment {
             evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
             tags: Dictionary(config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }) { first, _ in first },
             learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
-            learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts))
+            learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts),
+            metrics: trainer.state.metrics.isEmpty ? nil : trainer.state.metrics)
         if !result.stoppedBy.isInterruption {
             let finalSeed = deriveSeed(seed, 4)
             let returns = try evaluate(finalSeed)
@@ -305,6 +316,18 @@ public enum Experiment {
         return result
     }
 
+    /// The config's algorithm built for its environment (`Algorithm.build`).
+    static func buildParts(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> AlgorithmParts {
+        let id = config.string("env.id")
+        let probe = try environments.make(id)
+        guard config.definition.actions.accepts(probe.actionSpace) else {
+            throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) needs a \(config.definition.actions.rawValue) action space, not \(probe.actionSpace)")
+        }
+        return try config.definition.build(config, AlgorithmEnvironment(
+            observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
+            timeLimit: config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps))
+    }
+
     /// The environment id and time limit evaluations use: the `eval` section's, else training's.
     static func evaluationEnvironment(_ config: ExperimentConfig) -> (id: String, maxEpisodeSteps: Int?) {
         (config.optionalString("eval.env_id") ?? config.string("env.id"),
@@ -317,10 +340,7 @@ public enum Experiment {
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
                                 environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
         let environments = try config.environments(from: base)
-        let probe = try environments.make(config.string("env.id"))
-        let parts = try AlgorithmParts.build(config, observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
-                                             timeLimit: config.optionalInt("env.max_episode_steps")
-                                                 ?? environments.spec(config.string("env.id")).maxEpisodeSteps)
+        let parts = try buildParts(config, environments: environments)
         for callback in parts.learning {
             try callback.loadStateDict(checkpoint.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: false, loadHparams: false)
         }

@@ -26,41 +26,66 @@ public struct CallbackSpec: Hashable, Sendable {
 ///     let config = try ExperimentConfig.load(file: "configs/dqn-cartpole.yaml", overrides: ["train.seed=3"])
 ///     print(config.id8, config.yaml())
 public struct ExperimentConfig: Sendable, Equatable {
-    public let algorithm: AlgorithmName
+    public var algorithm: AlgorithmName { definition.name }
+    /// The registered algorithm the config names: its keys, defaults and builder.
+    public let definition: Algorithm
+    /// Every key of this config's schema (common keys with the algorithm's defaults, and the
+    /// algorithm's own), in the order configs are written.
+    public let keys: [ConfigKey]
+    let keysByPath: [String: ConfigKey]
     /// Every applicable key's value, by path.
     public private(set) var values: [String: ConfigValue]
     public private(set) var callbacks: [CallbackSpec]
+
+    init(definition: Algorithm, values: [String: ConfigValue], callbacks: [CallbackSpec]) {
+        self.definition = definition
+        keys = ConfigSchema.keys(for: definition)
+        keysByPath = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
+        self.values = values
+        self.callbacks = callbacks
+    }
+
+    public static func == (a: ExperimentConfig, b: ExperimentConfig) -> Bool {
+        a.algorithm == b.algorithm && a.values == b.values && a.callbacks == b.callbacks
+    }
 
     // MARK: Loading
 
     /// Reads a YAML or JSON file, applies `--set` style overrides (`path=value`, the value
     /// read as YAML), fills defaults and validates.
     public static func load(file: String, overrides: [String] = [], callbackRegistry: CallbackRegistry = .builtIn,
-                            environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
+                            environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
         let text: String
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ConfigError.unreadable(file: file, detail: "cannot read the file (\(error.localizedDescription))")
         }
-        return try parse(text, source: file, overrides: overrides, callbackRegistry: callbackRegistry, environments: environments)
+        return try parse(text, source: file, overrides: overrides, callbackRegistry: callbackRegistry, environments: environments,
+                         algorithms: algorithms)
     }
 
     /// Parses config text (YAML or JSON); see `load(file:)`.
     public static func parse(_ text: String, source: String = "config", overrides: [String] = [],
                              callbackRegistry: CallbackRegistry = .builtIn,
-                             environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
+                             environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
         var root = try RawNode.parse(text, source: source) ?? RawNode(kind: .mapping([]), line: nil)
         for override in overrides { try apply(override: override, to: &root) }
-        let config = try resolve(root, callbackRegistry: callbackRegistry)
+        let config = try resolve(root, callbackRegistry: callbackRegistry, algorithms: algorithms)
         if let environments { try config.validate(environments: environments) }
         return config
     }
 
-    /// The built-in defaults for `algorithm` on `environment`.
+    /// The defaults of `algorithm` on `environment` (by default the algorithm's own default environment).
     public static func defaults(_ algorithm: AlgorithmName, environment: String? = nil, overrides: [String] = [],
-                                environments: EnvironmentRegistry? = .builtIn) throws -> ExperimentConfig {
-        let env = environment ?? (algorithm == .dqn ? "CartPole-v1" : "Pendulum-v1")
-        return try parse("env: {id: \(ConfigValue.quoted(env))}\nalgorithm: {name: \(algorithm.rawValue)}\n", source: "defaults",
-                         overrides: overrides, environments: environments)
+                                environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
+        guard let definition = algorithms.algorithm(algorithm) else { throw unknownAlgorithm(algorithm.rawValue, line: nil, algorithms: algorithms) }
+        let env = environment ?? definition.defaultEnvironment
+        return try parse("env: {id: \(ConfigValue.quoted(env))}\nalgorithm: {name: \(ConfigValue.quoted(algorithm.rawValue))}\n", source: "defaults",
+                         overrides: overrides, environments: environments, algorithms: algorithms)
+    }
+
+    static func unknownAlgorithm(_ name: String, line: Int?, algorithms: AlgorithmRegistry) -> ConfigError {
+        .outOfRange(path: "algorithm.name", line: line, detail: "'\(name)' is not a registered algorithm (registered: \(algorithms.names.joined(separator: ", ")))"
+                    + (closest(to: name, in: algorithms.names).map { "; did you mean '\($0)'?" } ?? ""))
     }
 
     static func apply(override: String, to root: inout RawNode) throws {
@@ -94,7 +119,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         try set(&root, parts[...])
     }
 
-    static func resolve(_ root: RawNode, callbackRegistry: CallbackRegistry) throws -> ExperimentConfig {
+    static func resolve(_ root: RawNode, callbackRegistry: CallbackRegistry, algorithms: AlgorithmRegistry) throws -> ExperimentConfig {
         guard case .mapping(let sections) = root.kind else {
             throw ConfigError.wrongType(path: "(top level)", line: root.line, expected: "a mapping of sections (\(ConfigSchema.sections.joined(separator: ", ")))", got: root.what)
         }
@@ -105,16 +130,20 @@ public struct ExperimentConfig: Sendable, Equatable {
         // The algorithm first: defaults depend on it.
         let algorithmNode = sections.first { $0.key == "algorithm" }?.value
         guard let algorithmNode else {
-            throw ConfigError.missing(path: "algorithm", detail: "the algorithm section with name: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: " or "))")
+            throw ConfigError.missing(path: "algorithm", detail: "the algorithm section with name: \(algorithms.names.joined(separator: " or "))")
         }
         guard case .mapping(let algorithmEntries) = algorithmNode.kind else {
             throw ConfigError.wrongType(path: "algorithm", line: algorithmNode.line, expected: "a mapping", got: algorithmNode.what)
         }
         guard let nameNode = algorithmEntries.first(where: { $0.key == "name" })?.value else {
-            throw ConfigError.missing(path: "algorithm.name", detail: "one of \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigError.missing(path: "algorithm.name", detail: "one of \(algorithms.names.joined(separator: ", "))")
         }
-        let name = try ConfigSchema.typed(nameNode, for: ConfigSchema.byPath["algorithm.name"]!)
-        let algorithm = AlgorithmName(rawValue: name.stringValue!)!
+        let name = try ConfigSchema.typed(nameNode, for: ConfigSchema.common.first { $0.path == "algorithm.name" }!)
+        guard let definition = algorithms.algorithm(AlgorithmName(name.stringValue!)) else {
+            throw unknownAlgorithm(name.stringValue!, line: nameNode.line, algorithms: algorithms)
+        }
+        let schema = ConfigSchema.keys(for: definition)
+        let byPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
 
         var values: [String: ConfigValue] = [:]
         var callbacks: [CallbackSpec]? = nil
@@ -126,26 +155,27 @@ public struct ExperimentConfig: Sendable, Equatable {
             guard case .mapping(let entries) = section.value.kind else {
                 throw ConfigError.wrongType(path: section.key, line: section.value.line, expected: "a mapping of keys", got: section.value.what)
             }
-            let known = ConfigSchema.keys(in: section.key).filter { $0.applies(to: algorithm) }
+            let known = schema.filter { $0.section == section.key }
             for entry in entries {
                 let path = "\(section.key).\(entry.key)"
-                guard let key = ConfigSchema.byPath[path] else {
+                guard let key = byPath[path] else {
+                    let owners = algorithms.names.filter { algorithms.algorithm(AlgorithmName($0))!.keys.contains { $0.path == path } }
+                    if !owners.isEmpty {
+                        throw ConfigError.invalid(path: path, detail: "applies only to \(owners.joined(separator: ", ")), not \(definition.name)")
+                    }
                     throw ConfigError.unknownKey(path: path, line: entry.keyLine, known: known.map(\.name),
                                                  suggestion: closest(to: entry.key, in: known.map(\.name)).map { "\(section.key).\($0)" })
-                }
-                guard key.applies(to: algorithm) else {
-                    throw ConfigError.invalid(path: path, detail: "applies only to \(key.algorithms!.map(\.rawValue).joined(separator: ", ")), not \(algorithm.rawValue)")
                 }
                 values[path] = try ConfigSchema.typed(entry.value, for: key)
             }
         }
-        for key in ConfigSchema.keys where key.applies(to: algorithm) && values[key.path] == nil {
-            guard let value = key.defaultValue(for: algorithm) else {
+        for key in schema where values[key.path] == nil {
+            guard let value = key.defaultValue else {
                 throw ConfigError.missing(path: key.path, detail: key.doc)
             }
             values[key.path] = value
         }
-        let config = ExperimentConfig(algorithm: algorithm, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
+        let config = ExperimentConfig(definition: definition, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
         try config.checkTags()
         return config
     }
@@ -157,7 +187,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             guard seen.insert(tag).inserted else {
                 throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is listed twice")
             }
-            guard ConfigSchema.byPath[tag] != nil, values[tag] != nil else {
+            guard keysByPath[tag] != nil, values[tag] != nil else {
                 let section = tag.split(separator: ".").first.map(String.init) ?? ""
                 let name = tag.split(separator: ".").dropFirst().joined(separator: ".")
                 let sameSection = values.keys.filter { $0.hasPrefix(section + ".") }.map { String($0.dropFirst(section.count + 1)) }
@@ -194,7 +224,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// integer given for a float key becomes a float, an integral float for an integer key an
     /// integer; null only where the key allows it. Cross-key checks run again with `validate`.
     public mutating func set(_ path: String, _ value: ConfigValue) throws {
-        guard let key = ConfigSchema.byPath[path], key.applies(to: algorithm) else {
+        guard let key = keysByPath[path] else {
             throw ConfigError.unknownKey(path: path, line: nil, known: [], suggestion: nil)
         }
         guard path != "algorithm.name" else {
@@ -261,12 +291,15 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
             _ = spec
             let env = try environments.make(id)
-            switch (algorithm, env.actionSpace) {
-            case (.dqn, .box(let box)):
-                throw ConfigError.invalid(path: path, detail: "dqn needs a discrete action space; \(id) has continuous actions \(box); use algorithm.name: sac")
-            case (.sac, .discrete(let d)):
-                throw ConfigError.invalid(path: path, detail: "sac needs a continuous action space; \(id) has discrete actions \(d); use algorithm.name: dqn")
-            default: break
+            if !definition.actions.accepts(env.actionSpace) {
+                let fitting = AlgorithmRegistry.builtIn.names.filter { AlgorithmRegistry.builtIn.algorithm(AlgorithmName($0))!.actions.accepts(env.actionSpace) }
+                let actions: String
+                switch env.actionSpace {
+                case .discrete(let d): actions = "discrete actions \(d)"
+                case .box(let box): actions = "continuous actions \(box)"
+                }
+                throw ConfigError.invalid(path: path, detail: "\(algorithm) needs a \(definition.actions.rawValue) action space; \(id) has \(actions)"
+                                          + (fitting.isEmpty ? "" : "; use algorithm.name: \(fitting.joined(separator: " or "))"))
             }
         }
         if let evalID = optionalString("eval.env_id") {
@@ -312,9 +345,9 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// every old identity.
     public var canonicalForm: String {
         var lines = ["identity_version=\(ConfigSchema.identityVersion)"]
-        for key in ConfigSchema.keys.sorted(by: { $0.path < $1.path }) where !key.runIrrelevant {
+        for key in keys.sorted(by: { $0.path < $1.path }) where !key.runIrrelevant {
             guard let value = values[key.path] else { continue }
-            if let defaultValue = key.defaultValue(for: algorithm), defaultValue == value { continue }
+            if let defaultValue = key.defaultValue, defaultValue == value { continue }
             lines.append("\(key.path)=\(value == .float(0) ? ConfigValue.float(0) : value)")   // -0.0 reads as 0.0
         }
         // Callbacks that affect training, with their non-default parameters (so a parameter
@@ -364,7 +397,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 if callbacks.isEmpty { out.removeLast(); out += " []\n" }
                 continue
             }
-            let keys = ConfigSchema.keys(in: section).filter { $0.applies(to: algorithm) }
+            let keys = self.keys.filter { $0.section == section }
             guard !keys.isEmpty else { continue }
             out += "\(section):\n"
             for key in keys {

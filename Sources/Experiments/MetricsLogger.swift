@@ -3,7 +3,8 @@ import Foundation
 import Learner
 
 /// Appends one row to `metrics.csv` every `cycle` updates: counters, rates, the recent mean
-/// return, the latest loss and mean Q, and the latest evaluation (and its confirmation) when one
+/// return, the latest value of every metric the algorithm records (its `Algorithm.metrics`, in
+/// that order), and the latest evaluation (and its confirmation) when one
 /// ran since the last row. On resume it first drops rows past the checkpoint's update count (written after the
 /// checkpoint by the interrupted session), so the file reads as one uninterrupted run.
 final class MetricsLogger: Callback {
@@ -18,16 +19,22 @@ final class MetricsLogger: Callback {
     private var lastEvaluationLogged = -1
     private var lastSeconds = 0.0, lastSteps = 0, lastUpdates = 0
 
-    static let header = "updates,env_steps,episodes,seconds,steps_per_s,updates_per_s,recent_return,loss,mean_q,eval_return,eval_confirmation"
+    /// The algorithm's metric columns.
+    let metrics: [String]
+    var header: String {
+        (["updates", "env_steps", "episodes", "seconds", "steps_per_s", "updates_per_s", "recent_return"] + metrics
+            + ["eval_return", "eval_confirmation"]).joined(separator: ",")
+    }
 
-    init(file: URL, every: Int, statistics: CollectorStatistics) {
+    init(file: URL, every: Int, statistics: CollectorStatistics, metrics: [String]) {
         cycle = every
         self.file = file
         self.statistics = statistics
+        self.metrics = metrics
     }
 
     func restoreState(_ state: inout TrainingState) throws {
-        var kept = [Self.header]
+        var kept = [header]
         if let text = try? String(contentsOf: file, encoding: .utf8) {
             for line in text.split(separator: "\n").dropFirst() {
                 if let updates = Int(line.prefix { $0 != "," }), updates <= state.updates { kept.append(String(line)) }
@@ -50,9 +57,9 @@ final class MetricsLogger: Callback {
             evaluation = f(e.mean) + "," + f(e.confirmationMean)
             lastEvaluationLogged = e.updates
         }
-        let row = [String(state.updates), String(steps), String(statistics.episodes), String(format: "%.3f", now),
-                   f(Double(steps - lastSteps) / dt), f(Double(state.updates - lastUpdates) / dt), f(statistics.recentMeanReturn),
-                   f(state[DQNKeys.loss].map(Double.init)), f(state[DQNKeys.meanQ].map(Double.init)), evaluation].joined(separator: ",")
+        let row = ([String(state.updates), String(steps), String(statistics.episodes), String(format: "%.3f", now),
+                    f(Double(steps - lastSteps) / dt), f(Double(state.updates - lastUpdates) / dt), f(statistics.recentMeanReturn)]
+                   + metrics.map { f(state.metrics[$0]) } + [evaluation]).joined(separator: ",")
         handle?.write(Data((row + "\n").utf8))
         (lastSeconds, lastSteps, lastUpdates) = (now, steps, state.updates)
     }

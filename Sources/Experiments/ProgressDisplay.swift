@@ -14,8 +14,10 @@ public final class ProgressDisplay {
         let eta = p.secondsLeft.map { String(format: "%.0fs", max($0, 0)) } ?? "—"
         var line = String(format: "%5.1f%%  steps %d/%d  updates %d  %.0f steps/s  %.0f updates/s  return %@  ETA %@",
                           fraction * 100, p.environmentSteps, p.budget, p.updates, p.stepsPerSecond, p.updatesPerSecond, recent, eta)
-        if let loss = p.loss { line += String(format: "  loss %.3g", loss) }
-        if let q = p.meanQ { line += String(format: "  Q %.3g", q) }
+        for (name, value) in p.metrics { line += String(format: "  %@ %.3g", name, value) }
+        if let e = p.evaluation {
+            line += String(format: "  eval %.1f", e.mean) + (e.confirmationMean.map { String(format: " (confirm %.1f)", $0) } ?? "")
+        }
         if interactive {
             print("\r\u{1B}[2K" + line, terminator: "")
             fflush(nil)   // flushes every output stream, stdout included

@@ -85,9 +85,8 @@ public struct TrainingProgress: Sendable {
     public var secondsLeft: Double?
     /// The latest periodic evaluation.
     public var evaluation: PeriodicEvaluation.Record?
-    /// The latest loss and mean Q(s, a) of the batch, when the algorithm publishes them.
-    public var loss: Float?
-    public var meanQ: Float?
+    /// The latest value of each metric the algorithm declares (`Algorithm.metrics`), in its order.
+    public var metrics: [(name: String, value: Double)] = []
 }
 
 /// Reports progress every `cycle` updates (a callback, so it runs on the learner thread).
@@ -97,15 +96,17 @@ final class ProgressReporter: Callback {
     var order: Int { 100 }
     let statistics: CollectorStatistics
     let budget: Int
+    let metrics: [String]
     let report: ((TrainingProgress) -> Void)?
     let clock = ContinuousClock()
     var start: ContinuousClock.Instant?
     var startSteps = 0, startUpdates = 0
 
-    init(statistics: CollectorStatistics, budget: Int, every: Int = 500, report: ((TrainingProgress) -> Void)?) {
+    init(statistics: CollectorStatistics, budget: Int, every: Int = 500, metrics: [String], report: ((TrainingProgress) -> Void)?) {
         cycle = every
         self.statistics = statistics
         self.budget = budget
+        self.metrics = metrics
         self.report = report
     }
 
@@ -125,6 +126,6 @@ final class ProgressReporter: Callback {
         report(TrainingProgress(environmentSteps: steps, budget: budget, updates: state.updates, stepsPerSecond: rate,
                                 updatesPerSecond: Double(state.updates - startUpdates) / seconds, recentMeanReturn: statistics.recentMeanReturn,
                                 secondsLeft: rate > 0 ? Double(budget - steps) / rate : nil, evaluation: state[RunKeys.evaluation],
-                                loss: state[DQNKeys.loss], meanQ: state[DQNKeys.meanQ]))
+                                metrics: metrics.compactMap { name in state.metrics[name].map { (name, $0) } }))
     }
 }

@@ -20,8 +20,16 @@ public struct TrainingState {
     /// (every `endTraining` runs, a checkpointer writes its final checkpoint).
     public var stopRequested = false
     private var values: [String: Any] = [:]
+    /// The latest value of every scalar the callbacks recorded (`record`), by name: what
+    /// loggers, the progress line and result.json show, whatever the algorithm.
+    public private(set) var metrics: [String: Double] = [:]
 
     public init() {}
+
+    /// Records a scalar under a snake_case name (e.g. "loss", "alpha"): the latest value wins.
+    /// Names the algorithm declares (`Algorithm.metrics`) become metrics.csv columns.
+    @inline(__always)
+    public mutating func record(_ name: String, _ value: Double) { metrics[name] = value }
 
     public subscript<Value>(key: StateKey<Value>) -> Value? {
         get { values[key.name] as? Value }

@@ -4,10 +4,31 @@ import NN
 import SeededRandom
 import StateDictIO
 
-/// Names of values DQN's callbacks publish in the training state.
+/// The metrics DQN records in the training state (`TrainingState.metrics`).
 public enum DQNKeys {
-    public static let loss = StateKey<Float>("dqn.loss")
-    public static let meanQ = StateKey<Float>("dqn.mean_q")
+    /// The batch's (importance-weighted) Huber or squared TD loss.
+    public static let loss = "loss"
+    /// Mean Q(s, a) of the batch's actions.
+    public static let meanQ = "mean_q"
+    /// The collectors' ε at the current environment step.
+    public static let epsilon = "epsilon"
+}
+
+/// ε-greedy exploration: ε falls linearly from `initial` to `final` over the first `decaySteps`
+/// environment steps.
+public struct EpsilonSchedule: Sendable {
+    public let initial: Float, final: Float, decaySteps: Int
+    public init(initial: Float = 1, final: Float = 0.05, decaySteps: Int = 10_000) {
+        self.initial = initial
+        self.final = final
+        self.decaySteps = decaySteps
+    }
+
+    /// ε after `steps` environment steps.
+    public func epsilon(at steps: Int) -> Float {
+        let progress = decaySteps > 0 ? min(Float(steps) / Float(decaySteps), 1) : 1
+        return initial + (final - initial) * progress
+    }
 }
 
 /// DQN's temporal-difference loss (Mnih et al. 2015), optionally Double DQN (van Hasselt et al.
@@ -25,6 +46,8 @@ public final class DQNLoss: Callback {
     public var huber: Bool
     public var maxGradientNorm: Float?
     public let prioritized: PrioritizedSampler?
+    /// The collectors' exploration schedule, recorded as the "epsilon" metric.
+    public let schedule: EpsilonSchedule?
 
     private let actionCount: Int
     /// Online activations; with Double DQN of [s; s′] stacked (2 × batch rows), one forward for both.
@@ -39,7 +62,7 @@ public final class DQNLoss: Callback {
 
     public init(online: MLP, target: MLP, optimizer: Adam, batchSize: Int, gamma: Float = 0.99,
                 doubleDQN: Bool = true, huber: Bool = true, maxGradientNorm: Float? = 10,
-                prioritized: PrioritizedSampler? = nil) {
+                prioritized: PrioritizedSampler? = nil, schedule: EpsilonSchedule? = nil) {
         self.online = online
         self.target = target
         self.optimizer = optimizer
@@ -48,6 +71,7 @@ public final class DQNLoss: Callback {
         self.huber = huber
         self.maxGradientNorm = maxGradientNorm
         self.prioritized = prioritized
+        self.schedule = schedule
         actionCount = online.outputSize
         onlineWorkspace = online.makeWorkspace(maxBatch: 2 * batchSize)
         targetWorkspace = target.makeWorkspace(maxBatch: batchSize)
@@ -119,8 +143,9 @@ public final class DQNLoss: Callback {
         if let prioritized {
             try prioritized.updatePriorities(keys: batch.keys, priorities: UnsafeBufferPointer(tdErrors), count: n)
         }
-        state[DQNKeys.loss] = loss
-        state[DQNKeys.meanQ] = qSum / Float(n)
+        state.record(DQNKeys.loss, Double(loss))
+        state.record(DQNKeys.meanQ, Double(qSum / Float(n)))
+        if let schedule { state.record(DQNKeys.epsilon, Double(schedule.epsilon(at: state.environmentSteps))) }
     }
 
     public func stateDict() -> StateDict {
@@ -210,34 +235,28 @@ public final class WeightPublishing: Callback {
     }
 }
 
-/// ε-greedy over a Q network for collectors: ε falls linearly from `initialEpsilon` to
-/// `finalEpsilon` over the first `decaySteps` environment steps; the network's weights come
-/// from the learner's `WeightPublisher`, picked up between steps.
+/// ε-greedy over a Q network for collectors, ε following an `EpsilonSchedule` of the
+/// collectors' environment steps; the network's weights come from the learner's
+/// `WeightPublisher`, picked up between steps.
 public final class EpsilonGreedyQAgent: Agent {
     public let network: MLP
     public let publisher: WeightPublisher?
-    public let initialEpsilon: Float, finalEpsilon: Float, decaySteps: Int
+    public let schedule: EpsilonSchedule
     private var seenVersion = -1
     private let workspace: MLP.Workspace
     private var argmax: [Int32]
 
     /// `network` is this collector's own copy (not the learner's).
-    public init(network: MLP, publisher: WeightPublisher?, maxBatch: Int,
-                initialEpsilon: Float = 1, finalEpsilon: Float = 0.05, decaySteps: Int = 10_000) {
+    public init(network: MLP, publisher: WeightPublisher?, maxBatch: Int, schedule: EpsilonSchedule = EpsilonSchedule()) {
         self.network = network
         self.publisher = publisher
-        self.initialEpsilon = initialEpsilon
-        self.finalEpsilon = finalEpsilon
-        self.decaySteps = decaySteps
+        self.schedule = schedule
         workspace = network.makeWorkspace(maxBatch: maxBatch)
         argmax = Array(repeating: 0, count: maxBatch)
     }
 
     /// ε after `steps` environment steps.
-    public func epsilon(at steps: Int) -> Float {
-        let progress = decaySteps > 0 ? min(Float(steps) / Float(decaySteps), 1) : 1
-        return initialEpsilon + (finalEpsilon - initialEpsilon) * progress
-    }
+    public func epsilon(at steps: Int) -> Float { schedule.epsilon(at: steps) }
 
     public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
                     indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,

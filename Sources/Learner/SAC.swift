@@ -7,6 +7,19 @@ import StateDictIO
 import Glibc
 #endif
 
+/// The metrics SAC records in the training state (`TrainingState.metrics`).
+public enum SACKeys {
+    /// ½ (MSE₁ + MSE₂) of the twin critics against the soft TD target (SB3's critic_loss).
+    public static let criticLoss = "critic_loss"
+    /// mean(α log π(a|s) − min Q₁,₂(s, a)).
+    public static let actorLoss = "actor_loss"
+    public static let alpha = "alpha"
+    /// −mean log π(a|s) of the batch's reparameterised actions.
+    public static let entropy = "entropy"
+    /// Mean Q₁(s, a) of the batch's stored actions.
+    public static let meanQ = "mean_q"
+}
+
 /// Soft Actor-Critic (Haarnoja et al. 2018) as small callbacks sharing one `SACModel`:
 /// `SACTarget` computes the soft TD target, one `SACCriticLoss` per critic regresses on it,
 /// `SACPolicyLoss` follows the critics' action gradients, `SACAlphaLoss` tunes the entropy
@@ -127,22 +140,27 @@ public final class SACCriticLoss: Callback {
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { a in m.concatenate(s, a, rows: n) } }
-        update(m.critic1, m.critic1Optimizer, m.critic1Workspace, gradient: &gradient1, rows: n)
-        update(m.critic2, m.critic2Optimizer, m.critic2Workspace, gradient: &gradient2, rows: n)
+        let (loss1, meanQ) = update(m.critic1, m.critic1Optimizer, m.critic1Workspace, gradient: &gradient1, rows: n)
+        let (loss2, _) = update(m.critic2, m.critic2Optimizer, m.critic2Workspace, gradient: &gradient2, rows: n)
+        state.record(SACKeys.criticLoss, 0.5 * Double(loss1 + loss2))
+        state.record(SACKeys.meanQ, Double(meanQ))
     }
 
-    /// One critic's ½·MSE step on the concatenated [s, a] rows.
-    private func update(_ network: MLP, _ optimizer: Adam, _ workspace: MLP.Workspace, gradient: inout [Float], rows n: Int) {
+    /// One critic's ½·MSE step on the concatenated [s, a] rows; returns its MSE and mean Q.
+    private func update(_ network: MLP, _ optimizer: Adam, _ workspace: MLP.Workspace, gradient: inout [Float], rows n: Int) -> (Float, Float) {
         let m = model
         network.zeroGradients()
-        m.stateAction.withUnsafeBufferPointer { x in m.targets.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { g in
+        let result = m.stateAction.withUnsafeBufferPointer { x in m.targets.withUnsafeBufferPointer { t in gradient.withUnsafeMutableBufferPointer { g in
             let q = network.forward(x.baseAddress!, batch: n, workspace: workspace)
-            _ = Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: t[0..<n]),
-                                      gradient: UnsafeMutableBufferPointer(rebasing: g[0..<n]))
-            for j in 0..<n { g[j] *= 0.5 }
+            let loss = Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: t[0..<n]),
+                                             gradient: UnsafeMutableBufferPointer(rebasing: g[0..<n]))
+            var sum: Float = 0
+            for j in 0..<n { g[j] *= 0.5; sum += q[j] }
             network.backward(outputGradient: UnsafePointer(g.baseAddress!), workspace: workspace)
+            return (loss, sum / Float(n))
         } } }
         optimizer.update(network)
+        return result
     }
 
     public func stateDict() -> StateDict {
@@ -197,13 +215,18 @@ public final class SACPolicyLoss: Callback {
             let v1 = m.critic1.forward(x.baseAddress!, batch: n, workspace: m.critic1PolicyWorkspace)
             let v2 = m.critic2.forward(x.baseAddress!, batch: n, workspace: m.critic2PolicyWorkspace)
             let scale = 1 / Float(n)
+            var loss: Float = 0, logPSum: Float = 0
             for b in 0..<n {
                 let firstIsMin = v1[b] <= v2[b]
                 dQ1[b] = firstIsMin ? -scale : 0
                 dQ2[b] = firstIsMin ? 0 : -scale
                 dLogP[b] = alpha * scale
                 m.logProbabilities[b] = m.head.logProbabilities[b]
+                loss += alpha * m.head.logProbabilities[b] - min(v1[b], v2[b])
+                logPSum += m.head.logProbabilities[b]
             }
+            state.record(SACKeys.actorLoss, Double(loss * scale))
+            state.record(SACKeys.entropy, -Double(logPSum * scale))
             dQ1.withUnsafeBufferPointer { g in dInput1.withUnsafeMutableBufferPointer {
                 m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!,
                                    parameterGradients: false)
@@ -256,6 +279,7 @@ public final class SACAlphaLoss: Callback {
         for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }
         gradient[0] = -sum / Float(batch.count)
         model.logAlpha.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { model.alphaOptimizer.update(parameters: p, gradients: $0) } }
+        state.record(SACKeys.alpha, Double(model.alpha))
     }
 
     public func stateDict() -> StateDict {
@@ -318,23 +342,6 @@ public final class GaussianPolicyAgent: Agent {
     }
 
     /// The noise streams' state (chunks, positions, generators).
-    public func stateDict() -> StateDict {
-        guard let noise else { return StateDict() }
-        let state = noise.state
-        var dict = StateDict()
-        dict["noise.chunks"] = Tensor(floats: state.chunks)
-        dict["noise.positions"] = Tensor(int64s: state.positions.map(Int64.init))
-        dict["noise.generators"] = Tensor(uint64s: state.generatorWords)
-        return dict
-    }
-
-    public func loadStateDict(_ dict: StateDict) throws {
-        guard let noise else { return }
-        let state = ColoredNoise.State(chunks: try dict.tensor("noise.chunks").floats(name: "noise.chunks"),
-                                       positions: try dict.tensor("noise.positions").int64s(name: "noise.positions").map { Int($0) },
-                                       generatorWords: try dict.tensor("noise.generators").uint64s(name: "noise.generators"))
-        guard noise.restore(state) else {
-            throw StateDictError.corrupt(file: "agent state", detail: "exploration noise state does not fit \(noise.streams) streams of \(noise.length) samples")
-        }
-    }
+    public func stateDict() -> StateDict { noise?.stateDict() ?? StateDict() }
+    public func loadStateDict(_ dict: StateDict) throws { try noise?.load(dict) }
 }

@@ -18,8 +18,16 @@ struct RLTrain: ParsableCommand {
 }
 
 extension RLTrain {
-    enum Algorithm: String, ExpressibleByArgument, CaseIterable {
-        case dqn, sac
+    /// A registered algorithm's name, checked against `AlgorithmRegistry.builtIn`.
+    struct AlgorithmArgument: ExpressibleByArgument {
+        let name: AlgorithmName
+        init?(argument: String) {
+            guard AlgorithmRegistry.builtIn.algorithm(AlgorithmName(argument)) != nil else { return nil }
+            name = AlgorithmName(argument)
+        }
+        init(_ name: AlgorithmName) { self.name = name }
+        static var allValueStrings: [String] { AlgorithmRegistry.builtIn.names }
+        var defaultValueDescription: String { name.rawValue }
     }
 
     /// Prints a run's outcome; an interrupted run exits with status 130 after saying how to resume.
@@ -67,14 +75,15 @@ extension RLTrain {
         static let configuration = CommandConfiguration(
             abstract: "Train an agent from a config file (YAML or JSON) or from built-in defaults.",
             discussion: """
-            Without a config, trains DQN on CartPole-v1 (or --algo sac on Pendulum-v1) with built-in defaults until \
+            Without a config, trains DQN on CartPole-v1 (or --algo sac on Pendulum-v1, --algo td3, ...) with built-in defaults until \
             solved or out of budget. A run lives in runs/<name>-<id8>/, named by the hash of its canonical config: \
             the same config again resumes an interrupted run or reports a complete one (--force-new trains anew).
             """)
 
         @Argument(help: "Config file (YAML or JSON); omit for built-in defaults.") var config: String?
         @Option(name: .customLong("set"), help: "Override a config key, e.g. --set algorithm.lr=3e-4 (repeatable).") var overrides: [String] = []
-        @Option(help: "Without a config: dqn (CartPole-v1) or sac (Pendulum-v1).") var algo: Algorithm = .dqn
+        @Option(help: "Without a config: a registered algorithm (rl-train config algorithms), on its default environment.")
+        var algo = AlgorithmArgument(.dqn)
         @Option(help: "Shortcut for --set env.id=ID.") var env: String?
         @Option(help: "Shortcut for --set train.env_steps=N.") var steps: Int?
         @Option(help: "Shortcut for --set train.seed=N.") var seed: Int?
@@ -105,7 +114,7 @@ extension RLTrain {
             if let config {
                 resolved = try ExperimentConfig.load(file: config, overrides: allOverrides)
             } else {
-                resolved = try ExperimentConfig.defaults(algo == .dqn ? .dqn : .sac, overrides: allOverrides)
+                resolved = try ExperimentConfig.defaults(algo.name, overrides: allOverrides)
             }
             if dryRun {
                 print(resolved.yaml(documented: true))
@@ -276,24 +285,39 @@ extension RLTrain {
 
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Config helpers.", subcommands: [Defaults.self], defaultSubcommand: Defaults.self)
+            abstract: "Config helpers.", subcommands: [Defaults.self, Algorithms.self], defaultSubcommand: Defaults.self)
     }
 
     struct Defaults: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the full default config of an algorithm, with a comment per key.")
 
-        @Argument(help: "dqn or sac.") var algorithm: Algorithm = .dqn
-        @Option(help: "Environment id (default: CartPole-v1 for dqn, Pendulum-v1 for sac).") var env: String?
+        @Argument(help: "A registered algorithm (rl-train config algorithms).") var algorithm = AlgorithmArgument(.dqn)
+        @Option(help: "Environment id (default: the algorithm's default environment).") var env: String?
 
         func run() throws {
-            let config = try ExperimentConfig.defaults(algorithm == .dqn ? .dqn : .sac, environment: env)
-            print(config.yaml(documented: true, header: "rl-train config defaults \(algorithm.rawValue): every key with its default"))
+            let config = try ExperimentConfig.defaults(algorithm.name, environment: env)
+            print(config.yaml(documented: true, header: "rl-train config defaults \(algorithm.name): every key with its default"))
             print("# registered callbacks:")
             for name in CallbackRegistry.builtIn.names {
                 let kind = CallbackRegistry.builtIn.kind(name)!
-                let parameters = kind.parameters.map { "\($0.path.split(separator: ".").last!): \($0.defaultValue(for: .dqn)!)" }
+                let parameters = kind.parameters.map { "\($0.path.split(separator: ".").last!): \($0.defaultValue!)" }
                 print("#   \(name) {\(parameters.joined(separator: ", "))}: \(kind.doc)")
+            }
+        }
+    }
+
+    struct Algorithms: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the registered algorithms, their action spaces, own keys and metrics.")
+
+        func run() throws {
+            let registry = AlgorithmRegistry.builtIn
+            for name in registry.names {
+                let algorithm = registry.algorithm(AlgorithmName(name))!
+                print("\(name): \(algorithm.summary)")
+                print("  actions: \(algorithm.actions.rawValue); default environment: \(algorithm.defaultEnvironment)")
+                print("  keys: \(algorithm.keys.map(\.path).joined(separator: ", "))")
+                print("  metrics: \(algorithm.metrics.joined(separator: ", "))")
             }
         }
     }

@@ -34,11 +34,13 @@ final class StopAfter: Callback {
     /// networks, target networks, optimizer moments, replay memory, environments, RNG streams
     /// and counters, and the final evaluation.
     @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"]),
-                      (AlgorithmName.sac, ["algorithm.exploration_noise=pink"])])
+                      (AlgorithmName.sac, ["algorithm.exploration_noise=pink"]),
+                      (AlgorithmName.td3, ["algorithm.random_steps=150", "algorithm.exploration_noise=pink"])])
     func aResumedDeterministicRunEndsBitIdentical(algorithm: AlgorithmName, extra: [String]) throws {
         let overrides = algorithm == .dqn
             ? ["train.env_steps=2500", "memory.min_size=300", "network.hidden=[16]", "train.eval_every=400"]
-            : ["train.env_steps=500", "memory.min_size=100", "algorithm.batch_size=32", "network.hidden=[16, 16]", "train.eval_every=150"]
+            : ["train.env_steps=500", "memory.min_size=100", "algorithm.batch_size=32", "network.hidden=[16, 16]", "train.eval_every=150",
+               "train.blas_threads=1"]
         let config = try ExperimentConfig.defaults(algorithm, overrides: overrides + extra + [
             "train.deterministic=true", "eval.episodes=2", "train.stop_at_threshold=false",
             "callbacks=[{checkpointer: {every: 100, keep: 2}}, {metrics: {every: 50}}]"])

@@ -43,6 +43,21 @@ struct FaultyEnvironment: Environment {
         #expect(result.updates == 1_301, "1,500 steps, learning from step 200 at one update per step")
     }
 
+    /// TD3's callbacks (clipped double-Q target with smoothing, delayed actor through ∂Q₁/∂a,
+    /// delayed Polyak targets) solve the same one-step problem; deterministic, exact.
+    @Test func td3FindsTheBestActionOfAOneStepProblem() throws {
+        var registry = EnvironmentRegistry.builtIn
+        try registry.register(EnvironmentSpec(id: "TargetAction-v0", maxEpisodeSteps: 10) { _ in TargetActionEnvironment() })
+        let config = try ExperimentConfig.defaults(.td3, environment: "TargetAction-v0", overrides: [
+            "train.env_steps=1500", "network.hidden=[32, 32]", "algorithm.batch_size=64", "memory.min_size=200",
+            "algorithm.random_steps=200", "train.eval_every=null", "eval.episodes=1", "train.deterministic=true"], environments: registry)
+        let result = try Experiment.run(config, options: RunOptions(environments: registry))
+        let evaluation = try #require(result.evaluationMeanReturn)
+        #expect(evaluation == -0.00027794018387794495, "evaluation return \(evaluation)")
+        #expect(evaluation > -0.02)
+        #expect(result.metrics?.keys.sorted() == ["actor_loss", "critic_loss", "mean_q"])
+    }
+
     /// DQN on CartPole with the shipped defaults, deterministic (one collector stepped inline
     /// with a fixed interleave): the same seed gives the same run on any machine load, so the
     /// solved step and the final returns are exact (under the AVX2 BLAS and libxsmm kernels

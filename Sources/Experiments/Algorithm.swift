@@ -1,0 +1,65 @@
+import Collectors
+import Envs
+import Learner
+import Memory
+
+/// An algorithm as one registered value (after acme's `ActorLearnerBuilder`): the config keys it
+/// adds and the common defaults it changes, the action spaces it can act in, the metrics it
+/// publishes, and a builder for its parts. Configs, validation, `rl-train config defaults`,
+/// `--algo`, the run identity and runs ask the `AlgorithmRegistry`, never a list of names.
+///
+///     let linear = Algorithm(name: "linear-q", summary: "Q-learning with a linear Q", actions: .discrete,
+///                            defaultEnvironment: "CartPole-v1", keys: [], defaults: [:], metrics: ["loss"]) { config, env in
+///         try AlgorithmParts.dqnLike(config, env)   // your networks and callbacks
+///     }
+///     var registry = AlgorithmRegistry.builtIn
+///     try registry.register(linear)
+public struct Algorithm: Sendable {
+    /// The kinds of action spaces an algorithm acts in.
+    public enum Actions: String, Sendable {
+        case discrete, continuous
+
+        func accepts(_ space: Space) -> Bool {
+            switch (self, space) {
+            case (.discrete, .discrete), (.continuous, .box): return true
+            default: return false
+            }
+        }
+    }
+
+    public let name: AlgorithmName
+    /// One line for `rl-train config algorithms`.
+    public let summary: String
+    public let actions: Actions
+    /// The environment `rl-train train --algo NAME` trains on without a config.
+    public let defaultEnvironment: String
+    /// The algorithm's own keys (`algorithm.*` paths), with their defaults.
+    public let keys: [ConfigKey]
+    /// Defaults of common keys that differ for this algorithm, by path.
+    public let defaults: [String: ConfigValue]
+    /// The names of the scalars its callbacks record (`TrainingState.record`), in display order.
+    public let metrics: [String]
+    let build: @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts
+
+    public init(name: AlgorithmName, summary: String, actions: Actions, defaultEnvironment: String, keys: [ConfigKey],
+                defaults: [String: ConfigValue], metrics: [String],
+                build: @escaping @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts) {
+        precondition(keys.allSatisfy { $0.section == "algorithm" }, "an algorithm's own keys live in the algorithm section")
+        self.name = name
+        self.summary = summary
+        self.actions = actions
+        self.defaultEnvironment = defaultEnvironment
+        self.keys = keys
+        self.defaults = defaults
+        self.metrics = metrics
+        self.build = build
+    }
+}
+
+/// What an algorithm's builder knows of the environment it will act in.
+public struct AlgorithmEnvironment: Sendable {
+    public let observationSize: Int
+    public let actionSpace: Space
+    /// The episode time limit, when there is one.
+    public let timeLimit: Int?
+}

@@ -1,0 +1,34 @@
+/// The algorithms configs can name. A value, like `EnvironmentRegistry` and `CallbackRegistry`:
+/// a program with its own algorithm registers it on a copy of `.builtIn` and passes that to the
+/// config loader (`ExperimentConfig.load(file:algorithms:)`); the loaded config carries its
+/// algorithm into the run.
+public struct AlgorithmRegistry: Sendable {
+    private var algorithms: [AlgorithmName: Algorithm] = [:]
+
+    public init() {}
+
+    /// Registered names, sorted.
+    public var names: [String] { algorithms.keys.map(\.rawValue).sorted() }
+    public func algorithm(_ name: AlgorithmName) -> Algorithm? { algorithms[name] }
+
+    public mutating func register(_ algorithm: Algorithm) throws {
+        guard algorithms[algorithm.name] == nil else {
+            throw ConfigError.invalid(path: "algorithm.name", detail: "an algorithm named '\(algorithm.name)' is already registered")
+        }
+        let common = Set(ConfigSchema.common.map(\.path))
+        for key in algorithm.keys where common.contains(key.path) {
+            throw ConfigError.invalid(path: key.path, detail: "\(algorithm.name) declares a common key as its own; change its default through `defaults`")
+        }
+        for path in algorithm.defaults.keys where !common.contains(path) {
+            throw ConfigError.invalid(path: path, detail: "\(algorithm.name) changes the default of a key that is not common")
+        }
+        algorithms[algorithm.name] = algorithm
+    }
+
+    /// DQN, SAC and TD3.
+    public static let builtIn: AlgorithmRegistry = {
+        var registry = AlgorithmRegistry()
+        for algorithm in [Algorithm.dqn, Algorithm.sac, Algorithm.td3] { try! registry.register(algorithm) }
+        return registry
+    }()
+}

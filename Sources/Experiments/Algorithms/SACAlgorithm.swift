@@ -1,0 +1,68 @@
+import Collectors
+import Envs
+import Learner
+import NN
+import SeededRandom
+
+extension Algorithm {
+    /// Soft Actor-Critic (Haarnoja et al. 2018): one `SACModel` shared by `SACTarget`,
+    /// `SACCriticLoss`, `SACPolicyLoss` and `SACAlphaLoss`, Polyak target updates, and
+    /// collectors that sample the tanh-Gaussian policy (with white, pink or red noise).
+    public static let sac = Algorithm(
+        name: .sac, summary: "Soft Actor-Critic with twin critics and automatic entropy tuning (continuous actions)",
+        actions: .continuous, defaultEnvironment: "Pendulum-v1",
+        keys: [
+            ConfigKey("algorithm.tau", .float(min: 0, max: 1, minExclusive: true), "Polyak rate for the target critics after every update", .float(0.005)),
+            ConfigKey("algorithm.initial_alpha", .float(min: 0, max: nil, minExclusive: true), "entropy coefficient α at the start", .float(1)),
+            ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
+                      "entropy α is tuned toward; null: −(action dimensions)", nullable: true, .null),
+            ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
+                      "the collectors' action noise: white (SAC's own Gaussian draws), pink (1/f, temporally correlated: Eberhard et al. 2023; finds MountainCarContinuous' goal) or red (1/f²)",
+                      .string("white")),
+        ],
+        defaults: [
+            "algorithm.batch_size": .int(256), "algorithm.updates_per_step": .float(1), "network.hidden": .list([.int(256), .int(256)]),
+            "memory.capacity": .int(1_000_000), "memory.min_size": .int(256), "collectors.num_envs": .int(1),
+            "collectors.publish_every": .int(1), "train.env_steps": .int(20_000), "train.eval_every": .int(250),
+        ],
+        metrics: [SACKeys.criticLoss, SACKeys.actorLoss, SACKeys.alpha, SACKeys.entropy, SACKeys.meanQ]
+    ) { config, environment in
+        guard case .box(let box) = environment.actionSpace else { preconditionFailure("validated: continuous actions") }
+        let model = SACModel(observationSize: environment.observationSize, actionSize: box.size, hidden: config.ints("network.hidden"),
+                             batchSize: config.int("algorithm.batch_size"), learningRate: Float(config.double("algorithm.lr")),
+                             gamma: Float(config.double("algorithm.gamma")), initialAlpha: Float(config.double("algorithm.initial_alpha")),
+                             seed: UInt64(config.int("train.seed")))
+        if let entropy = config.optionalDouble("algorithm.target_entropy") { model.targetEntropy = Float(entropy) }
+        let tau = Float(config.double("algorithm.tau"))
+        let publisher = WeightPublisher(initial: model.actor)
+        let learning: [Callback] = [
+            SACTarget(model: model), SACCriticLoss(model: model),
+            SACPolicyLoss(model: model), SACAlphaLoss(model: model),
+            TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: tau),
+            TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: tau),
+            WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every")),
+        ]
+        let exponent = ["white": 0.0, "pink": 1.0, "red": 2.0][config.string("algorithm.exploration_noise")]!
+        return AlgorithmParts(
+            spec: AlgorithmParts.transitionSpec(config, environment), learning: learning,
+            makeAgent: { maxBatch, seed in
+                GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch,
+                                    noise: ColoredNoise.exploration(exponent: exponent, streams: maxBatch * box.size,
+                                                                    timeLimit: environment.timeLimit, seed: seed))
+            },
+            evaluationAgent: { deterministic in
+                GaussianPolicyAgent(actor: model.actor, publisher: nil, maxBatch: 1, deterministic: deterministic)
+            })
+    }
+}
+
+extension ColoredNoise {
+    /// Exploration noise for `streams` action dimensions, or nil for white noise (exponent 0:
+    /// the policy's own draws): chunks at least an episode long, as Eberhard et al. use.
+    static func exploration(exponent: Double, streams: Int, timeLimit: Int?, seed: UInt64) -> ColoredNoise? {
+        guard exponent != 0 else { return nil }
+        var chunk = 4
+        while chunk < (timeLimit ?? 1_000) { chunk *= 2 }
+        return ColoredNoise(exponent: exponent, length: chunk, streams: streams, seed: seed)
+    }
+}
