@@ -39,10 +39,13 @@ public struct Algorithm: Sendable {
     public let defaults: [String: ConfigValue]
     /// The names of the scalars its callbacks record (`TrainingState.record`), in display order.
     public let metrics: [String]
+    /// Whether its loss updates priorities (then `memory.prioritized` may be on: the builder
+    /// gets the `PrioritizedSampler` the trainer samples with, in `AlgorithmEnvironment.sampler`).
+    public let updatesPriorities: Bool
     let build: @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts
 
     public init(name: AlgorithmName, summary: String, actions: Actions, defaultEnvironment: String, keys: [ConfigKey],
-                defaults: [String: ConfigValue], metrics: [String],
+                defaults: [String: ConfigValue], metrics: [String], updatesPriorities: Bool = false,
                 build: @escaping @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts) {
         precondition(keys.allSatisfy { $0.section == "algorithm" }, "an algorithm's own keys live in the algorithm section")
         self.name = name
@@ -52,14 +55,18 @@ public struct Algorithm: Sendable {
         self.keys = keys
         self.defaults = defaults
         self.metrics = metrics
+        self.updatesPriorities = updatesPriorities
         self.build = build
     }
 }
 
 /// What an algorithm's builder knows of the environment it will act in.
-public struct AlgorithmEnvironment: Sendable {
+public struct AlgorithmEnvironment {
     public let observationSize: Int
     public let actionSpace: Space
     /// The episode time limit, when there is one.
     public let timeLimit: Int?
+    /// The prioritized sampler the trainer draws batches with (`memory.prioritized`), which the
+    /// loss must update; nil for uniform sampling (and when building only to evaluate).
+    public let sampler: PrioritizedSampler?
 }

@@ -9,12 +9,9 @@ public struct CallbackContext {
     public let runDirectory: URL?
     public let config: ExperimentConfig
     public let statistics: CollectorStatistics
-    /// The algorithm's callbacks (losses, target updates, weight publishing), whose state
-    /// dicts a checkpointer saves.
-    public let learningCallbacks: [Callback]
-    /// The rest of the run's state for a checkpoint: trainer counters and RNG, collectors,
-    /// and the replay memory when `includeMemory`.
-    public let runState: (_ includeMemory: Bool) -> StateDict
+    /// Everything a checkpoint of the run holds at a training state (the run's `RunState`),
+    /// with the replay memory when `includeMemory`.
+    public let checkpointContents: (_ state: TrainingState, _ includeMemory: Bool) -> StateDict
 }
 
 /// A kind of callback that configs can name in their `callbacks` section, like emloop's
@@ -70,9 +67,8 @@ public struct CallbackRegistry: Sendable {
             guard let directory = context.runDirectory else { return nil }
             let includeMemory = spec["save_memory"]!.boolValue!
             return Checkpointer(directory: directory.appendingPathComponent("checkpoints"), every: spec["every"]!.intValue!,
-                                keep: spec["keep"]!.intValue!, callbacks: context.learningCallbacks,
-                                metadata: ["run_id": context.config.id, "config": context.config.yaml()],
-                                saveMemory: includeMemory) { context.runState($0) }
+                                keep: spec["keep"]!.intValue!, metadata: ["run_id": context.config.id, "config": context.config.yaml()],
+                                saveMemory: includeMemory, contents: context.checkpointContents)
         })
         try! registry.register(CallbackKind(
             name: "metrics", doc: "appends a row to <run>/metrics.csv every `every` updates",

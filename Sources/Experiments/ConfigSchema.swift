@@ -107,6 +107,11 @@ public enum ConfigSchema {
 
         ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", .int(1_000_000)),
         ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", .int(1_000)),
+        ConfigKey("memory.prioritized", .bool,
+                  "proportional prioritized replay (Schaul et al. 2016), for algorithms whose loss updates priorities (dqn)", .bool(false)),
+        ConfigKey("memory.priority_alpha", .float(min: 0, max: nil, minExclusive: false), "prioritized replay: priority exponent α", .float(0.6)),
+        ConfigKey("memory.priority_beta", .float(min: 0, max: 1, minExclusive: false),
+                  "prioritized replay: importance-sampling exponent β at the start, raised linearly to 1 over train.env_steps", .float(0.4)),
 
         ConfigKey("collectors.count", .int(min: 1, max: 64), "collector threads", .int(1)),
         ConfigKey("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", .int(1)),

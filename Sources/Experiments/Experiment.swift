@@ -127,7 +127,6 @@ public enum Experiment {
         if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         let envID = config.string("env.id")
         let seed = UInt64(config.int("train.seed"))
-        let parts = try buildParts(config, environments: registry)
         BLAS.setThreads(config.int("train.blas_threads"))
         defer { BLAS.setThreads(1) }
 
@@ -136,14 +135,26 @@ public enum Experiment {
         let minSize = max(config.int("memory.min_size"), batchSize)
         let updatesPerStep = config.double("algorithm.updates_per_step")
         let collectorCount = config.int("collectors.count"), numEnvs = config.int("collectors.num_envs")
+        let environment = try algorithmEnvironment(config, environments: registry, sampler: nil)
+        let spec = AlgorithmParts.transitionSpec(config, environment)
         let table: ReplayTable
         if deterministic {
-            table = try ReplayTable(spec: parts.spec, capacity: capacity)   // the interleave is fixed; no limiter needed
+            table = try ReplayTable(spec: spec, capacity: capacity)   // the interleave is fixed; no limiter needed
         } else {
             let samplesPerInsert = updatesPerStep * Double(batchSize)
-            table = try ReplayTable(spec: parts.spec, capacity: capacity, rateLimit: try RateLimit(
+            table = try ReplayTable(spec: spec, capacity: capacity, rateLimit: try RateLimit(
                 samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
                 errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(numEnvs * collectorCount) * 4)))
+        }
+        // The memory's sampler: uniform (the table's own), or prioritized, the one object the
+        // trainer samples with and the algorithm's loss updates.
+        let sampler = config.bool("memory.prioritized")
+            ? PrioritizedSampler(table: table, alpha: config.double("memory.priority_alpha"), beta: config.double("memory.priority_beta"))
+            : nil
+        let parts = try config.definition.build(config, AlgorithmEnvironment(
+            observationSize: environment.observationSize, actionSpace: environment.actionSpace, timeLimit: environment.timeLimit, sampler: sampler))
+        guard parts.spec == spec else {
+            throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm)'s builder made transition spec \(parts.spec), the run's memory holds \(spec)")
         }
         let statistics = CollectorStatistics()
         let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
@@ -174,29 +185,11 @@ public enum Experiment {
         // What a checkpoint holds of the callbacks: the algorithm's, and the evaluator's best.
         let checkpointed = parts.learning + (evaluator.map { [$0] } ?? [])
 
-        // Time over every session of a resumed run.
-        var previousSeconds = 0.0
-        func elapsed() -> Double {
-            let d = ContinuousClock.now - started
-            return previousSeconds + Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-        var trainer: Trainer!
-        var collectorsAtRest = deterministic
-        let runState: (Bool) -> StateDict = { includeMemory in
-            var dict = StateDict()
-            dict["trainer.rng"] = Tensor(uint64s: trainer.rng.stateWords)
-            dict["statistics.environment_steps"] = Tensor(scalar: Int64(statistics.environmentSteps))
-            dict["statistics.episodes"] = Tensor(scalar: Int64(statistics.episodes))
-            dict["run.seconds"] = Tensor(scalar: elapsed())
-            // Collectors' states only while they are not running (their thread owns them otherwise).
-            if collectorsAtRest {
-                for (i, collector) in collectors.enumerated() { dict.merge(collector.stateDict(), prefix: "collectors.\(i)") }
-            }
-            if includeMemory { dict.merge(table.stateDict(), prefix: "memory") }
-            return dict
-        }
+        let runState = RunState(callbacks: checkpointed, statistics: statistics, collectors: collectors, table: table, sampler: sampler,
+                                collectorsAtRest: deterministic)
+        let elapsed = runState.elapsed
         let context = CallbackContext(runDirectory: options.directory, config: config, statistics: statistics,
-                                      learningCallbacks: checkpointed, runState: runState)
+                                      checkpointContents: runState.stateDict)
         let configured = try options.callbacks.make(config.callbacks, context: context)
         for case let logger as MetricsLogger in configured { logger.seconds = elapsed }
         // The best policy: kept in memory (the final evaluation compares it), and written as
@@ -204,44 +197,31 @@ public enum Experiment {
         var bestPolicy: StateDict?
         let checkpointer = configured.lazy.compactMap { $0 as? Checkpointer }.first
         evaluator?.onNewBest = { state, record in
-            var dict = StateDict()
-            for callback in parts.learning { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
-            bestPolicy = dict
+            bestPolicy = LearnerCheckpoint.policy(callbacks: parts.learning)
             try checkpointer?.saveBest(state, metadata: [
                 "best_updates": String(record.updates), "best_environment_steps": String(record.environmentSteps),
                 "best_score": String(record.score), "best_episodes": String(record.episodes)])
         }
         var callbacks = parts.learning + configured
         if let evaluator { callbacks.append(evaluator) }
+        if let sampler {
+            callbacks.append(ImportanceSamplingSchedule(sampler: sampler, initialBeta: config.double("memory.priority_beta"),
+                                                        budget: config.int("train.env_steps"), statistics: statistics))
+        }
         callbacks += options.extraCallbacks
         callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
                                           every: config.int("train.log_every"), metrics: config.definition.metrics,
                                           report: options.progress))
-        trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, seed: deriveSeed(seed, 3))
+        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, prioritized: sampler,
+                              seed: deriveSeed(seed, 3))
+        runState.trainer = trainer
 
         var resumedFrom: Int?
         if let checkpoint = options.resume {
             if let id = checkpoint.metadata["run_id"], id != config.id {
                 throw RunError.checkpointMismatch(detail: "it was written by run \(id.prefix(8)), this config is \(config.id8)")
             }
-            try CheckpointLoader.restore(checkpoint, callbacks: checkpointed, state: &trainer.state)
-            let extra = checkpoint.scoped("extra")
-            guard let rng = Xoshiro256(stateWords: try extra.tensor("trainer.rng").uint64s(name: "extra.trainer.rng")) else {
-                throw StateDictError.wrongShape(name: "extra.trainer.rng", expected: [4], found: [])
-            }
-            trainer.rng = rng
-            statistics.setEnvironmentSteps(Int(try extra.integer("statistics.environment_steps")))
-            statistics.setEpisodes(Int(try extra.integer("statistics.episodes")))
-            previousSeconds = try extra.scalar("run.seconds")
-            for (i, collector) in collectors.enumerated() {
-                let resumeSeed = deriveSeed(seed, 7, UInt64(statistics.environmentSteps), UInt64(i))
-                let state = extra.scoped("collectors.\(i)")
-                // A periodic checkpoint of a threaded run holds no collector state (their threads
-                // owned it): new episodes, seeded from the step count.
-                if state.tensors.isEmpty { collector.startNewEpisodes(seed: resumeSeed) } else { try collector.loadStateDict(state, resumeSeed: resumeSeed) }
-            }
-            let memory = extra.scoped("memory")
-            if !memory.tensors.isEmpty { try table.loadStateDict(memory) }
+            try runState.restore(checkpoint) { deriveSeed(seed, 7, UInt64(statistics.environmentSteps), UInt64($0)) }
             resumedFrom = trainer.state.updates
         }
 
@@ -262,7 +242,7 @@ public enum Experiment {
                 statistics.requestStop()
                 table.close()
                 for collector in collectors { collector.join() }
-                collectorsAtRest = true
+                runState.collectorsAtRest = true
             }
             for collector in collectors { collector.start() }
         }
@@ -316,16 +296,17 @@ public enum Experiment {
         return result
     }
 
-    /// The config's algorithm built for its environment (`Algorithm.build`).
-    static func buildParts(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> AlgorithmParts {
+    /// What the config's algorithm is built for: its environment's spaces and time limit.
+    static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry,
+                                     sampler: PrioritizedSampler?) throws -> AlgorithmEnvironment {
         let id = config.string("env.id")
         let probe = try environments.make(id)
         guard config.definition.actions.accepts(probe.actionSpace) else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) needs a \(config.definition.actions.rawValue) action space, not \(probe.actionSpace)")
         }
-        return try config.definition.build(config, AlgorithmEnvironment(
-            observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace,
-            timeLimit: config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps))
+        let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
+        return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
+                                    sampler: sampler)
     }
 
     /// The environment id and time limit evaluations use: the `eval` section's, else training's.
@@ -340,10 +321,8 @@ public enum Experiment {
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
                                 environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
         let environments = try config.environments(from: base)
-        let parts = try buildParts(config, environments: environments)
-        for callback in parts.learning {
-            try callback.loadStateDict(checkpoint.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: false, loadHparams: false)
-        }
+        let parts = try config.definition.build(config, try algorithmEnvironment(config, environments: environments, sampler: nil))
+        try LearnerCheckpoint.loadCallbacks(checkpoint, into: parts.learning, networksOnly: true)
         let (evalID, evalSteps) = evaluationEnvironment(config)
         return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,
                                       maxEpisodeSteps: evalSteps,

@@ -280,6 +280,9 @@ public struct ExperimentConfig: Sendable, Equatable {
                     savesMemory ? " when checkpoints save it (writing one copies it twice more; save_memory: false lifts this to 80%)" : ""))
             }
         }
+        if bool("memory.prioritized"), !definition.updatesPriorities {
+            throw ConfigError.invalid(path: "memory.prioritized", detail: "\(algorithm)'s loss does not update priorities; prioritized replay needs one that does (dqn)")
+        }
         if bool("train.deterministic"), int("collectors.count") != 1 {
             throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) runs exactly 1 collector, not \(int("collectors.count"))")
         }

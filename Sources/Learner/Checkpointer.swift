@@ -1,11 +1,11 @@
 import Foundation
 import StateDictIO
 
-/// Writes checkpoints every `cycle` updates and when training ends: every listed callback's
-/// state dict (under `callbacks.<name>.`), the trainer's counters, and whatever `extra`
-/// returns (replay memory, collector counters, RNG states), as one state-dict file
-/// `checkpoint_<updates>.safetensors.gz`, written atomically (temporary file, fsync, rename),
-/// keeping the newest `keep` files. `saveBest` writes `best.safetensors.gz` beside them: the
+/// Writes checkpoints every `cycle` updates and when training ends: what `contents` returns
+/// for the training state at that moment (a run's `RunState` gives everything: callbacks,
+/// counters, random streams, collectors, memory; `LearnerCheckpoint` the callbacks and the
+/// trainer's counters), as one state-dict file `checkpoint_<updates>.safetensors.gz`, written
+/// atomically (temporary file, fsync, rename), keeping the newest `keep` files. `saveBest` writes `best.safetensors.gz` beside them: the
 /// policy with the best evaluation so far (without the replay memory; it is for evaluation,
 /// and resumes come from the newest checkpoint).
 public final class Checkpointer: Callback {
@@ -14,26 +14,32 @@ public final class Checkpointer: Callback {
     public var order: Int { 1_000 }   // after everything that changes state in a step
     public let directory: URL
     public let keep: Int
-    private let callbacks: [Callback]
-    private let extra: (_ includeMemory: Bool) -> StateDict
+    private let contents: (_ state: TrainingState, _ includeMemory: Bool) -> StateDict
     private let metadata: [String: String]
-    /// Whether periodic and final checkpoints include the replay memory (`extra(true)`).
+    /// Whether periodic and final checkpoints include the replay memory.
     public let saveMemory: Bool
     /// The files written so far, oldest first.
     public private(set) var written: [URL] = []
 
     /// `metadata` goes into every file's safetensors header (e.g. the run id and its config).
-    /// `extra` returns the rest of the run's state, with the replay memory when asked.
-    public init(directory: URL, every: Int, keep: Int = 3, callbacks: [Callback], metadata: [String: String] = [:],
-                saveMemory: Bool = true, extra: @escaping (_ includeMemory: Bool) -> StateDict = { _ in StateDict() }) {
+    /// `contents` returns what a checkpoint holds at a training state, with the replay memory
+    /// when asked.
+    public init(directory: URL, every: Int, keep: Int = 3, metadata: [String: String] = [:], saveMemory: Bool = true,
+                contents: @escaping (_ state: TrainingState, _ includeMemory: Bool) -> StateDict) {
         precondition(every > 0 && keep > 0, "every and keep must be positive")
         self.directory = directory
         cycle = every
         self.keep = keep
-        self.callbacks = callbacks
-        self.extra = extra
+        self.contents = contents
         self.metadata = metadata
         self.saveMemory = saveMemory
+    }
+
+    /// Checkpoints of `callbacks` and the trainer's counters (`LearnerCheckpoint`).
+    public convenience init(directory: URL, every: Int, keep: Int = 3, callbacks: [Callback], metadata: [String: String] = [:]) {
+        self.init(directory: directory, every: every, keep: keep, metadata: metadata, saveMemory: false) { state, _ in
+            LearnerCheckpoint.stateDict(callbacks: callbacks, state: state)
+        }
     }
 
     public func endCycle(_ state: inout TrainingState) throws { try save(state) }
@@ -43,11 +49,8 @@ public final class Checkpointer: Callback {
 
     /// The checkpoint of the run as it stands (what `save` writes).
     public func checkpoint(_ state: TrainingState, includeMemory: Bool, metadata more: [String: String] = [:]) -> StateDict {
-        var dict = StateDict(metadata: metadata.merging(more) { _, new in new }.merging(["format": CheckpointLoader.format]) { _, format in format })
-        for callback in callbacks { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
-        dict["trainer.updates"] = Tensor(scalar: Int64(state.updates))
-        dict["trainer.environment_steps"] = Tensor(scalar: Int64(state.environmentSteps))
-        dict.merge(extra(includeMemory), prefix: "extra")
+        var dict = contents(state, includeMemory)
+        dict.metadata = metadata.merging(more) { _, new in new }.merging(["format": CheckpointLoader.format]) { _, format in format }
         return dict
     }
 
@@ -134,12 +137,37 @@ public enum CheckpointLoader {
         throw LoadError.allDamaged(directory: directory.path, newest: "\(firstError!)")
     }
 
-    /// Restores every callback's state (networks, optimizers, hyperparameters) and the trainer
-    /// counters from a checkpoint.
-    public static func restore(_ dict: StateDict, callbacks: [Callback], state: inout TrainingState) throws {
+}
+
+/// The learner's part of a checkpoint: every callback's state dict under `callbacks.<name>.`
+/// and the trainer's counters under `trainer.`. A run's `RunState` adds the rest.
+public enum LearnerCheckpoint {
+    public static func stateDict(callbacks: [Callback], state: TrainingState) -> StateDict {
+        var dict = policy(callbacks: callbacks)
+        dict["trainer.updates"] = Tensor(scalar: Int64(state.updates))
+        dict["trainer.environment_steps"] = Tensor(scalar: Int64(state.environmentSteps))
+        return dict
+    }
+
+    /// The callbacks' state dicts alone (what evaluating a policy needs).
+    public static func policy(callbacks: [Callback]) -> StateDict {
+        var dict = StateDict()
+        for callback in callbacks { dict.merge(callback.stateDict(), prefix: "callbacks.\(callback.name)") }
+        return dict
+    }
+
+    /// Loads the callbacks' networks (and, unless `networksOnly`, optimizers and hyperparameters).
+    public static func loadCallbacks(_ dict: StateDict, into callbacks: [Callback], networksOnly: Bool = false) throws {
         for callback in callbacks {
-            try callback.loadStateDict(dict.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: true, loadHparams: true)
+            try callback.loadStateDict(dict.scoped("callbacks.\(callback.name)"), loadNetwork: true, loadOptimizer: !networksOnly,
+                                       loadHparams: !networksOnly)
         }
+    }
+
+    /// Restores every callback's state (networks, optimizers, hyperparameters) and the trainer
+    /// counters.
+    public static func restore(_ dict: StateDict, callbacks: [Callback], state: inout TrainingState) throws {
+        try loadCallbacks(dict, into: callbacks)
         state.updates = Int(try dict.integer("trainer.updates"))
         state.environmentSteps = Int(try dict.integer("trainer.environment_steps"))
     }

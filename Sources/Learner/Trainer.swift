@@ -38,7 +38,7 @@ public final class Trainer {
     public let batchSize: Int
     public let minSize: Int
     public let prioritized: PrioritizedSampler?
-    /// Counters and shared values; set it from a checkpoint (`CheckpointLoader.restore`) to resume.
+    /// Counters and shared values; set it from a checkpoint (`LearnerCheckpoint.restore`) to resume.
     public var state = TrainingState()
     public var rng: Xoshiro256
     /// Deterministic mode: called on the learner thread before the size wait and before every

@@ -1,5 +1,6 @@
 import CSupport
 import SeededRandom
+import StateDictIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -304,5 +305,42 @@ public final class PrioritizedSampler {
                 nodes[i] = node
             }
         }
+    }
+}
+
+extension PrioritizedSampler {
+    /// The priorities and what they belong to (for checkpoints; with the table's own state dict
+    /// a resumed run samples exactly as the uninterrupted one): each slot's p^α and insertion
+    /// number, how far the sampler caught up with the table, and the largest p^α seen.
+    public func stateDict() -> StateDict {
+        var dict = StateDict()
+        dict["priorities"] = Tensor(doubles: UnsafeBufferPointer(rebasing: sums[0..<table.capacity]))
+        dict["slot_keys"] = Tensor(uint64s: UnsafeBufferPointer(slotKeys))
+        dict["synced_key"] = Tensor(uint64s: [syncedKey])
+        dict["max_priority"] = Tensor(scalar: maxPriority)
+        return dict
+    }
+
+    /// Restores `stateDict()` of a sampler over a table of the same capacity, and rebuilds the trees.
+    public func loadStateDict(_ dict: StateDict) throws {
+        let priorities = try dict.tensor("priorities").doubles(name: "priorities")
+        let keys = try dict.tensor("slot_keys").uint64s(name: "slot_keys")
+        let synced = try dict.tensor("synced_key").uint64s(name: "synced_key")
+        guard priorities.count == table.capacity, keys.count == table.capacity, synced.count == 1 else {
+            throw StateDictError.wrongShape(name: "priorities", expected: [table.capacity], found: [priorities.count])
+        }
+        guard priorities.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw StateDictError.corrupt(file: "prioritized sampler state", detail: "a priority is negative or not finite")
+        }
+        let maximum = try dict.scalar("max_priority")
+        for slot in 0..<table.capacity {
+            let present = keys[slot] != .max
+            sums[slot] = present ? priorities[slot] : 0
+            minimums[slot] = present ? priorities[slot] : .infinity
+            slotKeys[slot] = keys[slot]
+        }
+        refreshRange(0, table.capacity)
+        syncedKey = synced[0]
+        maxPriority = maximum
     }
 }

@@ -102,6 +102,10 @@ final class WeightNorm: Callback {
         #expect(throws: ConfigError.self) { try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: linear-q}\n") }
         let defaults = try ExperimentConfig.defaults("linear-q", algorithms: algorithms)
         #expect(defaults.string("env.id") == "CartPole-v1")
+        let prioritized = #expect(throws: ConfigError.self) {
+            try ExperimentConfig.defaults(.sac, overrides: ["memory.prioritized=true"])
+        }
+        #expect("\(prioritized!)".contains("sac's loss does not update priorities"))
         let continuous = #expect(throws: ConfigError.self) { try ExperimentConfig.defaults("linear-q", environment: "Pendulum-v1", algorithms: algorithms) }
         #expect("\(continuous!)".contains("needs a discrete action space"))
     }

@@ -34,6 +34,7 @@ final class StopAfter: Callback {
     /// networks, target networks, optimizer moments, replay memory, environments, RNG streams
     /// and counters, and the final evaluation.
     @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"]),
+                      (AlgorithmName.dqn, ["memory.prioritized=true", "algorithm.n_step=2"]),
                       (AlgorithmName.sac, ["algorithm.exploration_noise=pink"]),
                       (AlgorithmName.td3, ["algorithm.random_steps=150", "algorithm.exploration_noise=pink"])])
     func aResumedDeterministicRunEndsBitIdentical(algorithm: AlgorithmName, extra: [String]) throws {

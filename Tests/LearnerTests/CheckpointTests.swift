@@ -46,7 +46,7 @@ func makeDQN(seed: UInt64) -> (DQNLoss, MLP, MLP) {
         var state = TrainingState()
         let (url, dict) = try CheckpointLoader.loadNewest(in: dir, fallback: false)
         #expect(url.lastPathComponent.hasSuffix("050.safetensors.gz"))
-        try CheckpointLoader.restore(dict, callbacks: [fresh], state: &state)
+        try LearnerCheckpoint.restore(dict, callbacks: [fresh], state: &state)
         #expect(state.updates == 50)
         #expect(Array(online.parameters) == Array(trained.online.parameters))
         #expect(Array(fresh.target.parameters) == Array(trained.target.parameters))

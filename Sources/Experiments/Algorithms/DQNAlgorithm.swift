@@ -24,7 +24,8 @@ extension Algorithm {
             "memory.capacity": .int(100_000), "memory.min_size": .int(1_000), "collectors.num_envs": .int(4),
             "collectors.publish_every": .int(10), "train.env_steps": .int(50_000), "train.eval_every": .int(1_000),
         ],
-        metrics: [DQNKeys.loss, DQNKeys.meanQ, DQNKeys.epsilon]
+        metrics: [DQNKeys.loss, DQNKeys.meanQ, DQNKeys.epsilon],
+        updatesPriorities: true
     ) { config, environment in
         guard case .discrete(let actions) = environment.actionSpace else { preconditionFailure("validated: discrete actions") }
         var rng = Xoshiro256(seed: UInt64(config.int("train.seed")))
@@ -38,7 +39,7 @@ extension Algorithm {
         let learning: [Callback] = [
             DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: Float(config.double("algorithm.lr"))),
                     batchSize: config.int("algorithm.batch_size"), gamma: Float(config.double("algorithm.gamma")),
-                    doubleDQN: config.bool("algorithm.double_dqn"), schedule: schedule),
+                    doubleDQN: config.bool("algorithm.double_dqn"), prioritized: environment.sampler, schedule: schedule),
             targetUpdate,
             WeightPublishing(network: online, publisher: publisher, every: config.int("collectors.publish_every")),
         ]

@@ -1,0 +1,91 @@
+import Collectors
+import Foundation
+import Learner
+import Memory
+import SeededRandom
+import StateDictIO
+
+/// Everything a run's checkpoint saves and restores, written and read here and nowhere else:
+/// the checkpointed callbacks (the algorithm's, and the evaluator's best) and the trainer's
+/// counters (`LearnerCheckpoint`), the trainer's random stream, the collectors' counters, each
+/// collector's own state while the collectors are at rest (random stream, pending n-step
+/// transitions, environments, agent), the replay memory with its sampler's state (priorities),
+/// and the wall time so far.
+final class RunState {
+    let callbacks: [Callback]
+    let statistics: CollectorStatistics
+    let collectors: [Collector]
+    let table: ReplayTable
+    let sampler: PrioritizedSampler?
+    /// Set once the trainer exists.
+    var trainer: Trainer!
+    /// Whether the collectors are not running (always in deterministic mode; after their join
+    /// in a threaded run): only then is their own state theirs to read.
+    var collectorsAtRest: Bool
+    /// Wall-clock seconds of earlier sessions of a resumed run.
+    private var previousSeconds = 0.0
+    private let started = ContinuousClock.now
+
+    init(callbacks: [Callback], statistics: CollectorStatistics, collectors: [Collector], table: ReplayTable,
+         sampler: PrioritizedSampler?, collectorsAtRest: Bool) {
+        self.callbacks = callbacks
+        self.statistics = statistics
+        self.collectors = collectors
+        self.table = table
+        self.sampler = sampler
+        self.collectorsAtRest = collectorsAtRest
+    }
+
+    /// Seconds of training and evaluation over every session of the run.
+    func elapsed() -> Double { previousSeconds + Self.seconds(ContinuousClock.now - started) }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// A checkpoint's tensors at training state `state` (the trainer's own state is passed in:
+    /// the checkpointer runs inside the trainer's step, which holds it).
+    func stateDict(_ state: TrainingState, includeMemory: Bool) -> StateDict {
+        var dict = LearnerCheckpoint.stateDict(callbacks: callbacks, state: state)
+        dict["extra.trainer.rng"] = Tensor(uint64s: trainer.rng.stateWords)
+        dict["extra.statistics.environment_steps"] = Tensor(scalar: Int64(statistics.environmentSteps))
+        dict["extra.statistics.episodes"] = Tensor(scalar: Int64(statistics.episodes))
+        dict["extra.run.seconds"] = Tensor(scalar: elapsed())
+        if collectorsAtRest {
+            for (i, collector) in collectors.enumerated() { dict.merge(collector.stateDict(), prefix: "extra.collectors.\(i)") }
+        }
+        if includeMemory {
+            dict.merge(table.stateDict(), prefix: "extra.memory")
+            if let sampler { dict.merge(sampler.stateDict(), prefix: "extra.sampler") }
+        }
+        return dict
+    }
+
+    /// Restores a checkpoint of this run; collectors whose state the checkpoint lacks (it was
+    /// taken while they ran) start new episodes seeded from `resumeSeed(collector index)`.
+    func restore(_ dict: StateDict, resumeSeed: (_ collector: Int) -> UInt64) throws {
+        try LearnerCheckpoint.restore(dict, callbacks: callbacks, state: &trainer.state)
+        let extra = dict.scoped("extra")
+        let words = try extra.tensor("trainer.rng").uint64s(name: "extra.trainer.rng")
+        guard let rng = Xoshiro256(stateWords: words) else {
+            throw StateDictError.wrongShape(name: "extra.trainer.rng", expected: [4], found: [words.count])
+        }
+        trainer.rng = rng
+        statistics.setEnvironmentSteps(Int(try extra.integer("statistics.environment_steps")))
+        statistics.setEpisodes(Int(try extra.integer("statistics.episodes")))
+        previousSeconds = try extra.scalar("run.seconds")
+        for (i, collector) in collectors.enumerated() {
+            let state = extra.scoped("collectors.\(i)")
+            if state.tensors.isEmpty {
+                collector.startNewEpisodes(seed: resumeSeed(i))
+            } else {
+                try collector.loadStateDict(state, resumeSeed: resumeSeed(i))
+            }
+        }
+        let memory = extra.scoped("memory")
+        if !memory.tensors.isEmpty {
+            try table.loadStateDict(memory)
+            if let sampler { try sampler.loadStateDict(extra.scoped("sampler")) }
+        }
+    }
+}
