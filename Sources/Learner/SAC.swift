@@ -39,10 +39,30 @@ public final class SACModel {
     let critic1Workspace: MLP.Workspace, critic2Workspace: MLP.Workspace
     let critic1PolicyWorkspace: MLP.Workspace, critic2PolicyWorkspace: MLP.Workspace
     let targetWorkspace1: MLP.Workspace, targetWorkspace2: MLP.Workspace
-    /// Soft TD targets of the current batch.
+    /// Soft TD targets of the current batch, written by `SACTarget` at update `targetsUpdate`.
     var targets: [Float]
-    /// log π of the current batch's policy actions (for the α loss).
+    var targetsUpdate = -1
+    /// log π of the current batch's policy actions, written by `SACPolicyLoss` at update
+    /// `logProbabilitiesUpdate` (for the α loss).
     var logProbabilities: [Float]
+    var logProbabilitiesUpdate = -1
+
+    /// One update's steps, in this order (the callbacks' `order`, declared here and nowhere
+    /// else): the soft target (`beginBatch`), both critics, the policy (which writes log π),
+    /// α (which reads it), then the Polyak target updates and weight publishing (orders 10, 20).
+    /// A step that finds its input not written in the same update throws instead of using a
+    /// stale one.
+    public enum Step {
+        public static let target = -10, critics = 0, policy = 5, alpha = 6
+    }
+
+    /// SAC's learning callbacks in their order (target, critics, policy, α).
+    public var callbacks: [Callback] { [SACTarget(model: self), SACCriticLoss(model: self), SACPolicyLoss(model: self), SACAlphaLoss(model: self)] }
+
+    /// Thrown when a step's input was not written earlier in the same update.
+    public struct OrderError: Error, CustomStringConvertible {
+        public let description: String
+    }
     var stateAction: [Float]
 
     public init(observationSize: Int, actionSize: Int, hidden: [Int], batchSize: Int, learningRate: Float = 3e-4,
@@ -103,7 +123,7 @@ public final class SACModel {
 /// row's `discount` column (γᵏ of an n-step transition) when the spec has one.
 public final class SACTarget: Callback {
     public let name = "sac_target"
-    public var order: Int { -10 }
+    public var order: Int { SACModel.Step.target }
     let model: SACModel
     public init(model: SACModel) { self.model = model }
 
@@ -121,6 +141,7 @@ public final class SACTarget: Callback {
                 m.targets[b] = batch.rewards[b] + discount * (1 - batch.terminated[b]) * soft
             }
         }
+        m.targetsUpdate = state.updates
     }
 }
 
@@ -128,6 +149,7 @@ public final class SACTarget: Callback {
 /// twin-critic loss).
 public final class SACCriticLoss: Callback {
     public let name = "critics"
+    public var order: Int { SACModel.Step.critics }
     let model: SACModel
     var gradient1: [Float], gradient2: [Float]
 
@@ -139,6 +161,9 @@ public final class SACCriticLoss: Callback {
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
+        guard m.targetsUpdate == state.updates else {
+            throw SACModel.OrderError(description: "SACCriticLoss needs the soft targets of this update: SACTarget must run before it")
+        }
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { a in m.concatenate(s, a, rows: n) } }
         let (loss1, meanQ) = update(m.critic1, m.critic1Optimizer, m.critic1Workspace, gradient: &gradient1, rows: n)
         let (loss2, _) = update(m.critic2, m.critic2Optimizer, m.critic2Workspace, gradient: &gradient2, rows: n)
@@ -191,7 +216,7 @@ public final class SACCriticLoss: Callback {
 /// taken through the critics' inputs (the critics' parameter gradients are not computed).
 public final class SACPolicyLoss: Callback {
     public let name = "policy"
-    public var order: Int { 5 }
+    public var order: Int { SACModel.Step.policy }
     let model: SACModel
     var dQ1: [Float], dQ2: [Float], dInput1: [Float], dInput2: [Float], dActions: [Float], dLogP: [Float], dRaw: [Float]
 
@@ -225,6 +250,7 @@ public final class SACPolicyLoss: Callback {
                 loss += alpha * m.head.logProbabilities[b] - min(v1[b], v2[b])
                 logPSum += m.head.logProbabilities[b]
             }
+            m.logProbabilitiesUpdate = state.updates
             state.record(SACKeys.actorLoss, Double(loss * scale))
             state.record(SACKeys.entropy, -Double(logPSum * scale))
             dQ1.withUnsafeBufferPointer { g in dInput1.withUnsafeMutableBufferPointer {
@@ -267,7 +293,7 @@ public final class SACPolicyLoss: Callback {
 /// entropy falls below the target H̄ = −|A| and shrinks when it is above.
 public final class SACAlphaLoss: Callback {
     public let name = "alpha"
-    public var order: Int { 6 }
+    public var order: Int { SACModel.Step.alpha }
     let model: SACModel
     var gradient: [Float] = [0]
     /// log α as a one-parameter "network", so its Adam state is named like every other.
@@ -275,6 +301,9 @@ public final class SACAlphaLoss: Callback {
     public init(model: SACModel) { self.model = model }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
+        guard model.logProbabilitiesUpdate == state.updates else {
+            throw SACModel.OrderError(description: "SACAlphaLoss needs this update's log π: SACPolicyLoss must run before it")
+        }
         var sum: Float = 0
         for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }
         gradient[0] = -sum / Float(batch.count)

@@ -1,3 +1,4 @@
+import Collectors
 import Envs
 import Experiments
 import Learner
@@ -33,5 +34,26 @@ struct TargetActionEnvironment: Environment {
         #expect(Array(other.actor.parameters) == Array(model.actor.parameters))
         #expect(Array(other.critic1.parameters) == Array(model.critic1.parameters))
         #expect(Array(other.target1.parameters) == Array(model.target1.parameters))
+    }
+
+    /// The α loss reads the log π the policy loss wrote in the same update; without the policy
+    /// loss (or with it ordered after), it stops with an error instead of using stale values.
+    @Test func theAlphaLossRefusesLogProbabilitiesOfAnotherUpdate() throws {
+        let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .continuous(size: 1)), capacity: 16)
+        let observation: [Float] = [0.5], action: [Float] = [0.1]
+        for _ in 0..<16 {
+            try observation.withUnsafeBufferPointer { o in try action.withUnsafeBufferPointer { a in
+                try table.insert(TransitionView(observation: o, actionValues: a, reward: 1, terminated: false, nextObservation: o))
+            } }
+        }
+        let model = SACModel(observationSize: 1, actionSize: 1, hidden: [4], batchSize: 4, seed: 1)
+        let complete = Trainer(table: table, callbacks: model.callbacks, batchSize: 4, minSize: 4, seed: 1)
+        try complete.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics())
+        #expect(complete.state.metrics["alpha"] != nil && complete.state.metrics["entropy"] != nil)
+
+        let withoutPolicy = Trainer(table: table, callbacks: model.callbacks.filter { !($0 is SACPolicyLoss) }, batchSize: 4, minSize: 4, seed: 1)
+        #expect(throws: SACModel.OrderError.self) { try withoutPolicy.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics()) }
+        let withoutTarget = Trainer(table: table, callbacks: model.callbacks.filter { !($0 is SACTarget) }, batchSize: 4, minSize: 4, seed: 1)
+        #expect(throws: SACModel.OrderError.self) { try withoutTarget.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics()) }
     }
 }

@@ -35,9 +35,7 @@ extension Algorithm {
         if let entropy = config.optionalDouble("algorithm.target_entropy") { model.targetEntropy = Float(entropy) }
         let tau = Float(config.double("algorithm.tau"))
         let publisher = WeightPublisher(initial: model.actor)
-        let learning: [Callback] = [
-            SACTarget(model: model), SACCriticLoss(model: model),
-            SACPolicyLoss(model: model), SACAlphaLoss(model: model),
+        let learning: [Callback] = model.callbacks + [
             TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: tau),
             TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: tau),
             WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every")),
