@@ -4,7 +4,6 @@ import PackageDescription
 
 let package = Package(
     name: "SwiftRL",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
@@ -48,14 +47,16 @@ let package = Package(
             "CBLAS", "CSmallGemm", "CSupport", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
+        // Small general helpers (a lock-protected value).
+        .target(name: "Shared"),
         .target(name: "Collectors", dependencies: [
-            "Envs", "Memory", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+            "Envs", "Memory", "SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
         .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
-            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", "StateDictIO", "CCrypto",
+            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
             .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.

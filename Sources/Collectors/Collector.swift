@@ -138,12 +138,7 @@ public final class Collector: @unchecked Sendable {
                             try environments.step(.discrete(UnsafeBufferPointer(idx)))
                         } else {
                             if case .box(let box) = environments.actionSpace {
-                                for i in 0..<n {
-                                    for j in 0..<actionSize {
-                                        let low = box.low[j], high = box.high[j], v = vals[i * actionSize + j]
-                                        scaledValues[i * actionSize + j] = low.isFinite && high.isFinite ? low + (v + 1) * 0.5 * (high - low) : v
-                                    }
-                                }
+                                scaledValues.withUnsafeMutableBufferPointer { box.scaleFromUnit(UnsafeBufferPointer(vals), into: $0, rows: n) }
                             }
                             try scaledValues.withUnsafeBufferPointer { try environments.step(.continuous($0)) }
                         }

@@ -1,5 +1,6 @@
 import Atomics
 import Foundation
+import Shared
 
 /// What the collectors report to the learner side: environment steps, finished episodes and
 /// their recent returns, and the first error any collector hit. Shared by all collector
@@ -65,20 +66,4 @@ public final class CollectorStatistics: Sendable {
     /// Asks the collectors to stop after their current step.
     public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
     public var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
-}
-
-/// A value behind a pthread mutex (NSLock). Synchronization's `Mutex` would do, but on Linux it
-/// is built on futexes that ThreadSanitizer cannot see, so every access would be reported as
-/// a race in the TSan runs.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
 }

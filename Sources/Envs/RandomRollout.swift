@@ -3,7 +3,8 @@ import SeededRandom
 /// Runs uniformly random actions through a `VectorEnvironment` and summarises the episodes:
 /// the baseline every learning curve is compared to, and the environments' demo.
 ///
-///     let summary = try RandomRollout.run(vector, steps: 10_000, rng: &rng)
+///     var rng = Xoshiro256(seed: 1)
+///     let summary = try RandomRollout.run(vector, steps: 10_000, seed: 1, rng: &rng)
 public enum RandomRollout {
     /// What a random rollout saw.
     public struct Summary: Sendable {
@@ -51,7 +52,7 @@ public enum RandomRollout {
             }
         }
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed / .seconds(1)
         return Summary(steps: taken, episodes: episodes,
                        meanReturn: episodes > 0 ? returnSum / Double(episodes) : nil,
                        meanLength: episodes > 0 ? Double(lengthSum) / Double(episodes) : nil,

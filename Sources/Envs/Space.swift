@@ -15,6 +15,18 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
     public var shape: [Int]
     public var dtype: DType
 
+    /// Maps actions in [−1, 1] (a policy's tanh range), `rows` of `size` each, onto the box:
+    /// low + (a + 1)/2 · (high − low) per dimension; unbounded dimensions pass through.
+    public func scaleFromUnit(_ unit: UnsafeBufferPointer<Float>, into scaled: UnsafeMutableBufferPointer<Float>, rows: Int) {
+        let width = size
+        for i in 0..<rows {
+            for j in 0..<width {
+                let lo = low[j], hi = high[j], v = unit[i * width + j]
+                scaled[i * width + j] = lo.isFinite && hi.isFinite ? lo + (v + 1) * 0.5 * (hi - lo) : v
+            }
+        }
+    }
+
     /// A box with the given bounds; `shape` defaults to `[low.count]`.
     public init(low: [Float], high: [Float], shape: [Int]? = nil, dtype: DType = .float32) {
         precondition(low.count == high.count, "Box bounds need the same length")

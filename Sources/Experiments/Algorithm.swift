@@ -8,12 +8,17 @@ import Memory
 /// publishes, and a builder for its parts. Configs, validation, `rl-train config defaults`,
 /// `--algo`, the run identity and runs ask the `AlgorithmRegistry`, never a list of names.
 ///
-///     let linear = Algorithm(name: "linear-q", summary: "Q-learning with a linear Q", actions: .discrete,
-///                            defaultEnvironment: "CartPole-v1", keys: [], defaults: [:], metrics: ["loss"]) { config, env in
-///         try AlgorithmParts.dqnLike(config, env)   // your networks and callbacks
+///     let linearQ = Algorithm(name: "linear-q", summary: "Q-learning with a linear Q", actions: .discrete,
+///                             defaultEnvironment: "CartPole-v1", keys: [], defaults: [:], metrics: ["loss"]) { config, environment in
+///         AlgorithmParts(spec: AlgorithmParts.transitionSpec(config, environment), learning: [/* losses, targets */],
+///                        makeAgent: { maxBatch, seed in /* the collectors' agent */ },
+///                        evaluationAgent: { deterministic in /* the greedy agent */ })
 ///     }
 ///     var registry = AlgorithmRegistry.builtIn
-///     try registry.register(linear)
+///     try registry.register(linearQ)
+///     let config = try ExperimentConfig.load(file: "linear-q.yaml", algorithms: registry)
+///
+/// `Tests/ExperimentsTests/AlgorithmRegistryTests.swift` has the whole of such an algorithm.
 public struct Algorithm: Sendable {
     /// The kinds of action spaces an algorithm acts in.
     public enum Actions: String, Sendable {

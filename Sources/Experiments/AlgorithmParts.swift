@@ -1,6 +1,7 @@
 import Collectors
 import Learner
 import Memory
+import NN
 
 /// What an algorithm contributes to a run (built by its `Algorithm`): the transition spec, its
 /// learning callbacks (whose state a checkpoint saves), the collectors' agents and an
@@ -20,6 +21,11 @@ public struct AlgorithmParts {
         self.learning = learning
         self.makeAgent = makeAgent
         self.evaluationAgent = evaluationAgent
+    }
+
+    /// The weight initialiser a config names (`network.init`).
+    public static func initializer(_ config: ExperimentConfig) -> Initializer {
+        config.string("network.init") == "orthogonal" ? .orthogonal : .pytorchDefault
     }
 
     /// The transition spec of a config: the action's kind and size, and the n-step discount column.

@@ -104,6 +104,8 @@ public enum ConfigSchema {
         ConfigKey("algorithm.n_step", .int(min: 1, max: 100), "rewards folded into one transition on the collector side", .int(1)),
 
         ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", .list([.int(256), .int(256)])),
+        ConfigKey("network.init", .choice(["pytorch", "orthogonal"]),
+                  "weight initialisation: pytorch (nn.Linear's default) or orthogonal (gain √2, output layer 1, zero biases)", .string("pytorch")),
 
         ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", .int(1_000_000)),
         ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", .int(1_000)),

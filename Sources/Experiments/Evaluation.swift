@@ -27,10 +27,7 @@ public enum Evaluation {
                 case .discrete:
                     try indices.withUnsafeBufferPointer { try vector.step(.discrete($0)) }
                 case .box(let box):
-                    for j in 0..<width {
-                        let low = box.low[j], high = box.high[j]
-                        scaled[j] = low.isFinite && high.isFinite ? low + (values[j] + 1) * 0.5 * (high - low) : values[j]
-                    }
+                    values.withUnsafeBufferPointer { v in scaled.withUnsafeMutableBufferPointer { box.scaleFromUnit(v, into: $0, rows: 1) } }
                     try scaled.withUnsafeBufferPointer { try vector.step(.continuous($0)) }
                 }
                 if vector.isDone(0) {

@@ -247,8 +247,7 @@ public enum Experiment {
             for collector in collectors { collector.start() }
         }
         do {
-            var budget = TrainingBudget(environmentSteps: config.int("train.env_steps"), updates: config.optionalInt("train.updates"))
-            budget.wallTime = nil
+            let budget = TrainingBudget(environmentSteps: config.int("train.env_steps"), updates: config.optionalInt("train.updates"))
             try trainer.train(budget: budget, statistics: statistics)
         } catch {
             trainer.onLoopExit?()

@@ -94,6 +94,21 @@ public enum RunLauncher {
             directory = RunDirectory.fresh(after: directory)
             status = .new
         }
+        return try run(config, in: directory, status: status, fallback: fallback, options: options, announce: announce)
+    }
+
+    /// Continues the run in `directory` (its own config.yaml): resumed from its newest
+    /// checkpoint, restarted when it has none, reported when complete.
+    public static func resume(_ directory: URL, fallback: Bool = false, options: RunOptions = RunOptions(),
+                              announce: (String) -> Void = { _ in }) throws -> Outcome {
+        let config = try RunDirectory.config(in: directory)
+        return try run(config, in: directory, status: RunDirectory.status(of: directory), fallback: fallback, options: options, announce: announce)
+    }
+
+    /// The one resume flow: by the directory's status, report, resume from the newest
+    /// checkpoint, restart, or start.
+    static func run(_ config: ExperimentConfig, in directory: URL, status: RunDirectory.Status, fallback: Bool, options: RunOptions,
+                    announce: (String) -> Void) throws -> Outcome {
         var options = options
         options.directory = directory
         switch status {

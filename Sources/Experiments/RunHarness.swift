@@ -5,6 +5,7 @@ import Foundation
 import Learner
 import Memory
 import SeededRandom
+import Shared
 
 /// Keys the run's own callbacks publish in the training state.
 public enum RunKeys {
@@ -119,7 +120,7 @@ final class ProgressReporter: Callback {
     func endCycle(_ state: inout TrainingState) throws {
         guard let report, let start else { return }
         let elapsed = clock.now - start
-        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1e-9)
+        let seconds = max(elapsed / .seconds(1), 1e-9)
         let steps = statistics.environmentSteps
         // Rates over this session (a resumed run starts its clock again).
         let rate = Double(steps - startSteps) / seconds

@@ -37,11 +37,7 @@ final class RunState {
     }
 
     /// Seconds of training and evaluation over every session of the run.
-    func elapsed() -> Double { previousSeconds + Self.seconds(ContinuousClock.now - started) }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
+    func elapsed() -> Double { previousSeconds + (ContinuousClock.now - started) / .seconds(1) }
 
     /// A checkpoint's tensors at training state `state` (the trainer's own state is passed in:
     /// the checkpointer runs inside the trainer's step, which holds it).

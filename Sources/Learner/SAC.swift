@@ -66,14 +66,14 @@ public final class SACModel {
     var stateAction: [Float]
 
     public init(observationSize: Int, actionSize: Int, hidden: [Int], batchSize: Int, learningRate: Float = 3e-4,
-                gamma: Float = 0.99, initialAlpha: Float = 1, seed: UInt64) {
+                gamma: Float = 0.99, initialAlpha: Float = 1, initializer: Initializer = .pytorchDefault, seed: UInt64) {
         self.observationSize = observationSize
         self.actionSize = actionSize
         self.batchSize = batchSize
         var init_ = Xoshiro256(seed: seed)
-        actor = MLP(sizes: [observationSize] + hidden + [2 * actionSize], activation: .relu, rng: &init_)
-        critic1 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &init_)
-        critic2 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &init_)
+        actor = MLP(sizes: [observationSize] + hidden + [2 * actionSize], activation: .relu, initializer: initializer, rng: &init_)
+        critic1 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, initializer: initializer, rng: &init_)
+        critic2 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, initializer: initializer, rng: &init_)
         target1 = MLP(copying: critic1)
         target2 = MLP(copying: critic2)
         actorOptimizer = Adam(for: actor, learningRate: learningRate)

@@ -41,15 +41,17 @@ public final class TD3Model {
     let dInput: UnsafeMutableBufferPointer<Float>, dActions: UnsafeMutableBufferPointer<Float>
 
     public init(observationSize: Int, actionSize: Int, hidden: [Int], batchSize: Int, learningRate: Float = 1e-3, gamma: Float = 0.99,
-                policyDelay: Int = 2, targetNoise: Float = 0.2, targetNoiseClip: Float = 0.5, tau: Float = 0.005, seed: UInt64) {
+                policyDelay: Int = 2, targetNoise: Float = 0.2, targetNoiseClip: Float = 0.5, tau: Float = 0.005,
+                initializer: Initializer = .pytorchDefault, seed: UInt64) {
         precondition(policyDelay >= 1, "policyDelay must be at least 1")
         self.observationSize = observationSize
         self.actionSize = actionSize
         self.batchSize = batchSize
         var rng = Xoshiro256(seed: seed)
-        actor = MLP(sizes: [observationSize] + hidden + [actionSize], activation: .relu, outputActivation: .tanh, rng: &rng)
-        critic1 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &rng)
-        critic2 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, rng: &rng)
+        actor = MLP(sizes: [observationSize] + hidden + [actionSize], activation: .relu, outputActivation: .tanh,
+                    initializer: initializer, rng: &rng)
+        critic1 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, initializer: initializer, rng: &rng)
+        critic2 = MLP(sizes: [observationSize + actionSize] + hidden + [1], activation: .relu, initializer: initializer, rng: &rng)
         targetActor = MLP(copying: actor)
         target1 = MLP(copying: critic1)
         target2 = MLP(copying: critic2)

@@ -7,11 +7,9 @@ import SeededRandom
 public struct TrainingBudget: Sendable {
     public var environmentSteps: Int?
     public var updates: Int?
-    public var wallTime: Duration?
-    public init(environmentSteps: Int? = nil, updates: Int? = nil, wallTime: Duration? = nil) {
+    public init(environmentSteps: Int? = nil, updates: Int? = nil) {
         self.environmentSteps = environmentSteps
         self.updates = updates
-        self.wallTime = wallTime
     }
 }
 
@@ -31,7 +29,7 @@ public enum TrainingError: Error, CustomStringConvertible {
 ///
 ///     let trainer = Trainer(table: table, callbacks: [dqnLoss, targetSync, publishing],
 ///                           batchSize: 64, minSize: 1_000, seed: 1)
-///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), collectors: stats)
+///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), statistics: statistics)
 public final class Trainer {
     public let table: ReplayTable
     public let callbacks: [Callback]
@@ -71,8 +69,6 @@ public final class Trainer {
     /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
     /// `endTraining` runs for every callback in every case; the first error is rethrown.
     public func train(budget: TrainingBudget, statistics: CollectorStatistics) throws {
-        let clock = ContinuousClock()
-        let start = clock.now
         for callback in callbacks { try callback.restoreState(&state) }
         var failure: (any Error)?
         do {
@@ -80,14 +76,13 @@ public final class Trainer {
             try feed?(state.updates)
             try table.awaitSize(minSize)
             let loopStart = clock.now
-            defer { loopSeconds += Self.seconds(clock.now - loopStart) }
+            defer { loopSeconds += (clock.now - loopStart) / .seconds(1) }
             while true {
                 if let message = statistics.error { throw TrainingError.collectorFailed(message) }
                 state.environmentSteps = statistics.environmentSteps
                 if statistics.stopRequested || state.stopRequested { break }
                 if let limit = budget.updates, state.updates >= limit { break }
                 if let limit = budget.environmentSteps, state.environmentSteps >= limit { break }
-                if let limit = budget.wallTime, clock.now - start >= limit { break }
                 try feed?(state.updates)
                 try step()
             }
@@ -105,9 +100,6 @@ public final class Trainer {
         if let failure { throw failure }
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
 
     /// One update: sample, then the callbacks' hooks in order.
     public func step() throws {
@@ -117,7 +109,7 @@ public final class Trainer {
         } else {
             try table.sample(into: batch, count: batchSize, using: &rng)
         }
-        sampleSeconds += Self.seconds(clock.now - sampleStart)
+        sampleSeconds += (clock.now - sampleStart) / .seconds(1)
         for callback in callbacks {
             if let cycle = callback.cycle, state.updates % cycle == 0 { try callback.beginCycle(&state) }
         }

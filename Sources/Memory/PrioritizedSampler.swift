@@ -10,7 +10,7 @@ import Glibc
 ///
 ///     let per = PrioritizedSampler(table: table, alpha: 0.6, beta: 0.4)
 ///     try per.sample(into: batch, count: 256, using: &rng)     // batch.weights filled
-///     try per.updatePriorities(keys: batch.keys[..<256], priorities: tdErrors)  // |δ| per row
+///     try per.updatePriorities(keys: batch.keys, priorities: tdErrors, count: 256)  // |δ| per row (a buffer)
 ///
 /// The sampler is owned by the learner thread and keeps inserts lock-free: collectors never
 /// touch its sum tree. Before each sample it catches up with the rows inserted since the last

@@ -70,25 +70,4 @@ public enum Loss {
             argmax?[b] = Int32(index)
         }
     }
-
-    /// out = min(q1, q2) elementwise (clipped double-Q); `firstIsMin[i]` records which side won
-    /// for the backward (the gradient flows only to the smaller critic, as in autograd).
-    @inlinable
-    public static func minimum(_ q1: UnsafeBufferPointer<Float>, _ q2: UnsafeBufferPointer<Float>,
-                               out: UnsafeMutableBufferPointer<Float>, firstIsMin: UnsafeMutableBufferPointer<Bool>? = nil) {
-        for i in q1.indices {
-            let first = q1[i] <= q2[i]
-            out[i] = first ? q1[i] : q2[i]
-            firstIsMin?[i] = first
-        }
-    }
-
-    /// Backward of `minimum`: routes dout to dq1 where q1 was the minimum, else to dq2 (accumulating).
-    @inlinable
-    public static func minimumBackward(dout: UnsafeBufferPointer<Float>, firstIsMin: UnsafeBufferPointer<Bool>,
-                                       dq1: UnsafeMutableBufferPointer<Float>, dq2: UnsafeMutableBufferPointer<Float>) {
-        for i in dout.indices {
-            if firstIsMin[i] { dq1[i] += dout[i] } else { dq2[i] += dout[i] }
-        }
-    }
 }

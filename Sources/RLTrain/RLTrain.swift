@@ -148,26 +148,12 @@ extension RLTrain {
         @Flag(help: "Fall back to the newest intact checkpoint if the newest is damaged.") var fallback = false
 
         func run() throws {
-            let directory = URL(fileURLWithPath: runDirectory)
-            let config = try RunDirectory.config(in: directory)
-            if case .complete(let result) = RunDirectory.status(of: directory) {
-                print("already complete: \(directory.path)")
-                print(RLTrain.summary(result))
-                return
-            }
             let display = ProgressDisplay()
-            var options = RunOptions(directory: directory)
+            var options = RunOptions()
             options.progress = { display.show($0) }
-            if case .resumable = RunDirectory.status(of: directory) {
-                let (url, dict) = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: fallback)
-                print("resuming from \(url.lastPathComponent)")
-                options.resume = dict
-            } else {
-                print("no checkpoint yet: starting \(directory.path) from the beginning")
-            }
-            let result = try Experiment.run(config, options: options)
+            let outcome = try RunLauncher.resume(URL(fileURLWithPath: runDirectory), fallback: fallback, options: options) { print($0) }
             display.finish()
-            try RLTrain.report(.finished(result, directory: directory))
+            try RLTrain.report(outcome)
         }
     }
 

@@ -169,7 +169,7 @@ func expectClose(_ analytic: Double, _ numeric: Double, tolerance: Double, _ wha
         #expect(g == [0.25, 0.5])
     }
 
-    @Test func gatherMaxAndMinimumPiecesWithTheirBackwards() {
+    @Test func gatherAndMaxPiecesWithTheirBackwards() {
         let q: [Float] = [1, 5, 3,   7, 2, 7]   // (2, 3)
         let actions: [Int32] = [2, 0]
         var picked: [Float] = [0, 0]
@@ -189,19 +189,6 @@ func expectClose(_ analytic: Double, _ numeric: Double, tolerance: Double, _ wha
             Loss.maxOverActions(qq, actionCount: 3, batch: 2, maxima: m, argmax: $0)
         } } }
         #expect(maxima == [5, 7] && argmax == [1, 0], "ties go to the first index")
-        let q1: [Float] = [1, 4], q2: [Float] = [2, 3]
-        var out: [Float] = [0, 0]
-        var firstIsMin = [Bool](repeating: false, count: 2)
-        q1.withUnsafeBufferPointer { a in q2.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { o in
-            firstIsMin.withUnsafeMutableBufferPointer { Loss.minimum(a, b, out: o, firstIsMin: $0) }
-        } } }
-        #expect(out == [1, 3] && firstIsMin == [true, false])
-        var d1: [Float] = [0, 0], d2: [Float] = [0, 0]
-        let ones: [Float] = [1, 1]
-        ones.withUnsafeBufferPointer { d in firstIsMin.withUnsafeBufferPointer { f in d1.withUnsafeMutableBufferPointer { a in
-            d2.withUnsafeMutableBufferPointer { Loss.minimumBackward(dout: d, firstIsMin: f, dq1: a, dq2: $0) }
-        } } }
-        #expect(d1 == [1, 0] && d2 == [0, 1])
     }
 }
 

@@ -29,7 +29,8 @@ extension Algorithm {
     ) { config, environment in
         guard case .discrete(let actions) = environment.actionSpace else { preconditionFailure("validated: discrete actions") }
         var rng = Xoshiro256(seed: UInt64(config.int("train.seed")))
-        let online = MLP(sizes: [environment.observationSize] + config.ints("network.hidden") + [actions.n], activation: .relu, rng: &rng)
+        let online = MLP(sizes: [environment.observationSize] + config.ints("network.hidden") + [actions.n], activation: .relu,
+                         initializer: AlgorithmParts.initializer(config), rng: &rng)
         let target = MLP(copying: online)
         let publisher = WeightPublisher(initial: online)
         let targetUpdate = config.optionalDouble("algorithm.tau").map { TargetNetworkUpdate(online: online, target: target, tau: Float($0)) }

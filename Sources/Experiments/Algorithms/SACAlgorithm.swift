@@ -31,7 +31,7 @@ extension Algorithm {
         let model = SACModel(observationSize: environment.observationSize, actionSize: box.size, hidden: config.ints("network.hidden"),
                              batchSize: config.int("algorithm.batch_size"), learningRate: Float(config.double("algorithm.lr")),
                              gamma: Float(config.double("algorithm.gamma")), initialAlpha: Float(config.double("algorithm.initial_alpha")),
-                             seed: UInt64(config.int("train.seed")))
+                             initializer: AlgorithmParts.initializer(config), seed: UInt64(config.int("train.seed")))
         if let entropy = config.optionalDouble("algorithm.target_entropy") { model.targetEntropy = Float(entropy) }
         let tau = Float(config.double("algorithm.tau"))
         let publisher = WeightPublisher(initial: model.actor)

@@ -36,7 +36,8 @@ extension Algorithm {
                              gamma: Float(config.double("algorithm.gamma")), policyDelay: config.int("algorithm.policy_delay"),
                              targetNoise: Float(config.double("algorithm.target_noise")),
                              targetNoiseClip: Float(config.double("algorithm.target_noise_clip")),
-                             tau: Float(config.double("algorithm.tau")), seed: UInt64(config.int("train.seed")))
+                             tau: Float(config.double("algorithm.tau")), initializer: AlgorithmParts.initializer(config),
+                             seed: UInt64(config.int("train.seed")))
         let publisher = WeightPublisher(initial: model.actor)
         let learning = model.callbacks + [WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every"))]
         let exponent = ["white": 0.0, "pink": 1.0, "red": 2.0][config.string("algorithm.exploration_noise")]!
