@@ -111,12 +111,12 @@ public final class SACModel {
 
     /// Writes [s, a] rows (batch, obs + act) into `stateAction`.
     func concatenate(_ s: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, rows: Int) {
-        let w = observationSize + actionSize
-        for b in 0..<rows {
-            for j in 0..<observationSize { stateAction[b * w + j] = s[b * observationSize + j] }
-            for j in 0..<actionSize { stateAction[b * w + observationSize + j] = a[b * actionSize + j] }
+        stateAction.withUnsafeMutableBufferPointer {
+            TwinCritics.concatenate(s, a, rows: rows, observationSize: observationSize, actionSize: actionSize, into: $0.baseAddress!)
         }
     }
+
+    var critics: [TwinCritics.Critic] { [(critic1, target1, critic1Optimizer), (critic2, target2, critic2Optimizer)] }
 }
 
 /// y = r + γ(1 − terminated)(min Q′₁,₂(s′, a′) − α log π(a′|s′)), a′ ~ π(·|s′); γ is the
@@ -188,27 +188,10 @@ public final class SACCriticLoss: Callback {
         return result
     }
 
-    public func stateDict() -> StateDict {
-        var dict = StateDict()
-        for (i, (network, target, optimizer)) in [(model.critic1, model.target1, model.critic1Optimizer),
-                                                  (model.critic2, model.target2, model.critic2Optimizer)].enumerated() {
-            dict.merge(network.stateDict(), prefix: "critic\(i + 1).online")
-            dict.merge(target.stateDict(), prefix: "critic\(i + 1).target")
-            dict.merge(optimizer.stateDict(layout: network.layout), prefix: "critic\(i + 1).adam")
-        }
-        return dict
-    }
+    public func stateDict() -> StateDict { TwinCritics.stateDict(model.critics) }
 
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
-        for (i, (network, target, optimizer)) in [(model.critic1, model.target1, model.critic1Optimizer),
-                                                  (model.critic2, model.target2, model.critic2Optimizer)].enumerated() {
-            let scope = dict.scoped("critic\(i + 1)")
-            if loadNetwork {
-                try network.loadStateDict(scope.scoped("online"))
-                try target.loadStateDict(scope.scoped("target"))
-            }
-            if loadOptimizer { try optimizer.loadStateDict(scope.scoped("adam"), layout: network.layout, loadHyperparameters: loadHparams) }
-        }
+        try TwinCritics.load(dict, into: model.critics, loadNetwork: loadNetwork, loadOptimizer: loadOptimizer, loadHparams: loadHparams)
     }
 }
 

@@ -94,12 +94,10 @@ public final class TD3Model {
 
     /// Writes [s, a] rows into `stateAction`.
     func concatenate(_ s: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, rows: Int) {
-        let w = observationSize + actionSize
-        for b in 0..<rows {
-            for j in 0..<observationSize { stateAction[b * w + j] = s[b * observationSize + j] }
-            for j in 0..<actionSize { stateAction[b * w + observationSize + j] = a[b * actionSize + j] }
-        }
+        TwinCritics.concatenate(s, a, rows: rows, observationSize: observationSize, actionSize: actionSize, into: stateAction.baseAddress!)
     }
+
+    var critics: [TwinCritics.Critic] { [(critic1, target1, critic1Optimizer), (critic2, target2, critic2Optimizer)] }
 }
 
 /// Both critics' MSE against the clipped double-Q target with target policy smoothing, one Adam
@@ -145,28 +143,14 @@ public final class TD3CriticLoss: Callback {
     }
 
     public func stateDict() -> StateDict {
-        var dict = StateDict()
-        for (i, (network, target, optimizer)) in [(model.critic1, model.target1, model.critic1Optimizer),
-                                                  (model.critic2, model.target2, model.critic2Optimizer)].enumerated() {
-            dict.merge(network.stateDict(), prefix: "critic\(i + 1).online")
-            dict.merge(target.stateDict(), prefix: "critic\(i + 1).target")
-            dict.merge(optimizer.stateDict(layout: network.layout), prefix: "critic\(i + 1).adam")
-        }
+        var dict = TwinCritics.stateDict(model.critics)
         dict["rng"] = Tensor(uint64s: model.rng.stateWords)
         dict["gamma"] = Tensor(scalar: Double(model.gamma))
         return dict
     }
 
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
-        for (i, (network, target, optimizer)) in [(model.critic1, model.target1, model.critic1Optimizer),
-                                                  (model.critic2, model.target2, model.critic2Optimizer)].enumerated() {
-            let scope = dict.scoped("critic\(i + 1)")
-            if loadNetwork {
-                try network.loadStateDict(scope.scoped("online"))
-                try target.loadStateDict(scope.scoped("target"))
-            }
-            if loadOptimizer { try optimizer.loadStateDict(scope.scoped("adam"), layout: network.layout, loadHyperparameters: loadHparams) }
-        }
+        try TwinCritics.load(dict, into: model.critics, loadNetwork: loadNetwork, loadOptimizer: loadOptimizer, loadHparams: loadHparams)
         if loadOptimizer {
             let words = try dict.tensor("rng").uint64s(name: "rng")
             guard let rng = Xoshiro256(stateWords: words) else { throw StateDictError.wrongShape(name: "rng", expected: [4], found: [words.count]) }
