@@ -178,7 +178,8 @@ public enum Experiment {
         let registered = try registry.spec(evalID).rewardThreshold
         let threshold = config.optionalDouble("train.threshold") ?? registered ?? (evalID == "Pendulum-v1" ? -200 : nil)
         let evaluator = config.optionalInt("train.eval_every").map { every in
-            PeriodicEvaluation(every: every, threshold: threshold, stopWhenSolved: config.bool("train.stop_at_threshold"),
+            PeriodicEvaluation(every: every, threshold: threshold, margin: config.double("train.solved_margin"),
+                               stopWhenSolved: config.bool("train.stop_at_threshold"),
                                statistics: statistics, seeds: { (deriveSeed(seed, 5, UInt64($0)), deriveSeed(seed, 8, UInt64($0))) },
                                evaluate: evaluate)
         }

@@ -6,12 +6,14 @@ import StateDictIO
 /// (`RunKeys.evaluation`), keeps track of the best policy seen, and decides when the run is
 /// solved.
 ///
-/// The rule for "solved" (a lucky draw must not pass): an evaluation whose mean reaches the
-/// threshold is confirmed at once by a second one of as many episodes on other reset seeds; the
-/// run is solved when both means reach the threshold. The policy's score is its evaluation's
-/// mean, or the mean over both sets of episodes when a confirmation ran; the best score so far
-/// names the best policy (`onNewBest` then saves it). With `stopWhenSolved`, a solved run stops
-/// (through the collectors' stop request, as a signal would).
+/// The rule for "solved" (neither a lucky draw nor a policy that fails now and then may pass):
+/// an evaluation whose mean reaches the threshold is confirmed at once by a second one of as
+/// many episodes on other reset seeds; the run is solved when both means reach the threshold
+/// and so does the lower end of a one-sided confidence interval of the mean over both sets,
+/// mean − z·std/√n (z = `margin`, 1.645 by default: 95%). The policy's score is its
+/// evaluation's mean, or the mean over both sets of episodes when a confirmation ran; the best
+/// score so far names the best policy (`onNewBest` then saves it). With `stopWhenSolved`, a
+/// solved run stops (through the collectors' stop request, as a signal would).
 public final class PeriodicEvaluation: Callback {
     /// One periodic evaluation.
     public struct Record: Sendable, Equatable {
@@ -24,12 +26,16 @@ public final class PeriodicEvaluation: Callback {
         public var score: Double
         /// Episodes behind `score`.
         public var episodes: Int
+        /// score − z·std/√episodes over every episode it played here (nil without a confirmation).
+        public var lowerBound: Double?
     }
 
     public let name = "evaluation"
     public let cycle: Int?
     public var order: Int { 90 }
     let threshold: Double?
+    /// z of the one-sided confidence bound that must reach the threshold.
+    let margin: Double
     let stopWhenSolved: Bool
     let statistics: CollectorStatistics
     /// Returns over the configured episodes, reset seeds `seed`, `seed + 1`, ...
@@ -47,11 +53,12 @@ public final class PeriodicEvaluation: Callback {
     /// Whether the run stopped because it was solved.
     public private(set) var stoppedSolved = false
 
-    init(every: Int, threshold: Double?, stopWhenSolved: Bool, statistics: CollectorStatistics,
+    init(every: Int, threshold: Double?, margin: Double = 1.645, stopWhenSolved: Bool, statistics: CollectorStatistics,
          seeds: @escaping (_ updates: Int) -> (evaluation: UInt64, confirmation: UInt64),
          evaluate: @escaping (_ seed: UInt64) throws -> [Double]) {
         cycle = every
         self.threshold = threshold
+        self.margin = margin
         self.stopWhenSolved = stopWhenSolved
         self.statistics = statistics
         self.seeds = seeds
@@ -64,19 +71,22 @@ public final class PeriodicEvaluation: Callback {
         let returns = try evaluate(seed.evaluation)
         let mean = Statistics.mean(returns)
         var record = Record(updates: state.updates, environmentSteps: statistics.environmentSteps, mean: mean,
-                            confirmationMean: nil, score: mean, episodes: returns.count)
+                            confirmationMean: nil, score: mean, episodes: returns.count, lowerBound: nil)
         if let threshold, mean >= threshold {
             let confirmation = try evaluate(seed.confirmation)
+            let all = returns + confirmation
             record.confirmationMean = Statistics.mean(confirmation)
-            record.score = Statistics.mean(returns + confirmation)
-            record.episodes += confirmation.count
+            record.score = Statistics.mean(all)
+            record.episodes = all.count
+            record.lowerBound = record.score - margin * Statistics.std(all) / Double(all.count).squareRoot()
         }
         state[RunKeys.evaluation] = record
         if best.map({ record.score > $0.score }) ?? true {
             best = record
             try onNewBest?(state, record)
         }
-        if let threshold, solvedAt == nil, let confirmed = record.confirmationMean, confirmed >= threshold {
+        if let threshold, solvedAt == nil, let confirmed = record.confirmationMean, confirmed >= threshold,
+           let bound = record.lowerBound, bound >= threshold {
             solvedAt = record.environmentSteps
             if stopWhenSolved {
                 stoppedSolved = true
@@ -95,6 +105,7 @@ public final class PeriodicEvaluation: Callback {
             dict["best.confirmation_mean"] = Tensor(scalar: best.confirmationMean ?? .nan)
             dict["best.score"] = Tensor(scalar: best.score)
             dict["best.episodes"] = Tensor(scalar: Int64(best.episodes))
+            dict["best.lower_bound"] = Tensor(scalar: best.lowerBound ?? .nan)
         }
         dict["solved_at"] = Tensor(scalar: Int64(solvedAt ?? -1))
         return dict
@@ -104,10 +115,11 @@ public final class PeriodicEvaluation: Callback {
         let solved = try dict.integer("solved_at")
         solvedAt = solved >= 0 ? Int(solved) : nil
         if dict.tensors["best.score"] != nil {
-            let confirmation = try dict.scalar("best.confirmation_mean")
+            let confirmation = try dict.scalar("best.confirmation_mean"), bound = try dict.scalar("best.lower_bound")
             best = Record(updates: Int(try dict.integer("best.updates")), environmentSteps: Int(try dict.integer("best.environment_steps")),
                           mean: try dict.scalar("best.mean"), confirmationMean: confirmation.isNaN ? nil : confirmation,
-                          score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")))
+                          score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")),
+                          lowerBound: bound.isNaN ? nil : bound)
         } else {
             best = nil
         }

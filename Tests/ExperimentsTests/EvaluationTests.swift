@@ -8,13 +8,28 @@ import Testing
 @Suite struct PeriodicEvaluationTests {
     /// A PeriodicEvaluation whose evaluations return scripted means: `means[seed]` (two episodes
     /// at mean ± 1), with evaluation seeds 1000·u and confirmation seeds 1000·u + 1.
-    func evaluator(threshold: Double?, stop: Bool, means: [UInt64: Double], statistics: CollectorStatistics) -> PeriodicEvaluation {
+    func evaluator(threshold: Double?, stop: Bool, means: [UInt64: Double], spread: Double = 1,
+                   statistics: CollectorStatistics) -> PeriodicEvaluation {
         PeriodicEvaluation(every: 10, threshold: threshold, stopWhenSolved: stop, statistics: statistics,
                            seeds: { (UInt64($0) * 1000, UInt64($0) * 1000 + 1) },
                            evaluate: { seed in
                                let mean = means[seed] ?? -1_000
-                               return [mean - 1, mean + 1]
+                               return [mean - spread, mean + spread]
                            })
+    }
+
+    /// Both means above the threshold, but the returns so spread that the mean's 95% lower
+    /// bound is below it: not solved (a policy that fails now and then keeps training).
+    @Test func aSpreadOfReturnsBelowTheConfidenceBoundIsNotSolved() throws {
+        let statistics = CollectorStatistics()
+        let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 100], spread: 30, statistics: statistics)
+        var state = TrainingState()
+        state.updates = 10
+        try e.endCycle(&state)
+        // mean 100, std 30 over 4 episodes: 100 − 1.645 · 30 / 2 = 75.3 < 90
+        #expect(abs((state[RunKeys.evaluation]?.lowerBound ?? 0) - 75.325) < 1e-9)
+        #expect(e.solvedAt == nil && !statistics.stopRequested)
+        #expect(e.best?.score == 100)
     }
 
     @Test func aCrossingCountsOnlyWhenItsConfirmationAlsoReachesTheThreshold() throws {
