@@ -56,8 +56,10 @@ public final class SACModel {
         public static let target = -10, critics = 0, policy = 5, alpha = 6
     }
 
-    /// SAC's learning callbacks in their order (target, critics, policy, α).
-    public var callbacks: [Callback] { [SACTarget(model: self), SACCriticLoss(model: self), SACPolicyLoss(model: self), SACAlphaLoss(model: self)] }
+    /// SAC's learning callbacks in their order (target, critics, policy, α; α fixed unless `tuneAlpha`).
+    public func callbacks(tuneAlpha: Bool = true) -> [Callback] {
+        [SACTarget(model: self), SACCriticLoss(model: self), SACPolicyLoss(model: self), SACAlphaLoss(model: self, tunes: tuneAlpha)]
+    }
 
     /// Thrown when a step's input was not written earlier in the same update.
     public struct OrderError: Error, CustomStringConvertible {
@@ -281,11 +283,20 @@ public final class SACAlphaLoss: Callback {
     var gradient: [Float] = [0]
     /// log α as a one-parameter "network", so its Adam state is named like every other.
     static let layout = ParameterLayout(entries: [.init(name: "log_alpha", shape: [1], offset: 0)])
-    public init(model: SACModel) { self.model = model }
+    /// Whether α is tuned; false keeps it at its initial value (SB3's fixed `ent_coef`).
+    public let tunes: Bool
+    public init(model: SACModel, tunes: Bool = true) {
+        self.model = model
+        self.tunes = tunes
+    }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         guard model.logProbabilitiesUpdate == state.updates else {
             throw SACModel.OrderError(description: "SACAlphaLoss needs this update's log π: SACPolicyLoss must run before it")
+        }
+        guard tunes else {
+            state.record(SACKeys.alpha, Double(model.alpha))
+            return
         }
         var sum: Float = 0
         for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }

@@ -14,6 +14,7 @@ extension Algorithm {
         keys: [
             ConfigKey("algorithm.tau", .float(min: 0, max: 1, minExclusive: true), "Polyak rate for the target critics after every update", .float(0.005)),
             ConfigKey("algorithm.initial_alpha", .float(min: 0, max: nil, minExclusive: true), "entropy coefficient α at the start", .float(1)),
+            ConfigKey("algorithm.tune_alpha", .bool, "tune α toward target_entropy; false keeps initial_alpha (SB3's fixed ent_coef)", .bool(true)),
             ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
                       "entropy α is tuned toward; null: −(action dimensions)", nullable: true, .null),
             ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
@@ -35,7 +36,7 @@ extension Algorithm {
         if let entropy = config.optionalDouble("algorithm.target_entropy") { model.targetEntropy = Float(entropy) }
         let tau = Float(config.double("algorithm.tau"))
         let publisher = WeightPublisher(initial: model.actor)
-        let learning: [Callback] = model.callbacks + [
+        let learning: [Callback] = model.callbacks(tuneAlpha: config.bool("algorithm.tune_alpha")) + [
             TargetNetworkUpdate(online: model.critic1, target: model.target1, tau: tau),
             TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: tau),
             WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every")),
