@@ -45,6 +45,9 @@ import Testing
                                  "-Xcc", "-fmodule-map-file=\(build.path)/CSupport.build/module.modulemap", "-Xcc", "-I", "-Xcc", "\(sources)/CSupport/include",
                                  "-Xcc", "-fmodule-map-file=\(build.path)/CSmallGemm.build/module.modulemap", "-Xcc", "-I", "-Xcc", "\(sources)/CSmallGemm/include",
                                  "-Xcc", "-fmodule-map-file=\(sources)/CBLAS/module.modulemap", "-Xcc", "-fmodule-map-file=\(sources)/CZlib/module.modulemap",
+                                 "-Xcc", "-fmodule-map-file=\(sources)/CCrypto/module.modulemap",
+                                 "-Xcc", "-fmodule-map-file=\(checkouts)/Yams/Sources/CYaml/include/module.modulemap",
+                                 "-Xcc", "-I", "-Xcc", "\(checkouts)/Yams/Sources/CYaml/include",
                                  "-module-cache-path", work.appendingPathComponent("cache").path, file.path]
             process.standardOutput = output
             process.standardError = output
