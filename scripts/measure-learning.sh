@@ -32,7 +32,7 @@ import json, sys
 r = json.load(open(sys.argv[1])); seed, wall = sys.argv[2], float(sys.argv[3])
 bar = r.get("threshold"); final = r["final"]; best = (r.get("best") or {}).get("fresh", final)
 ok = lambda m: "" if bar is None else (" ok" if m >= bar else " BELOW")
-solved = r.get("solved_at_env_steps", r.get("solvedAtEnvironmentSteps"))
+solved = r.get("solved_at_env_steps")
 print(f"seed {seed}: solved at {solved if solved is not None else '-':>6} env steps  wall {wall:6.1f} s  "
       f"final {final['mean']:8.2f} ± {final['std']:6.2f}{ok(final['mean'])}  "
       f"best (update {best['updates']}) {best['mean']:8.2f} ± {best['std']:6.2f}{ok(best['mean'])}  "
@@ -47,7 +47,7 @@ results = [json.load(open(f)) for f in glob.glob(f"{runs}/*/result.json")]
 bar = results[0].get("threshold")
 final = [r["final"]["mean"] for r in results]
 best = [((r.get("best") or {}).get("fresh") or r["final"])["mean"] for r in results]
-solved = [r for r in results if r.get("solved_at_env_steps", r.get("solvedAtEnvironmentSteps")) is not None]
+solved = [r for r in results if r.get("solved_at_env_steps") is not None]
 n = len(results)
 meets = lambda xs: sum(x >= bar for x in xs) if bar is not None else 0
 print(f"summary {config}: {n} seeds; bar {bar}; final policy at or above the bar {meets(final)}/{n}; "

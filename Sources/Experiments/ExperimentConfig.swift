@@ -70,7 +70,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         var root = try RawNode.parse(text, source: source) ?? RawNode(kind: .mapping([]), line: nil)
         for override in overrides { try apply(override: override, to: &root) }
         let config = try resolve(root, callbackRegistry: callbackRegistry, algorithms: algorithms)
-        if let environments { try config.validate(environments: environments) }
+        if let environments { try config.validate(environments: environments, algorithms: algorithms) }
         return config
     }
 
@@ -254,7 +254,7 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// Checks what single keys cannot: sizes against each other, the algorithm against the
     /// environment's action space, deterministic mode's single collector, tags naming keys.
-    public func validate(environments base: EnvironmentRegistry) throws {
+    public func validate(environments base: EnvironmentRegistry, algorithms: AlgorithmRegistry = .builtIn) throws {
         let environments = try self.environments(from: base)
         let capacity = int("memory.capacity")
         if int("algorithm.batch_size") > capacity {
@@ -295,7 +295,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             _ = spec
             let env = try environments.make(id)
             if !definition.actions.accepts(env.actionSpace) {
-                let fitting = AlgorithmRegistry.builtIn.names.filter { AlgorithmRegistry.builtIn.algorithm(AlgorithmName($0))!.actions.accepts(env.actionSpace) }
+                let fitting = algorithms.names.filter { algorithms.algorithm(AlgorithmName($0))!.actions.accepts(env.actionSpace) }
                 let actions: String
                 switch env.actionSpace {
                 case .discrete(let d): actions = "discrete actions \(d)"
