@@ -47,6 +47,10 @@ public struct Algorithm: Sendable {
     /// Whether its loss updates priorities (then `memory.prioritized` may be on: the builder
     /// gets the `PrioritizedSampler` the trainer samples with, in `AlgorithmEnvironment.sampler`).
     public let updatesPriorities: Bool
+    /// Every key of this algorithm's configs (common keys with its defaults, then its own), in
+    /// the order configs are written, and by path; computed once here for every config.
+    public let schema: [ConfigKey]
+    let schemaByPath: [String: ConfigKey]
     let build: @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts
 
     public init(name: AlgorithmName, summary: String, actions: Actions, defaultEnvironment: String, keys: [ConfigKey],
@@ -61,6 +65,8 @@ public struct Algorithm: Sendable {
         self.defaults = defaults
         self.metrics = metrics
         self.updatesPriorities = updatesPriorities
+        schema = ConfigSchema.keys(own: keys, defaults: defaults)
+        schemaByPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
         self.build = build
     }
 }
@@ -73,5 +79,5 @@ public struct AlgorithmEnvironment {
     public let timeLimit: Int?
     /// The prioritized sampler the trainer draws batches with (`memory.prioritized`), which the
     /// loss must update; nil for uniform sampling (and when building only to evaluate).
-    public let sampler: PrioritizedSampler?
+    public var sampler: PrioritizedSampler?
 }

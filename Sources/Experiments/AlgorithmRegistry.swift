@@ -10,6 +10,10 @@ public struct AlgorithmRegistry: Sendable {
     /// Registered names, sorted.
     public var names: [String] { algorithms.keys.map(\.rawValue).sorted() }
     public func algorithm(_ name: AlgorithmName) -> Algorithm? { algorithms[name] }
+    /// The names, sorted, of the registered algorithms for which `isIncluded` holds.
+    public func names(where isIncluded: (Algorithm) -> Bool) -> [String] {
+        algorithms.values.filter(isIncluded).map(\.name.rawValue).sorted()
+    }
 
     public mutating func register(_ algorithm: Algorithm) throws {
         guard algorithms[algorithm.name] == nil else {

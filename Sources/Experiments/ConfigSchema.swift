@@ -148,12 +148,12 @@ public enum ConfigSchema {
         ConfigKey("eval.max_episode_steps", .int(min: 1, max: nil), "evaluation time limit; null: env.max_episode_steps", nullable: true, .null),
     ]
 
-    /// The keys of a config of `algorithm`: the common ones with the algorithm's defaults, its
-    /// own keys after the common `algorithm.*` ones.
-    static func keys(for algorithm: Algorithm) -> [ConfigKey] {
-        let common = self.common.map { key in algorithm.defaults[key.path].map { key.withDefault($0) } ?? key }
+    /// The keys of a config of an algorithm with these own keys and changed defaults: the common
+    /// ones with the algorithm's defaults, its own keys after the common `algorithm.*` ones.
+    static func keys(own: [ConfigKey], defaults: [String: ConfigValue]) -> [ConfigKey] {
+        let common = self.common.map { key in defaults[key.path].map { key.withDefault($0) } ?? key }
         let lastAlgorithmKey = common.lastIndex { $0.section == "algorithm" }!
-        return Array(common[...lastAlgorithmKey]) + algorithm.keys + Array(common[(lastAlgorithmKey + 1)...])
+        return Array(common[...lastAlgorithmKey]) + own + Array(common[(lastAlgorithmKey + 1)...])
     }
 
     /// Types a raw node by `key`'s type; errors name the path and line.

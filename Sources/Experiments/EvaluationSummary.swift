@@ -1,12 +1,3 @@
-/// Mean and standard deviation of a sample (population std, as numpy's default).
-public enum Statistics {
-    public static func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
-    public static func std(_ values: [Double]) -> Double {
-        let m = mean(values)
-        return values.isEmpty ? .nan : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count)).squareRoot()
-    }
-}
-
 /// A policy evaluated over fresh episodes: which policy (the update count it had reached), on
 /// which episodes (reset seeds `seed`, `seed + 1`, ...), with what returns.
 public struct EvaluationSummary: Sendable, Codable, Equatable {

@@ -37,9 +37,6 @@ public struct RunResult: Sendable, Codable {
     public var updates: Int
     public var episodes: Int
     public var recentMeanReturn: Double?
-    /// The final evaluation's returns (nil when the run was interrupted); `final` has them with
-    /// their seeds.
-    public var evaluationReturns: [Double]?
     /// The final policy over fresh episodes (nil when the run was interrupted).
     public var final: EvaluationSummary?
     /// The best policy the periodic evaluations found, evaluated on the final evaluation's
@@ -66,13 +63,15 @@ public struct RunResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", algorithm, environment, seed, stoppedBy = "stopped_by"
         case solvedAtEnvironmentSteps = "solved_at_env_steps", threshold, environmentSteps = "env_steps", updates, episodes
-        case recentMeanReturn = "recent_mean_return", evaluationReturns = "evaluation_returns", final, best, seconds
+        case recentMeanReturn = "recent_mean_return", final, best, seconds
         case resumedFromUpdates = "resumed_from_updates", tags, learnerLoopSeconds = "learner_loop_seconds"
         case learnerSampleSeconds = "learner_sample_seconds", learnerWaits = "learner_waits", collectorWaits = "collector_waits", metrics
     }
 
-    public var evaluationMeanReturn: Double? { evaluationReturns.map(Statistics.mean) }
-    public var evaluationStd: Double? { evaluationReturns.map(Statistics.std) }
+    /// The final evaluation's returns, mean and std (nil when the run was interrupted).
+    public var evaluationReturns: [Double]? { final?.returns }
+    public var evaluationMeanReturn: Double? { final?.mean }
+    public var evaluationStd: Double? { final?.std }
 
     /// The evaluation of the policy a user gets by default (`rl-train eval`, sweep tables): the
     /// best kept one when there is one, else the final one; `last` asks for the final one.
@@ -135,7 +134,7 @@ public enum Experiment {
         let minSize = max(config.int("memory.min_size"), batchSize)
         let updatesPerStep = config.double("algorithm.updates_per_step")
         let collectorCount = config.int("collectors.count"), numEnvs = config.int("collectors.num_envs")
-        let environment = try algorithmEnvironment(config, environments: registry, sampler: nil)
+        var environment = try algorithmEnvironment(config, environments: registry)
         let spec = AlgorithmParts.transitionSpec(config, environment)
         let table: ReplayTable
         if deterministic {
@@ -151,8 +150,8 @@ public enum Experiment {
         let sampler = config.bool("memory.prioritized")
             ? PrioritizedSampler(table: table, alpha: config.double("memory.priority_alpha"), beta: config.double("memory.priority_beta"))
             : nil
-        let parts = try config.definition.build(config, AlgorithmEnvironment(
-            observationSize: environment.observationSize, actionSpace: environment.actionSpace, timeLimit: environment.timeLimit, sampler: sampler))
+        environment.sampler = sampler
+        let parts = try config.definition.build(config, environment)
         guard parts.spec == spec else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm)'s builder made transition spec \(parts.spec), the run's memory holds \(spec)")
         }
@@ -197,9 +196,10 @@ public enum Experiment {
         // checkpoints/best.safetensors.gz when the run has a checkpointer.
         var bestPolicy: StateDict?
         let checkpointer = configured.lazy.compactMap { $0 as? Checkpointer }.first
-        evaluator?.onNewBest = { state, record in
-            bestPolicy = LearnerCheckpoint.policy(callbacks: parts.learning)
-            try checkpointer?.saveBest(state, metadata: [
+        evaluator?.onNewBest = { record in
+            let policy = LearnerCheckpoint.policy(callbacks: parts.learning)
+            bestPolicy = policy
+            try checkpointer?.saveBest(policy: policy, metadata: [
                 "best_updates": String(record.updates), "best_environment_steps": String(record.environmentSteps),
                 "best_score": String(record.score), "best_episodes": String(record.episodes)])
         }
@@ -262,7 +262,7 @@ public enum Experiment {
                 : (evaluator?.stoppedSolved == true ? .solved : .budget),
             solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
-            evaluationReturns: nil, seconds: 0, resumedFromUpdates: resumedFrom,
+            final: nil, best: nil, seconds: 0, resumedFromUpdates: resumedFrom,
             tags: Dictionary(config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }) { first, _ in first },
             learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
             learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts),
@@ -270,7 +270,6 @@ public enum Experiment {
         if !result.stoppedBy.isInterruption {
             let finalSeed = deriveSeed(seed, 4)
             let returns = try evaluate(finalSeed)
-            result.evaluationReturns = returns
             result.final = EvaluationSummary(updates: trainer.state.updates, environmentSteps: statistics.environmentSteps,
                                              seed: finalSeed, returns: returns)
             if let best = evaluator?.best {
@@ -296,9 +295,9 @@ public enum Experiment {
         return result
     }
 
-    /// What the config's algorithm is built for: its environment's spaces and time limit.
-    static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry,
-                                     sampler: PrioritizedSampler?) throws -> AlgorithmEnvironment {
+    /// What the config's algorithm is built for: its environment's spaces and time limit (and no
+    /// sampler yet: the run sets it once the memory exists).
+    static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> AlgorithmEnvironment {
         let id = config.string("env.id")
         let probe = try environments.make(id)
         guard config.definition.actions.accepts(probe.actionSpace) else {
@@ -306,7 +305,7 @@ public enum Experiment {
         }
         let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
         return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
-                                    sampler: sampler)
+                                    sampler: nil)
     }
 
     /// The environment id and time limit evaluations use: the `eval` section's, else training's.
@@ -321,7 +320,7 @@ public enum Experiment {
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
                                 environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
         let environments = try config.environments(from: base)
-        let parts = try config.definition.build(config, try algorithmEnvironment(config, environments: environments, sampler: nil))
+        let parts = try config.definition.build(config, try algorithmEnvironment(config, environments: environments))
         try LearnerCheckpoint.loadCallbacks(checkpoint, into: parts.learning, networksOnly: true)
         let (evalID, evalSteps) = evaluationEnvironment(config)
         return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,

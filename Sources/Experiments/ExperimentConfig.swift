@@ -31,16 +31,14 @@ public struct ExperimentConfig: Sendable, Equatable {
     public let definition: Algorithm
     /// Every key of this config's schema (common keys with the algorithm's defaults, and the
     /// algorithm's own), in the order configs are written.
-    public let keys: [ConfigKey]
-    let keysByPath: [String: ConfigKey]
+    public var keys: [ConfigKey] { definition.schema }
+    var keysByPath: [String: ConfigKey] { definition.schemaByPath }
     /// Every applicable key's value, by path.
     public private(set) var values: [String: ConfigValue]
     public private(set) var callbacks: [CallbackSpec]
 
     init(definition: Algorithm, values: [String: ConfigValue], callbacks: [CallbackSpec]) {
         self.definition = definition
-        keys = ConfigSchema.keys(for: definition)
-        keysByPath = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
         self.values = values
         self.callbacks = callbacks
     }
@@ -142,8 +140,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         guard let definition = algorithms.algorithm(AlgorithmName(name.stringValue!)) else {
             throw unknownAlgorithm(name.stringValue!, line: nameNode.line, algorithms: algorithms)
         }
-        let schema = ConfigSchema.keys(for: definition)
-        let byPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
+        let schema = definition.schema, byPath = definition.schemaByPath
 
         var values: [String: ConfigValue] = [:]
         var callbacks: [CallbackSpec]? = nil
@@ -159,7 +156,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             for entry in entries {
                 let path = "\(section.key).\(entry.key)"
                 guard let key = byPath[path] else {
-                    let owners = algorithms.names.filter { algorithms.algorithm(AlgorithmName($0))!.keys.contains { $0.path == path } }
+                    let owners = algorithms.names { $0.keys.contains { $0.path == path } }
                     if !owners.isEmpty {
                         throw ConfigError.invalid(path: path, detail: "applies only to \(owners.joined(separator: ", ")), not \(definition.name)")
                     }
@@ -295,7 +292,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             _ = spec
             let env = try environments.make(id)
             if !definition.actions.accepts(env.actionSpace) {
-                let fitting = algorithms.names.filter { algorithms.algorithm(AlgorithmName($0))!.actions.accepts(env.actionSpace) }
+                let fitting = algorithms.names { $0.actions.accepts(env.actionSpace) }
                 let actions: String
                 switch env.actionSpace {
                 case .discrete(let d): actions = "discrete actions \(d)"

@@ -45,7 +45,7 @@ public final class PeriodicEvaluation: Callback {
     /// the uninterrupted one), so stopping early does not select for one fixed set of starts.
     let seeds: (_ updates: Int) -> (evaluation: UInt64, confirmation: UInt64)
     /// Called on the learner thread when a policy scores better than every earlier one.
-    var onNewBest: ((_ state: TrainingState, _ record: Record) throws -> Void)?
+    var onNewBest: ((_ record: Record) throws -> Void)?
     /// The best-scoring evaluation so far.
     public private(set) var best: Record?
     /// Environment steps when the run was first solved.
@@ -83,7 +83,7 @@ public final class PeriodicEvaluation: Callback {
         state[RunKeys.evaluation] = record
         if best.map({ record.score > $0.score }) ?? true {
             best = record
-            try onNewBest?(state, record)
+            try onNewBest?(record)
         }
         if let threshold, solvedAt == nil, let confirmed = record.confirmationMean, confirmed >= threshold,
            let bound = record.lowerBound, bound >= threshold {

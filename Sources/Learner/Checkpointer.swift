@@ -5,9 +5,10 @@ import StateDictIO
 /// for the training state at that moment (a run's `RunState` gives everything: callbacks,
 /// counters, random streams, collectors, memory; `LearnerCheckpoint` the callbacks and the
 /// trainer's counters), as one state-dict file `checkpoint_<updates>.safetensors.gz`, written
-/// atomically (temporary file, fsync, rename), keeping the newest `keep` files. `saveBest` writes `best.safetensors.gz` beside them: the
-/// policy with the best evaluation so far (without the replay memory; it is for evaluation,
-/// and resumes come from the newest checkpoint).
+/// atomically (temporary file, fsync, rename), keeping the newest `keep` files. `saveBest`
+/// writes `best.safetensors.gz` beside them: the policy with the best evaluation so far (the
+/// callbacks' state dicts only; it is for evaluation, and resumes come from the newest
+/// checkpoint).
 public final class Checkpointer: Callback {
     public let name = "checkpointer"
     public let cycle: Int?
@@ -47,24 +48,25 @@ public final class Checkpointer: Callback {
         if written.last?.lastPathComponent != CheckpointLoader.fileName(updates: state.updates) { try save(state) }
     }
 
-    /// The checkpoint of the run as it stands (what `save` writes).
-    public func checkpoint(_ state: TrainingState, includeMemory: Bool, metadata more: [String: String] = [:]) -> StateDict {
-        var dict = contents(state, includeMemory)
-        dict.metadata = metadata.merging(more) { _, new in new }.merging(["format": CheckpointLoader.format]) { _, format in format }
-        return dict
+    /// The header of every file written: this checkpointer's metadata, `more`, and the format.
+    private func header(_ more: [String: String] = [:]) -> [String: String] {
+        metadata.merging(more) { _, new in new }.merging(["format": CheckpointLoader.format]) { _, format in format }
     }
 
-    /// Writes `best.safetensors.gz` now (atomically, replacing the previous best), without the
-    /// replay memory; `metadata` says what made it the best (e.g. its evaluation).
-    public func saveBest(_ state: TrainingState, metadata more: [String: String]) throws {
+    /// Writes `best.safetensors.gz` now (atomically, replacing the previous best): `policy`, the
+    /// callbacks' state dicts (`LearnerCheckpoint.policy`); `metadata` says what made it the best.
+    public func saveBest(policy: StateDict, metadata more: [String: String]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try checkpoint(state, includeMemory: false, metadata: more).write(to: directory.appendingPathComponent(CheckpointLoader.bestFileName))
+        var dict = policy
+        dict.metadata = header(more)
+        try dict.write(to: directory.appendingPathComponent(CheckpointLoader.bestFileName))
     }
 
     /// Writes one checkpoint now.
     public func save(_ state: TrainingState) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let dict = checkpoint(state, includeMemory: saveMemory)
+        var dict = contents(state, saveMemory)
+        dict.metadata = header()
         let url = directory.appendingPathComponent(CheckpointLoader.fileName(updates: state.updates))
         try dict.write(to: url)
         written.removeAll { $0 == url }

@@ -75,18 +75,13 @@ public final class DQNLoss: Callback {
         actionCount = online.outputSize
         onlineWorkspace = online.makeWorkspace(maxBatch: 2 * batchSize)
         targetWorkspace = target.makeWorkspace(maxBatch: batchSize)
-        func zeros<T: Numeric>(_ count: Int, _: T.Type = T.self) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
-            buffer.initialize(repeating: 0)
-            return buffer
-        }
-        stacked = zeros(2 * batchSize * online.inputSize)
-        targets = zeros(batchSize)
-        taken = zeros(batchSize)
-        dLoss = zeros(batchSize)
-        tdErrors = zeros(batchSize)
-        dQ = zeros(batchSize * actionCount)
-        argmax = zeros(batchSize)
+        stacked = .allocate(capacity: 2 * batchSize * online.inputSize, repeating: 0)
+        targets = .allocate(capacity: batchSize, repeating: 0)
+        taken = .allocate(capacity: batchSize, repeating: 0)
+        dLoss = .allocate(capacity: batchSize, repeating: 0)
+        tdErrors = .allocate(capacity: batchSize, repeating: 0)
+        dQ = .allocate(capacity: batchSize * actionCount, repeating: 0)
+        argmax = .allocate(capacity: batchSize, repeating: 0)
     }
 
     deinit {

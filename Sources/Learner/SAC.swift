@@ -294,14 +294,12 @@ public final class SACAlphaLoss: Callback {
         guard model.logProbabilitiesUpdate == state.updates else {
             throw SACModel.OrderError(description: "SACAlphaLoss needs this update's log π: SACPolicyLoss must run before it")
         }
-        guard tunes else {
-            state.record(SACKeys.alpha, Double(model.alpha))
-            return
+        if tunes {
+            var sum: Float = 0
+            for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }
+            gradient[0] = -sum / Float(batch.count)
+            model.logAlpha.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { model.alphaOptimizer.update(parameters: p, gradients: $0) } }
         }
-        var sum: Float = 0
-        for b in 0..<batch.count { sum += model.logProbabilities[b] + model.targetEntropy }
-        gradient[0] = -sum / Float(batch.count)
-        model.logAlpha.withUnsafeMutableBufferPointer { p in gradient.withUnsafeBufferPointer { model.alphaOptimizer.update(parameters: p, gradients: $0) } }
         state.record(SACKeys.alpha, Double(model.alpha))
     }
 
@@ -344,8 +342,7 @@ public final class GaussianPolicyAgent: Agent {
         self.noise = noise
         workspace = actor.makeWorkspace(maxBatch: maxBatch)
         head = GaussianPolicyHead(actionSize: actor.outputSize / 2, maxBatch: maxBatch)
-        epsilon = .allocate(capacity: maxBatch * head.actionSize)
-        epsilon.initialize(repeating: 0)
+        epsilon = .allocate(capacity: maxBatch * head.actionSize, repeating: 0)
     }
 
     deinit { epsilon.deallocate() }

@@ -71,16 +71,11 @@ public final class TD3Model {
         policyCriticWorkspace = critic1.makeWorkspace(maxBatch: batchSize)
         targetWorkspace1 = target1.makeWorkspace(maxBatch: batchSize)
         targetWorkspace2 = target2.makeWorkspace(maxBatch: batchSize)
-        func zeros(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
-            b.initialize(repeating: 0)
-            return b
-        }
-        stateAction = zeros(batchSize * (observationSize + actionSize))
-        targets = zeros(batchSize)
-        gradient = zeros(batchSize)
-        dInput = zeros(batchSize * (observationSize + actionSize))
-        dActions = zeros(batchSize * actionSize)
+        stateAction = .allocate(capacity: batchSize * (observationSize + actionSize), repeating: 0)
+        targets = .allocate(capacity: batchSize, repeating: 0)
+        gradient = .allocate(capacity: batchSize, repeating: 0)
+        dInput = .allocate(capacity: batchSize * (observationSize + actionSize), repeating: 0)
+        dActions = .allocate(capacity: batchSize * actionSize, repeating: 0)
     }
 
     deinit { for b in [stateAction, targets, gradient, dInput, dActions] { b.deallocate() } }
@@ -127,19 +122,24 @@ public final class TD3CriticLoss: Callback {
             m.targets[b] = batch.rewards[b] + discount * (1 - batch.terminated[b]) * min(q1[b], q2[b])
         }
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { av in m.concatenate(s, av, rows: n) } }
-        var total: Float = 0, meanQ: Float = 0
-        for (index, (network, optimizer, workspace)) in [(m.critic1, m.critic1Optimizer, m.critic1Workspace),
-                                                         (m.critic2, m.critic2Optimizer, m.critic2Workspace)].enumerated() {
-            network.zeroGradients()
-            let q = network.forward(m.stateAction.baseAddress!, batch: n, workspace: workspace)
-            total += Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: m.targets[0..<n]),
-                                           gradient: UnsafeMutableBufferPointer(rebasing: m.gradient[0..<n]))
-            if index == 0 { for b in 0..<n { meanQ += q[b] } }
-            network.backward(outputGradient: m.gradient.baseAddress!, workspace: workspace)
-            optimizer.update(network)
-        }
-        state.record(TD3Keys.criticLoss, Double(total))
-        state.record(TD3Keys.meanQ, Double(meanQ / Float(n)))
+        let (loss1, meanQ) = update(m.critic1, m.critic1Optimizer, m.critic1Workspace, rows: n)
+        let (loss2, _) = update(m.critic2, m.critic2Optimizer, m.critic2Workspace, rows: n)
+        state.record(TD3Keys.criticLoss, Double(loss1 + loss2))
+        state.record(TD3Keys.meanQ, Double(meanQ))
+    }
+
+    /// One critic's MSE step on the [s, a] rows in `stateAction`; returns its MSE and mean Q.
+    private func update(_ network: MLP, _ optimizer: Adam, _ workspace: MLP.Workspace, rows n: Int) -> (Float, Float) {
+        let m = model
+        network.zeroGradients()
+        let q = network.forward(m.stateAction.baseAddress!, batch: n, workspace: workspace)
+        let loss = Loss.meanSquaredError(prediction: UnsafeBufferPointer(q), target: UnsafeBufferPointer(rebasing: m.targets[0..<n]),
+                                         gradient: UnsafeMutableBufferPointer(rebasing: m.gradient[0..<n]))
+        var sum: Float = 0
+        for b in 0..<n { sum += q[b] }
+        network.backward(outputGradient: m.gradient.baseAddress!, workspace: workspace)
+        optimizer.update(network)
+        return (loss, sum / Float(n))
     }
 
     public func stateDict() -> StateDict {
@@ -170,12 +170,10 @@ public final class TD3PolicyLoss: Callback {
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count, a = m.actionSize, w = m.observationSize + m.actionSize
         guard m.isDelayedUpdate(state.updates) else { return }
-        let actions = batch.observations.withUnsafeBufferPointer { s in
+        batch.observations.withUnsafeBufferPointer { s in
             let actions = m.actor.forward(s.baseAddress!, batch: n, workspace: m.actorWorkspace)
             m.concatenate(s, UnsafeBufferPointer(actions), rows: n)
-            return actions
         }
-        _ = actions
         let q = m.critic1.forward(m.stateAction.baseAddress!, batch: n, workspace: m.policyCriticWorkspace)
         var loss: Float = 0
         for b in 0..<n {

@@ -30,16 +30,11 @@ public final class GaussianPolicyHead {
         self.maxBatch = maxBatch
         self.logStdMin = logStdMin
         self.logStdMax = logStdMax
-        func buffer<T>(_ n: Int, _ v: T) -> UnsafeMutableBufferPointer<T> {
-            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
-            b.initialize(repeating: v)
-            return b
-        }
-        actions = buffer(maxBatch * actionSize, 0)
-        logProbabilities = buffer(maxBatch, 0)
-        noise = buffer(maxBatch * actionSize, 0)
-        std = buffer(maxBatch * actionSize, 0)
-        clampMask = buffer(maxBatch * actionSize, false)
+        actions = .allocate(capacity: maxBatch * actionSize, repeating: 0)
+        logProbabilities = .allocate(capacity: maxBatch, repeating: 0)
+        noise = .allocate(capacity: maxBatch * actionSize, repeating: 0)
+        std = .allocate(capacity: maxBatch * actionSize, repeating: 0)
+        clampMask = .allocate(capacity: maxBatch * actionSize, repeating: false)
     }
 
     deinit {

@@ -37,7 +37,7 @@ import Testing
         // Update 10: 100 (crosses 90), confirmation 50 (fails). Update 20: 95, confirmation 92 (solved).
         let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 50, 20_000: 95, 20_001: 92], statistics: statistics)
         var bests: [Int] = []
-        e.onNewBest = { _, record in bests.append(record.updates) }
+        e.onNewBest = { record in bests.append(record.updates) }
         var state = TrainingState()
         state.updates = 10
         try e.endCycle(&state)

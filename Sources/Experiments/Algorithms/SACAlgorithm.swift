@@ -17,7 +17,7 @@ extension Algorithm {
             ConfigKey("algorithm.tune_alpha", .bool, "tune α toward target_entropy; false keeps initial_alpha (SB3's fixed ent_coef)", .bool(true)),
             ConfigKey("algorithm.target_entropy", .float(min: nil, max: nil, minExclusive: false),
                       "entropy α is tuned toward; null: −(action dimensions)", nullable: true, .null),
-            ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
+            ConfigKey("algorithm.exploration_noise", .choice(ColoredNoise.explorationColors.map(\.name)),
                       "the collectors' action noise: white (SAC's own Gaussian draws), pink (1/f, temporally correlated: Eberhard et al. 2023; finds MountainCarContinuous' goal) or red (1/f²)",
                       .string("white")),
         ],
@@ -41,12 +41,11 @@ extension Algorithm {
             TargetNetworkUpdate(online: model.critic2, target: model.target2, tau: tau),
             WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every")),
         ]
-        let exponent = ["white": 0.0, "pink": 1.0, "red": 2.0][config.string("algorithm.exploration_noise")]!
         return AlgorithmParts(
             spec: AlgorithmParts.transitionSpec(config, environment), learning: learning,
             makeAgent: { maxBatch, seed in
                 GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch,
-                                    noise: ColoredNoise.exploration(exponent: exponent, streams: maxBatch * box.size,
+                                    noise: ColoredNoise.exploration(config, streams: maxBatch * box.size,
                                                                     timeLimit: environment.timeLimit, seed: seed))
             },
             evaluationAgent: { deterministic in
@@ -56,9 +55,15 @@ extension Algorithm {
 }
 
 extension ColoredNoise {
-    /// Exploration noise for `streams` action dimensions, or nil for white noise (exponent 0:
-    /// the policy's own draws): chunks at least an episode long, as Eberhard et al. use.
-    static func exploration(exponent: Double, streams: Int, timeLimit: Int?, seed: UInt64) -> ColoredNoise? {
+    /// The colors `algorithm.exploration_noise` names, with their spectrum's exponent β.
+    static let explorationColors: [(name: String, exponent: Double)] = [("white", 0), ("pink", 1), ("red", 2)]
+
+    /// The exploration noise a config names (`algorithm.exploration_noise`) for `streams`
+    /// action dimensions, or nil for white noise (the agent's own draws): chunks at least an
+    /// episode long, as Eberhard et al. use.
+    static func exploration(_ config: ExperimentConfig, streams: Int, timeLimit: Int?, seed: UInt64) -> ColoredNoise? {
+        let color = config.string("algorithm.exploration_noise")
+        let exponent = explorationColors.first { $0.name == color }!.exponent
         guard exponent != 0 else { return nil }
         var chunk = 4
         while chunk < (timeLimit ?? 1_000) { chunk *= 2 }

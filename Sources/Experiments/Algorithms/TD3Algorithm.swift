@@ -18,7 +18,7 @@ extension Algorithm {
             ConfigKey("algorithm.target_noise_clip", .float(min: 0, max: nil, minExclusive: false), "the smoothing noise is clipped to ±this", .float(0.5)),
             ConfigKey("algorithm.action_noise", .float(min: 0, max: nil, minExclusive: false),
                       "σ of the collectors' action noise, in the [−1, 1] action scale", .float(0.1)),
-            ConfigKey("algorithm.exploration_noise", .choice(["white", "pink", "red"]),
+            ConfigKey("algorithm.exploration_noise", .choice(ColoredNoise.explorationColors.map(\.name)),
                       "the action noise's color: white (independent Gaussian), pink (1/f) or red (1/f²), scaled by action_noise", .string("white")),
             ConfigKey("algorithm.random_steps", .int(min: 0, max: nil),
                       "environment steps at the start with uniformly random actions (SB3's learning_starts)", .int(0)),
@@ -40,14 +40,13 @@ extension Algorithm {
                              seed: UInt64(config.int("train.seed")))
         let publisher = WeightPublisher(initial: model.actor)
         let learning = model.callbacks + [WeightPublishing(network: model.actor, publisher: publisher, every: config.int("collectors.publish_every"))]
-        let exponent = ["white": 0.0, "pink": 1.0, "red": 2.0][config.string("algorithm.exploration_noise")]!
         let sigma = Float(config.double("algorithm.action_noise")), randomSteps = config.int("algorithm.random_steps")
         return AlgorithmParts(
             spec: AlgorithmParts.transitionSpec(config, environment), learning: learning,
             makeAgent: { maxBatch, seed in
                 DeterministicPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch, sigma: sigma,
                                          randomSteps: randomSteps,
-                                         noise: ColoredNoise.exploration(exponent: exponent, streams: maxBatch * box.size,
+                                         noise: ColoredNoise.exploration(config, streams: maxBatch * box.size,
                                                                          timeLimit: environment.timeLimit, seed: seed))
             },
             evaluationAgent: { deterministic in
