@@ -40,20 +40,20 @@ let package = Package(
         .target(name: "StateDictIO", dependencies: ["CZlib"]),
         // Replay memory: lock-free multi-producer table, uniform and prioritized sampling, rate limit.
         .target(name: "Memory", dependencies: [
-            "SeededRandom", "StateDictIO", "CSupport", .product(name: "Atomics", package: "swift-atomics"),
+            "SeededRandom", "StateDictIO", "CSupport", "Shared", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Small dense networks on OpenBLAS: MLP, losses, Gaussian policy head, Adam, state dicts.
         .target(name: "NN", dependencies: [
-            "CBLAS", "CSmallGemm", "CSupport", "SeededRandom", "StateDictIO", .product(name: "Atomics", package: "swift-atomics"),
+            "CBLAS", "CSmallGemm", "CSupport", "SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
-        // Small general helpers (a lock-protected value).
+        // Small general helpers (a lock-protected value, filled raw buffers).
         .target(name: "Shared"),
         .target(name: "Collectors", dependencies: [
             "Envs", "Memory", "SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
-        .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO"]),
+        .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO", "Shared"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
             "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", "StateDictIO", "CCrypto", "Shared",

@@ -86,6 +86,33 @@ void rl_adam_step(float *parameters, const float *gradients, float *m, float *v,
         else for (long c = 0; c < columns; c++) out[c] += row[c]; \
     }
 
+/* tanh without libm calls, so the loop vectorizes (glibc's tanhf, a scalar call per element,
+   took 70% of a PPO run with tanh networks). |x| < 0.55: the odd Taylor series through x¹⁵
+   (truncation below 3e-8); else (1 − t)/(1 + t) with t = e^{−2|x|} = 2^k·e^u, k = round(−2|x|·log₂e),
+   |u| ≤ ln2/2, e^u by its Taylor series through u⁷ (relative error below 1e-8); |x| is capped
+   at 9, where tanh is 1 in float. Within 3 ulp of tanhf over [−10, 10] (tested). */
+#define TANH_BODY \
+    for (long i = 0; i < n; i++) { \
+        float v = x[i]; \
+        float a = v < 0 ? -v : v; \
+        a = a > 9.0f ? 9.0f : a; \
+        float a2 = a * a; \
+        float series = a * (1.0f + a2 * (-1.0f / 3 + a2 * (2.0f / 15 + a2 * (-17.0f / 315 + a2 * (62.0f / 2835 \
+                       + a2 * (-1382.0f / 155925 + a2 * (21844.0f / 6081075 + a2 * (-929569.0f / 638512875.0f)))))))); \
+        float z = -2.0f * a * 1.4426950408889634f; \
+        float k = (z + 12582912.0f) - 12582912.0f; \
+        float u = (z - k) * 0.6931471805599453f; \
+        float eu = 1.0f + u * (1.0f + u * (0.5f + u * (1.0f / 6 + u * (1.0f / 24 + u * (1.0f / 120 + u * (1.0f / 720 + u * (1.0f / 5040))))))); \
+        int bits = ((int)k + 127) << 23; \
+        float scale; __builtin_memcpy(&scale, &bits, sizeof scale); \
+        float t = eu * scale; \
+        float r = a < 0.55f ? series : (1.0f - t) / (1.0f + t); \
+        x[i] = v < 0 ? -r : (v != v ? v : r); \
+    }
+#define TANH_BACKWARD_BODY for (long i = 0; i < n; i++) grad[i] *= 1 - output[i] * output[i];
+
+static void tanh_forward_portable(float *restrict x, long n) { TANH_BODY }
+static void tanh_backward_portable(float *restrict grad, const float *restrict output, long n) { TANH_BACKWARD_BODY }
 static void relu_forward_portable(float *restrict x, long n) { RELU_FORWARD_BODY }
 static void relu_backward_portable(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
 static void polyak_portable(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
@@ -93,6 +120,8 @@ static void scale_portable(float *restrict x, long n, float factor) { SCALE_BODY
 static void fill_rows_portable(float *restrict y, const float *restrict row, long rows, long columns) { FILL_ROWS_BODY }
 static void add_rows_portable(float *restrict y, const float *restrict row, long rows, long columns, int relu) { ADD_ROWS_BODY }
 #if RL_HAVE_AVX2_PATH
+AVX2 static void tanh_forward_avx2(float *restrict x, long n) { TANH_BODY }
+AVX2 static void tanh_backward_avx2(float *restrict grad, const float *restrict output, long n) { TANH_BACKWARD_BODY }
 AVX2 static void relu_forward_avx2(float *restrict x, long n) { RELU_FORWARD_BODY }
 AVX2 static void relu_backward_avx2(float *restrict grad, const float *restrict output, long n) { RELU_BACKWARD_BODY }
 AVX2 static void polyak_avx2(float *restrict target, const float *restrict source, long n, float tau, float keep) { POLYAK_BODY }
@@ -105,6 +134,8 @@ AVX2 static void add_rows_avx2(float *restrict y, const float *restrict row, lon
 #endif
 
 void rl_relu_forward(float *x, long n) { DISPATCH(relu_forward, x, n); }
+void rl_tanh_forward(float *x, long n) { DISPATCH(tanh_forward, x, n); }
+void rl_tanh_backward(float *gradient, const float *output, long n) { DISPATCH(tanh_backward, gradient, output, n); }
 void rl_relu_backward(float *gradient, const float *output, long n) { DISPATCH(relu_backward, gradient, output, n); }
 void rl_polyak(float *target, const float *source, long n, float tau) { DISPATCH(polyak, target, source, n, tau, 1 - tau); }
 void rl_scale(float *x, long n, float factor) { DISPATCH(scale, x, n, factor); }

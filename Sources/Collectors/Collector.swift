@@ -22,7 +22,7 @@ import StateDictIO
 /// column holds γᵏ for the k rewards folded (shorter at an episode's end, where every pending
 /// transition is flushed with the true final observation and the episode's flags). Losses
 /// bootstrap with that discount instead of γ.
-public final class Collector: @unchecked Sendable {
+public final class Collector: CollectorThread, @unchecked Sendable {
     public let environments: VectorEnvironment
     public let agent: Agent
     public let table: ReplayTable
@@ -239,17 +239,7 @@ extension Collector {
         dict["pending.start"] = Tensor(int64s: pendingStart.map(Int64.init))
         dict["pending.count"] = Tensor(int64s: pendingCount.map(Int64.init))
         dict.merge(agent.stateDict(), prefix: "agent")
-        if let snapshot = environments.snapshot() {
-            let width = snapshot.environments.map(\.count).max() ?? 0
-            if snapshot.environments.allSatisfy({ $0.count == width }) {
-                dict["envs.words"] = Tensor(uint64s: snapshot.environments.flatMap { $0 }, shape: [snapshot.environments.count, width])
-                dict["envs.observations"] = Tensor(floats: snapshot.observations)
-                dict["envs.running_returns"] = Tensor(doubles: snapshot.runningReturns)
-                dict["envs.running_lengths"] = Tensor(int64s: snapshot.runningLengths.map(Int64.init))
-                dict["envs.total_steps"] = Tensor(scalar: Int64(snapshot.totalSteps))
-                dict["envs.has_reset"] = Tensor(scalar: Int64(snapshot.hasReset ? 1 : 0))
-            }
-        }
+        for (name, tensor) in environments.snapshotStateDict().tensors { dict[name] = tensor }
         return dict
     }
 
@@ -286,16 +276,7 @@ extension Collector {
         rng = restored
         let agentState = dict.scoped("agent")
         if !agentState.tensors.isEmpty { try agent.loadStateDict(agentState) }
-        if let words = dict["envs.words"], words.shape.count == 2 {
-            let flat = try words.uint64s(name: "envs.words")
-            let width = words.shape[1]
-            try environments.restore(VectorSnapshot(
-                environments: (0..<words.shape[0]).map { Array(flat[$0 * width ..< ($0 + 1) * width]) },
-                observations: try dict.tensor("envs.observations").floats(name: "envs.observations"),
-                runningReturns: try dict.tensor("envs.running_returns").doubles(name: "envs.running_returns"),
-                runningLengths: try dict.tensor("envs.running_lengths").int64s(name: "envs.running_lengths").map { Int($0) },
-                totalSteps: Int(try dict.integer("envs.total_steps")), hasReset: try dict.integer("envs.has_reset") != 0))
-        } else {
+        if try !environments.restore(snapshotIn: dict) {
             // New episodes: drop transitions pending from the old ones.
             for i in pendingCount.indices { pendingCount[i] = 0 }
             resetSeed = resumeSeed

@@ -14,13 +14,28 @@ public struct AlgorithmParts {
     public let makeAgent: (_ maxBatch: Int, _ seed: UInt64) -> Agent
     /// An agent acting with the learner's current weights (for evaluation).
     public let evaluationAgent: (_ deterministic: Bool) -> Agent
+    /// What an on-policy algorithm's rollouts are (its collectors' agents must be `OnPolicyAgent`s); nil for replay.
+    public let rollout: Rollout?
+
+    /// The shape of an on-policy algorithm's rollouts.
+    public struct Rollout {
+        /// Vector steps per collector per rollout (SB3's `n_steps`).
+        public var steps: Int
+        /// GAE's λ.
+        public var lambda: Double
+        public init(steps: Int, lambda: Double) {
+            self.steps = steps
+            self.lambda = lambda
+        }
+    }
 
     public init(spec: TransitionSpec, learning: [Callback], makeAgent: @escaping (_ maxBatch: Int, _ seed: UInt64) -> Agent,
-                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent) {
+                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent, rollout: Rollout? = nil) {
         self.spec = spec
         self.learning = learning
         self.makeAgent = makeAgent
         self.evaluationAgent = evaluationAgent
+        self.rollout = rollout
     }
 
     /// The weight initialiser a config names (`network.init`).
@@ -28,9 +43,11 @@ public struct AlgorithmParts {
         config.string("network.init") == "orthogonal" ? .orthogonal : .pytorchDefault
     }
 
-    /// The transition spec of a config: the action's kind and size, and the n-step discount column.
+    /// The transition spec of a config: the action's kind and size, and the n-step discount
+    /// column (replay), or a rollout's extras (on-policy).
     public static func transitionSpec(_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) -> TransitionSpec {
-        let extras = config.int("algorithm.n_step") > 1 ? [ExtraColumn(name: "discount")] : []
+        let extras = config.definition.collection == .rollouts ? RolloutBuffer.extras
+            : config.int("algorithm.n_step") > 1 ? [ExtraColumn(name: "discount")] : []
         switch environment.actionSpace {
         case .discrete(let d): return TransitionSpec(observationSize: environment.observationSize, action: .discrete(n: d.n), extras: extras)
         case .box(let box): return TransitionSpec(observationSize: environment.observationSize, action: .continuous(size: box.size), extras: extras)

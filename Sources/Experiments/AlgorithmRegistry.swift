@@ -29,10 +29,10 @@ public struct AlgorithmRegistry: Sendable {
         algorithms[algorithm.name] = algorithm
     }
 
-    /// DQN, SAC and TD3.
+    /// DQN, SAC, TD3, PPO and A2C.
     public static let builtIn: AlgorithmRegistry = {
         var registry = AlgorithmRegistry()
-        for algorithm in [Algorithm.dqn, Algorithm.sac, Algorithm.td3] { try! registry.register(algorithm) }
+        for algorithm in [Algorithm.dqn, Algorithm.sac, Algorithm.td3, Algorithm.ppo, Algorithm.a2c] { try! registry.register(algorithm) }
         return registry
     }()
 }

@@ -10,6 +10,8 @@ public struct AlgorithmName: RawRepresentable, Hashable, Sendable, ExpressibleBy
     public static let dqn: AlgorithmName = "dqn"
     public static let sac: AlgorithmName = "sac"
     public static let td3: AlgorithmName = "td3"
+    public static let ppo: AlgorithmName = "ppo"
+    public static let a2c: AlgorithmName = "a2c"
 }
 
 /// The type of a config key, with its allowed range.
@@ -94,6 +96,11 @@ public enum ConfigSchema {
         ConfigKey("env.command", .stringList,
                   "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
                   nullable: true, .null),
+        ConfigKey("env.normalize_observations", .bool,
+                  "normalise observations with running mean and variance, saved with the model and frozen for evaluation (SB3's VecNormalize; on-policy algorithms)",
+                  .bool(false)),
+        ConfigKey("env.normalize_rewards", .bool,
+                  "scale rewards by the running standard deviation of the discounted return (SB3's VecNormalize; on-policy algorithms)", .bool(false)),
 
         ConfigKey("algorithm.name", .string, "a registered algorithm (rl-train config algorithms lists them)", nil),
         ConfigKey("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3)),

@@ -130,46 +130,83 @@ public enum Experiment {
         defer { BLAS.setThreads(1) }
 
         let deterministic = config.bool("train.deterministic")
-        let batchSize = config.int("algorithm.batch_size"), capacity = config.int("memory.capacity")
-        let minSize = max(config.int("memory.min_size"), batchSize)
-        let updatesPerStep = config.double("algorithm.updates_per_step")
         let collectorCount = config.int("collectors.count"), numEnvs = config.int("collectors.num_envs")
         var environment = try algorithmEnvironment(config, environments: registry)
         let spec = AlgorithmParts.transitionSpec(config, environment)
-        let table: ReplayTable
-        if deterministic {
-            table = try ReplayTable(spec: spec, capacity: capacity)   // the interleave is fixed; no limiter needed
-        } else {
-            let samplesPerInsert = updatesPerStep * Double(batchSize)
-            table = try ReplayTable(spec: spec, capacity: capacity, rateLimit: try RateLimit(
-                samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
-                errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(numEnvs * collectorCount) * 4)))
-        }
-        // The memory's sampler: uniform (the table's own), or prioritized, the one object the
-        // trainer samples with and the algorithm's loss updates.
-        let sampler = config.bool("memory.prioritized")
-            ? PrioritizedSampler(table: table, alpha: config.double("memory.priority_alpha"), beta: config.double("memory.priority_beta"))
-            : nil
-        environment.sampler = sampler
-        let parts = try config.definition.build(config, environment)
-        guard parts.spec == spec else {
-            throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm)'s builder made transition spec \(parts.spec), the run's memory holds \(spec)")
-        }
         let statistics = CollectorStatistics()
         let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
-        let collectors = try (0..<collectorCount).map { c in
-            // Environment j of collector c resets with seed deriveSeed(seed, 1, c) + j.
-            let collectorSeed = deriveSeed(seed, 1, UInt64(c))
-            let vec = try VectorEnvironment(registry: registry, id: envID, count: numEnvs, seed: collectorSeed,
-                                            maxEpisodeSteps: maxEpisodeSteps)
-            return Collector(environments: vec, agent: parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9)), table: table, statistics: statistics,
-                             seed: collectorSeed, nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")),
-                             writerBlockSize: deterministic ? 1 : 64)
+        // Environment j of collector c resets with seed deriveSeed(seed, 1, c) + j.
+        func vectorEnvironment(_ c: Int) throws -> VectorEnvironment {
+            try VectorEnvironment(registry: registry, id: envID, count: numEnvs, seed: deriveSeed(seed, 1, UInt64(c)), maxEpisodeSteps: maxEpisodeSteps)
         }
+        func checkSpec(_ parts: AlgorithmParts) throws {
+            guard parts.spec == spec else {
+                throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm)'s builder made transition spec \(parts.spec), the run's memory holds \(spec)")
+            }
+        }
+        let parts: AlgorithmParts
+        let collectors: [CollectorThread]
+        var table: ReplayTable?
+        var rollouts: RolloutBuffer?
+        var sampler: PrioritizedSampler?
+        var normalization: Normalization?
+        var batchSize = 0, minSize = 0, updatesPerStep = 0.0
+        switch config.definition.collection {
+        case .replay:
+            batchSize = config.int("algorithm.batch_size")
+            minSize = max(config.int("memory.min_size"), batchSize)
+            updatesPerStep = config.double("algorithm.updates_per_step")
+            let capacity = config.int("memory.capacity")
+            let replay: ReplayTable
+            if deterministic {
+                replay = try ReplayTable(spec: spec, capacity: capacity)   // the interleave is fixed; no limiter needed
+            } else {
+                let samplesPerInsert = updatesPerStep * Double(batchSize)
+                replay = try ReplayTable(spec: spec, capacity: capacity, rateLimit: try RateLimit(
+                    samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
+                    errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(numEnvs * collectorCount) * 4)))
+            }
+            table = replay
+            // The memory's sampler: uniform (the table's own), or prioritized, the one object the
+            // trainer samples with and the algorithm's loss updates.
+            sampler = config.bool("memory.prioritized")
+                ? PrioritizedSampler(table: replay, alpha: config.double("memory.priority_alpha"), beta: config.double("memory.priority_beta"))
+                : nil
+            environment.sampler = sampler
+            parts = try config.definition.build(config, environment)
+            try checkSpec(parts)
+            collectors = try (0..<collectorCount).map { c in
+                let collectorSeed = deriveSeed(seed, 1, UInt64(c))
+                return Collector(environments: try vectorEnvironment(c), agent: parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9)), table: replay,
+                                 statistics: statistics, seed: collectorSeed, nStep: config.int("algorithm.n_step"),
+                                 gamma: Float(config.double("algorithm.gamma")), writerBlockSize: deterministic ? 1 : 64)
+            }
+        case .rollouts:
+            parts = try config.definition.build(config, environment)
+            try checkSpec(parts)
+            guard let rollout = parts.rollout else {
+                throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) collects rollouts but its builder gave no rollout shape")
+            }
+            let buffer = RolloutBuffer(observationSize: spec.observationSize, action: spec.action, segments: collectorCount,
+                                       environments: numEnvs, steps: rollout.steps)
+            rollouts = buffer
+            normalization = makeNormalization(config, observationSize: spec.observationSize, segments: collectorCount)
+            collectors = try (0..<collectorCount).map { c in
+                let collectorSeed = deriveSeed(seed, 1, UInt64(c))
+                guard let agent = parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9)) as? OnPolicyAgent else {
+                    throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) collects rollouts but its agent is not an OnPolicyAgent")
+                }
+                return RolloutCollector(environments: try vectorEnvironment(c), agent: agent, buffer: buffer, segment: c, statistics: statistics,
+                                        normalization: normalization, seed: collectorSeed, gamma: Float(config.double("algorithm.gamma")),
+                                        lambda: Float(rollout.lambda))
+            }
+        }
+        // The algorithm's callbacks, and the normalisation statistics that belong with its networks.
+        let learning = parts.learning + (normalization.map { [NormalizationUpdate(normalization: $0)] } ?? [])
 
         // Evaluation: periodic (with an optional stop at the threshold) and final.
         let (evalID, evalSteps) = evaluationEnvironment(config)
-        let evaluationAgent = parts.evaluationAgent(config.bool("eval.deterministic"))
+        let evaluationAgent = normalizingAgent(parts.evaluationAgent(config.bool("eval.deterministic")), normalization)
         func evaluate(_ seed: UInt64) throws -> [Double] {
             try Evaluation.returns(of: evaluationAgent, registry: registry, id: evalID, maxEpisodeSteps: evalSteps,
                                    episodes: config.int("eval.episodes"), seed: seed)
@@ -183,10 +220,11 @@ public enum Experiment {
                                evaluate: evaluate)
         }
         // What a checkpoint holds of the callbacks: the algorithm's, and the evaluator's best.
-        let checkpointed = parts.learning + (evaluator.map { [$0] } ?? [])
+        let checkpointed = learning + (evaluator.map { [$0] } ?? [])
 
+        // Rollout collectors rest between a rollout and the learner's next take, where checkpoints are written.
         let runState = RunState(callbacks: checkpointed, statistics: statistics, collectors: collectors, table: table, sampler: sampler,
-                                collectorsAtRest: deterministic)
+                                collectorsAtRest: deterministic || rollouts != nil)
         let elapsed = runState.elapsed
         let context = CallbackContext(runDirectory: options.directory, config: config, statistics: statistics,
                                       checkpointContents: runState.stateDict)
@@ -197,13 +235,13 @@ public enum Experiment {
         var bestPolicy: StateDict?
         let checkpointer = configured.lazy.compactMap { $0 as? Checkpointer }.first
         evaluator?.onNewBest = { record in
-            let policy = LearnerCheckpoint.policy(callbacks: parts.learning)
+            let policy = LearnerCheckpoint.policy(callbacks: learning)
             bestPolicy = policy
             try checkpointer?.saveBest(policy: policy, metadata: [
                 "best_updates": String(record.updates), "best_environment_steps": String(record.environmentSteps),
                 "best_score": String(record.score), "best_episodes": String(record.episodes)])
         }
-        var callbacks = parts.learning + configured
+        var callbacks = learning + configured
         if let evaluator { callbacks.append(evaluator) }
         if let sampler {
             callbacks.append(ImportanceSamplingSchedule(sampler: sampler, initialBeta: config.double("memory.priority_beta"),
@@ -213,8 +251,8 @@ public enum Experiment {
         callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
                                           every: config.int("train.log_every"), metrics: config.definition.metrics,
                                           report: options.progress))
-        let trainer = Trainer(table: table, callbacks: callbacks, batchSize: batchSize, minSize: minSize, prioritized: sampler,
-                              seed: deriveSeed(seed, 3))
+        let trainer = rollouts.map { Trainer(rollouts: $0, callbacks: callbacks, seed: deriveSeed(seed, 3)) }
+            ?? Trainer(table: table!, callbacks: callbacks, batchSize: batchSize, minSize: minSize, prioritized: sampler, seed: deriveSeed(seed, 3))
         runState.trainer = trainer
 
         var resumedFrom: Int?
@@ -228,9 +266,12 @@ public enum Experiment {
 
         let stopOnSignal = SignalStop(statistics: statistics)
         defer { stopOnSignal.cancel() }
-        if deterministic {
+        if let rollouts, deterministic {
+            // Every collector fills its segment inline before each update.
+            trainer.feed = { _ in for case let collector as RolloutCollector in collectors { try collector.collectRollout() } }
+        } else if let table, deterministic {
             // A fixed interleave: before update u the collector has taken minSize + ⌈u / ratio⌉ env steps.
-            let collector = collectors[0]
+            let collector = collectors[0] as! Collector
             trainer.feed = { updates in
                 let required = minSize + Int((Double(updates) / updatesPerStep).rounded(.up))
                 while statistics.environmentSteps < required || table.insertCount < UInt64(minSize) {
@@ -241,7 +282,8 @@ public enum Experiment {
         } else {
             trainer.onLoopExit = {
                 statistics.requestStop()
-                table.close()
+                table?.close()
+                rollouts?.close()
                 for collector in collectors { collector.join() }
                 runState.collectorsAtRest = true
             }
@@ -265,7 +307,7 @@ public enum Experiment {
             final: nil, best: nil, seconds: 0, resumedFromUpdates: resumedFrom,
             tags: Dictionary(config.tags.map { ($0.path, $0.value.stringValue ?? $0.value.description) }) { first, _ in first },
             learnerLoopSeconds: trainer.loopSeconds, learnerSampleSeconds: trainer.sampleSeconds,
-            learnerWaits: Int(table.rateLimitedSamples), collectorWaits: Int(table.rateLimitedInserts),
+            learnerWaits: table.map { Int($0.rateLimitedSamples) }, collectorWaits: table.map { Int($0.rateLimitedInserts) },
             metrics: trainer.state.metrics.isEmpty ? nil : trainer.state.metrics)
         if !result.stoppedBy.isInterruption {
             let finalSeed = deriveSeed(seed, 4)
@@ -303,9 +345,27 @@ public enum Experiment {
         guard config.definition.actions.accepts(probe.actionSpace) else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) needs a \(config.definition.actions.rawValue) action space, not \(probe.actionSpace)")
         }
+        if config.definition.collection == .replay {
+            for path in ["env.normalize_observations", "env.normalize_rewards"] where config.bool(path) {
+                throw ConfigError.invalid(path: path, detail: "normalisation is implemented for on-policy algorithms (\(AlgorithmRegistry.builtIn.names { $0.collection == .rollouts }.joined(separator: ", "))); \(config.algorithm) learns from replay")
+            }
+        }
         let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
         return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
                                     sampler: nil)
+    }
+
+    /// The run's observation and reward normalisation (`env.normalize_*`), or nil when neither is on.
+    static func makeNormalization(_ config: ExperimentConfig, observationSize: Int, segments: Int) -> Normalization? {
+        let observations = config.bool("env.normalize_observations"), rewards = config.bool("env.normalize_rewards")
+        guard observations || rewards else { return nil }
+        return Normalization(observationSize: observationSize, observations: observations, rewards: rewards, segments: segments)
+    }
+
+    /// `agent` seeing normalised observations when the run normalises them.
+    static func normalizingAgent(_ agent: Agent, _ normalization: Normalization?) -> Agent {
+        guard let normalization, normalization.normalizesObservations else { return agent }
+        return NormalizingAgent(agent, normalization: normalization)
     }
 
     /// The environment id and time limit evaluations use: the `eval` section's, else training's.
@@ -320,10 +380,14 @@ public enum Experiment {
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
                                 environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
         let environments = try config.environments(from: base)
-        let parts = try config.definition.build(config, try algorithmEnvironment(config, environments: environments))
-        try LearnerCheckpoint.loadCallbacks(checkpoint, into: parts.learning, networksOnly: true)
+        let environment = try algorithmEnvironment(config, environments: environments)
+        let parts = try config.definition.build(config, environment)
+        let normalization = makeNormalization(config, observationSize: environment.observationSize, segments: 1)
+        let learning = parts.learning + (normalization.map { [NormalizationUpdate(normalization: $0)] } ?? [])
+        try LearnerCheckpoint.loadCallbacks(checkpoint, into: learning, networksOnly: true)
         let (evalID, evalSteps) = evaluationEnvironment(config)
-        return try Evaluation.returns(of: parts.evaluationAgent(config.bool("eval.deterministic")), registry: environments, id: evalID,
+        return try Evaluation.returns(of: normalizingAgent(parts.evaluationAgent(config.bool("eval.deterministic")), normalization),
+                                      registry: environments, id: evalID,
                                       maxEpisodeSteps: evalSteps,
                                       episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? deriveSeed(UInt64(config.int("train.seed")), 6))
     }

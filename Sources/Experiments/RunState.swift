@@ -14,8 +14,9 @@ import StateDictIO
 final class RunState {
     let callbacks: [Callback]
     let statistics: CollectorStatistics
-    let collectors: [Collector]
-    let table: ReplayTable
+    let collectors: [CollectorThread]
+    /// The replay memory (nil on-policy: a rollout is consumed before every checkpoint).
+    let table: ReplayTable?
     let sampler: PrioritizedSampler?
     /// Set once the trainer exists.
     var trainer: Trainer!
@@ -26,7 +27,7 @@ final class RunState {
     private var previousSeconds = 0.0
     private let started = ContinuousClock.now
 
-    init(callbacks: [Callback], statistics: CollectorStatistics, collectors: [Collector], table: ReplayTable,
+    init(callbacks: [Callback], statistics: CollectorStatistics, collectors: [CollectorThread], table: ReplayTable?,
          sampler: PrioritizedSampler?, collectorsAtRest: Bool) {
         self.callbacks = callbacks
         self.statistics = statistics
@@ -50,7 +51,7 @@ final class RunState {
         if collectorsAtRest {
             for (i, collector) in collectors.enumerated() { dict.merge(collector.stateDict(), prefix: "extra.collectors.\(i)") }
         }
-        if includeMemory {
+        if includeMemory, let table {
             dict.merge(table.stateDict(), prefix: "extra.memory")
             if let sampler { dict.merge(sampler.stateDict(), prefix: "extra.sampler") }
         }
@@ -79,7 +80,7 @@ final class RunState {
             }
         }
         let memory = extra.scoped("memory")
-        if !memory.tensors.isEmpty {
+        if !memory.tensors.isEmpty, let table {
             try table.loadStateDict(memory)
             if let sampler { try sampler.loadStateDict(extra.scoped("sampler")) }
         }

@@ -1,3 +1,4 @@
+import Shared
 import Collectors
 import Memory
 import NN

@@ -24,18 +24,24 @@ public enum TrainingError: Error, CustomStringConvertible {
 }
 
 /// The learner loop: waits until the replay table is full enough, then samples batches and runs
-/// the callbacks on each (see `Callback` for the order). It does nothing else: no threads, files
-/// or parsing.
+/// the callbacks on each (see `Callback` for the order); or, on-policy, takes each whole rollout
+/// as one batch. It does nothing else: no threads, files or parsing.
 ///
 ///     let trainer = Trainer(table: table, callbacks: [dqnLoss, targetSync, publishing],
 ///                           batchSize: 64, minSize: 1_000, seed: 1)
 ///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), statistics: statistics)
+///
+///     let onPolicy = Trainer(rollouts: buffer, callbacks: [ppoLoss], seed: 1)   // an update per rollout
 public final class Trainer {
-    public let table: ReplayTable
+    /// Where batches come from: sampled from a replay table, or each rollout whole.
+    public enum Source {
+        case replay(ReplayTable, PrioritizedSampler?)
+        case rollouts(RolloutBuffer)
+    }
+    public let source: Source
     public let callbacks: [Callback]
     public let batchSize: Int
     public let minSize: Int
-    public let prioritized: PrioritizedSampler?
     /// Counters and shared values; set it from a checkpoint (`LearnerCheckpoint.restore`) to resume.
     public var state = TrainingState()
     public var rng: Xoshiro256
@@ -57,13 +63,24 @@ public final class Trainer {
 
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
                 prioritized: PrioritizedSampler? = nil, seed: UInt64) {
-        self.table = table
+        source = .replay(table, prioritized)
         self.callbacks = callbacks.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
         self.batchSize = batchSize
         self.minSize = max(minSize, batchSize)
-        self.prioritized = prioritized
         rng = Xoshiro256(seed: seed)
         batch = ReplayBatch(spec: table.spec, capacity: batchSize)
+    }
+
+    /// An on-policy learner: every update takes the next whole rollout from `rollouts` (the
+    /// collectors of the previous one are released first) and hands it to the callbacks as one
+    /// batch; the algorithm's loss makes its own epochs and minibatches of it.
+    public init(rollouts: RolloutBuffer, callbacks: [Callback], seed: UInt64) {
+        source = .rollouts(rollouts)
+        self.callbacks = callbacks.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
+        batchSize = rollouts.rows
+        minSize = 0
+        rng = Xoshiro256(seed: seed)
+        batch = ReplayBatch(spec: rollouts.spec, capacity: rollouts.rows)
     }
 
     /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
@@ -73,8 +90,10 @@ public final class Trainer {
         var failure: (any Error)?
         do {
             for callback in callbacks { try callback.beginTraining(&state) }
-            try feed?(state.updates)
-            try table.awaitSize(minSize)
+            if case .replay(let table, _) = source {
+                try feed?(state.updates)
+                try table.awaitSize(minSize)
+            }
             let loopStart = clock.now
             defer { loopSeconds += (clock.now - loopStart) / .seconds(1) }
             while true {
@@ -83,7 +102,6 @@ public final class Trainer {
                 if statistics.stopRequested || state.stopRequested { break }
                 if let limit = budget.updates, state.updates >= limit { break }
                 if let limit = budget.environmentSteps, state.environmentSteps >= limit { break }
-                try feed?(state.updates)
                 try step()
             }
         } catch ReplayError.closed where statistics.stopRequested && statistics.error == nil {
@@ -101,13 +119,21 @@ public final class Trainer {
     }
 
 
-    /// One update: sample, then the callbacks' hooks in order.
+    /// One update: sample (or take the next rollout), then the callbacks' hooks in order.
     public func step() throws {
         let sampleStart = clock.now
-        if let prioritized {
-            try prioritized.sample(into: batch, count: batchSize, using: &rng)
-        } else {
-            try table.sample(into: batch, count: batchSize, using: &rng)
+        switch source {
+        case .replay(let table, let prioritized):
+            try feed?(state.updates)
+            if let prioritized {
+                try prioritized.sample(into: batch, count: batchSize, using: &rng)
+            } else {
+                try table.sample(into: batch, count: batchSize, using: &rng)
+            }
+        case .rollouts(let buffer):
+            buffer.release()
+            try feed?(state.updates)
+            try buffer.take(into: batch)
         }
         sampleSeconds += (clock.now - sampleStart) / .seconds(1)
         for callback in callbacks {

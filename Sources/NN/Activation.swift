@@ -14,7 +14,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         case .relu:
             rl_relu_forward(x.baseAddress!, x.count)
         case .tanh:
-            for i in x.indices { x[i] = tanhf(x[i]) }
+            rl_tanh_forward(x.baseAddress!, x.count)
         case .identity:
             break
         }
@@ -44,7 +44,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         case .relu:
             rl_relu_backward(grad.baseAddress!, output.baseAddress!, grad.count)
         case .tanh:
-            for i in grad.indices { grad[i] *= 1 - output[i] * output[i] }
+            rl_tanh_backward(grad.baseAddress!, output.baseAddress!, grad.count)
         case .identity:
             break
         }

@@ -90,3 +90,18 @@ public func clipGradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>, max
     if factor < 1 { rl_scale(gradients.baseAddress!, gradients.count, factor) }
     return norm
 }
+
+/// Scales several gradient buffers together so their joint L2 norm is at most `maxNorm` (one
+/// `clip_grad_norm_` over all of a model's parameters, as PPO clips actor, critic and log-std
+/// together). Returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ buffers: [UnsafeMutableBufferPointer<Float>], maxNorm: Float) -> Float {
+    var sum = 0.0
+    for gradients in buffers where gradients.count > 0 { sum += rl_sum_squares(gradients.baseAddress!, gradients.count) }
+    let norm = Float(sum.squareRoot())
+    let factor = maxNorm / (norm + 1e-6)
+    if factor < 1 {
+        for gradients in buffers where gradients.count > 0 { rl_scale(gradients.baseAddress!, gradients.count, factor) }
+    }
+    return norm
+}

@@ -1,3 +1,4 @@
+import Shared
 import SeededRandom
 #if canImport(Glibc)
 import Glibc

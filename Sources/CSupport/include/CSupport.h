@@ -33,6 +33,10 @@ void rl_adam_step(float *parameters, const float *gradients, float *m, float *v,
                   float stepSize, float invSqrtCorrection2, float epsilon, float decay);
 /* x = max(x, 0), in place. */
 void rl_relu_forward(float *x, long n);
+/* In place: x = tanh(x), vectorized (within 3 ulp of tanhf). */
+void rl_tanh_forward(float *x, long n);
+/* In place: gradient *= 1 − output², output = tanh of the forward's input. */
+void rl_tanh_backward(float *gradient, const float *output, long n);
 /* gradient = 0 where output <= 0 (ReLU's derivative from its output). */
 void rl_relu_backward(float *gradient, const float *output, long n);
 /* target = (1 - tau) target + tau source. */

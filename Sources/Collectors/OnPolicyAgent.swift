@@ -1,0 +1,45 @@
+import SeededRandom
+
+/// The acting side of an on-policy actor-critic (PPO, A2C): besides the actions it reports
+/// log π(a|s) and V(s) of each row, and values V(s) of other observations (a truncated
+/// episode's final one, the observation after a rollout), which GAE needs.
+public protocol OnPolicyAgent: Agent {
+    /// Samples one action per row: discrete `indices` (0-based), or continuous `values`
+    /// (count, A) as drawn from the policy (unclipped; the collector clips them to [−1, 1] for
+    /// stepping); writes log π(a|s) and V(s) of each row.
+    func act(observations: UnsafeBufferPointer<Float>, count: Int, indices: UnsafeMutableBufferPointer<Int>,
+             values: UnsafeMutableBufferPointer<Float>, logProbabilities: UnsafeMutablePointer<Float>,
+             stateValues: UnsafeMutablePointer<Float>, rng: inout Xoshiro256)
+
+    /// V(s) of `count` observations.
+    func stateValues(observations: UnsafeBufferPointer<Float>, count: Int, into values: UnsafeMutablePointer<Float>)
+}
+
+/// An agent that normalises observations with a run's frozen `Normalization` statistics before
+/// its inner agent sees them (evaluation of a run trained on normalised observations).
+public final class NormalizingAgent: Agent {
+    public let inner: Agent
+    public let normalization: Normalization
+    private var scratch: UnsafeMutableBufferPointer<Float>
+
+    public init(_ inner: Agent, normalization: Normalization) {
+        self.inner = inner
+        self.normalization = normalization
+        scratch = .allocate(capacity: normalization.observationSize)
+        scratch.initialize(repeating: 0)
+    }
+
+    deinit { scratch.deallocate() }
+
+    public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
+                    indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>, rng: inout Xoshiro256) {
+        if scratch.count < observations.count {
+            scratch.deallocate()
+            scratch = .allocate(capacity: observations.count)
+            scratch.initialize(repeating: 0)
+        }
+        normalization.normalize(observations.baseAddress!, rows: count, into: scratch.baseAddress!)
+        inner.act(observations: UnsafeBufferPointer(rebasing: scratch[0..<observations.count]), count: count,
+                  environmentSteps: environmentSteps, indices: indices, values: values, rng: &rng)
+    }
+}
