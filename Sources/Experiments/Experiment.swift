@@ -121,7 +121,6 @@ public enum RunError: Error, CustomStringConvertible {
 ///     let result = try Experiment.run(config)
 public enum Experiment {
     public static func run(_ config: ExperimentConfig, options: RunOptions = RunOptions()) throws -> RunResult {
-        let started = ContinuousClock.now
         let registry = try config.environments(from: options.environments)
         if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         let envID = config.string("env.id")

@@ -280,8 +280,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         if bool("memory.prioritized"), !definition.updatesPriorities {
             throw ConfigError.invalid(path: "memory.prioritized", detail: "\(algorithm)'s loss does not update priorities; prioritized replay needs one that does (dqn)")
         }
-        if bool("train.deterministic"), int("collectors.count") != 1 {
-            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) runs exactly 1 collector, not \(int("collectors.count"))")
+        if bool("train.deterministic"), int("collectors.count") != 1, definition.collection == .replay {
+            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a replay algorithm runs exactly 1 collector, not \(int("collectors.count"))")
         }
         for (path, id) in [("env.id", string("env.id")), ("eval.env_id", optionalString("eval.env_id"))] {
             guard let id else { continue }

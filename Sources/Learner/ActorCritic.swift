@@ -14,7 +14,7 @@ import StateDictIO
 /// value's kept at gain 1 (Stable-Baselines3's and CleanRL's PPO), so the first policy is
 /// near-uniform. One Adam (ε 1e-5, as SB3's PPO) per parameter block, with one learning rate.
 public final class ActorCritic {
-    public enum Policy: Equatable {
+    public enum Policy: Equatable, Sendable {
         case categorical(n: Int)
         case gaussian(size: Int)
 

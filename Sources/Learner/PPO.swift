@@ -102,9 +102,9 @@ public final class PPOLoss: Callback {
     }
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
-        let n = batch.count, o = model.observationSize, width = batch.spec.extrasWidth
-        guard let logProbabilityColumn = batch.spec.extraOffset("log_prob"), let valueColumn = batch.spec.extraOffset("value"),
-              let advantageColumn = batch.spec.extraOffset("advantage"), let returnColumn = batch.spec.extraOffset("return") else {
+        let n = batch.count
+        guard batch.spec.extras == RolloutBuffer.extras, let valueColumn = batch.spec.extraOffset("value"),
+              let returnColumn = batch.spec.extraOffset("return") else {
             throw ReplayError.batchBufferMismatch(detail: "PPO needs a rollout batch (extras log_prob, value, advantage, return), got \(batch.spec)")
         }
         precondition(n <= order.count, "a rollout of \(n) rows; the loss was made for \(order.count)")
@@ -120,99 +120,20 @@ public final class PPOLoss: Callback {
         training: for _ in 0..<epochs {
             for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
             for start in stride(from: 0, to: n, by: minibatchSize) {
-                let k = min(minibatchSize, n - start)
-                // Gather the minibatch's observations and (normalised) advantages.
-                var mean: Float = 0
-                batch.observations.withUnsafeBufferPointer { source in
-                    for b in 0..<k {
-                        let r = order[start + b]
-                        (observations.baseAddress! + b * o).update(from: source.baseAddress! + r * o, count: o)
-                        advantages[b] = batch.extras[r * width + advantageColumn]
-                        mean += advantages[b]
-                    }
-                }
-                if normalizeAdvantages && k > 1 {
-                    mean /= Float(k)
-                    var variance: Float = 0
-                    for b in 0..<k { variance += (advantages[b] - mean) * (advantages[b] - mean) }
-                    let std = (variance / Float(k - 1)).squareRoot()
-                    for b in 0..<k { advantages[b] = (advantages[b] - mean) / (std + 1e-8) }
-                }
-                let (policy, value) = model.forward(observations.baseAddress!, rows: k, workspace: workspace)
-                let ps = model.policyStride, vs = model.valueStride
-                policyGradient.update(repeating: 0)
-                let scale = 1 / Float(k)
-                var policyLoss: Float = 0, valueLoss: Float = 0, entropySum: Float = 0, kl: Float = 0, clipped = 0
-                model.zeroGradients()
-                for b in 0..<k {
-                    let r = order[start + b]
-                    let row = policy + b * ps
-                    let logProbability: Float, entropy: Float
-                    switch model.policy {
-                    case .categorical(let actions):
-                        (logProbability, entropy) = Categorical.logProbabilityAndEntropy(row, n: actions, action: Int(batch.actionIndices[r]))
-                    case .gaussian(let size):
-                        logProbability = batch.actionValues.withUnsafeBufferPointer {
-                            DiagonalGaussian.logProbability(mean: row, logStd: model.logStd.baseAddress!, action: $0.baseAddress! + r * size, size: size)
-                        }
-                        entropy = DiagonalGaussian.entropy(logStd: model.logStd.baseAddress!, size: size)
-                    }
-                    let logRatio = logProbability - batch.extras[r * width + logProbabilityColumn]
-                    let ratio = expf(logRatio)
-                    let advantage = advantages[b]
-                    // The gradient flows through ρÂ unless the clipped term is the smaller and ρ is outside the range.
-                    var dLogProbability = -advantage * ratio * scale
-                    if let clip {
-                        let clippedRatio = min(max(ratio, 1 - clip), 1 + clip)
-                        policyLoss -= min(ratio * advantage, clippedRatio * advantage)
-                        if clippedRatio * advantage < ratio * advantage && clippedRatio != ratio { dLogProbability = 0 }
-                        if abs(ratio - 1) > clip { clipped += 1 }
-                    } else {
-                        policyLoss -= ratio * advantage
-                    }
-                    entropySum += entropy
-                    kl += (ratio - 1) - logRatio
-                    // Value: (V − R)², V clipped to V_old ± valueClip when set (SB3's clip_range_vf).
-                    let oldValue = batch.extras[r * width + valueColumn], target = batch.extras[r * width + returnColumn]
-                    var predicted = value[b * vs], passes: Float = 1
-                    if let valueClip {
-                        let clippedValue = oldValue + min(max(predicted - oldValue, -valueClip), valueClip)
-                        if clippedValue != predicted { passes = 0 }
-                        predicted = clippedValue
-                    }
-                    valueLoss += (predicted - target) * (predicted - target)
-                    let dValue = valueCoefficient * 2 * (predicted - target) * scale * passes
-                    if model.isShared { policyGradient[b * ps + model.valueColumn] = dValue } else { valueGradient[b] = dValue }
-                    let dEntropy = -entropyCoefficient * scale
-                    switch model.policy {
-                    case .categorical(let actions):
-                        Categorical.backward(row, n: actions, action: Int(batch.actionIndices[r]), dLogProbability: dLogProbability,
-                                             dEntropy: dEntropy, into: policyGradient.baseAddress! + b * ps)
-                    case .gaussian(let size):
-                        batch.actionValues.withUnsafeBufferPointer {
-                            DiagonalGaussian.backward(mean: row, logStd: model.logStd.baseAddress!, action: $0.baseAddress! + r * size, size: size,
-                                                      dLogProbability: dLogProbability, dEntropy: dEntropy,
-                                                      dMean: policyGradient.baseAddress! + b * ps, dLogStd: model.logStdGradient.baseAddress!)
-                        }
-                    }
-                }
-                let approximateKL = Double(kl * scale)
-                if let targetKL, approximateKL > 1.5 * targetKL {
-                    sums.kl += approximateKL
+                let rows = UnsafeBufferPointer(rebasing: order[start ..< min(start + minibatchSize, n)])
+                let result = gradient(batch, rows: rows, clip: clip, valueClip: valueClip)
+                if let targetKL, result.approximateKL > 1.5 * targetKL {
+                    sums.kl += result.approximateKL
                     minibatches += 1
                     break training   // SB3: stop before this minibatch's step
                 }
-                model.actor.backward(outputGradient: policyGradient.baseAddress!, workspace: workspace.actor)
-                if let critic = model.critic, let criticWorkspace = workspace.critic {
-                    critic.backward(outputGradient: valueGradient.baseAddress!, workspace: criticWorkspace)
-                }
                 if let maxGradientNorm { clipGradientNorm(model.gradientBuffers, maxNorm: maxGradientNorm) }
                 model.step(learningRate: rate)
-                sums.policy += Double(policyLoss * scale)
-                sums.value += Double(valueLoss * scale)
-                sums.entropy += Double(entropySum * scale)
-                sums.kl += approximateKL
-                sums.clipped += Double(clipped) * Double(scale)
+                sums.policy += result.policyLoss
+                sums.value += result.valueLoss
+                sums.entropy += result.entropy
+                sums.kl += result.approximateKL
+                sums.clipped += result.clipFraction
                 minibatches += 1
             }
         }
@@ -222,6 +143,101 @@ public final class PPOLoss: Callback {
         state.record(PPOKeys.entropy, sums.entropy / count)
         state.record(PPOKeys.approximateKL, sums.kl / count)
         state.record(PPOKeys.clipFraction, sums.clipped / count)
+    }
+
+    /// One minibatch's losses, and the gradient of policy loss − entropy coefficient·entropy +
+    /// value coefficient·value loss in the model's gradient buffers (zeroed first).
+    struct Minibatch {
+        var loss: Double, policyLoss: Double, valueLoss: Double, entropy: Double, approximateKL: Double, clipFraction: Double
+    }
+
+    func gradient(_ batch: ReplayBatch, rows: UnsafeBufferPointer<Int>, clip: Float?, valueClip: Float?) -> Minibatch {
+        let k = rows.count, o = model.observationSize, width = batch.spec.extrasWidth
+        let logProbabilityColumn = batch.spec.extraOffset("log_prob")!, valueColumn = batch.spec.extraOffset("value")!
+        let advantageColumn = batch.spec.extraOffset("advantage")!, returnColumn = batch.spec.extraOffset("return")!
+        // Gather the minibatch's observations and (normalised) advantages.
+        var mean: Float = 0
+        batch.observations.withUnsafeBufferPointer { source in
+            for b in 0..<k {
+                let r = rows[b]
+                (observations.baseAddress! + b * o).update(from: source.baseAddress! + r * o, count: o)
+                advantages[b] = batch.extras[r * width + advantageColumn]
+                mean += advantages[b]
+            }
+        }
+        if normalizeAdvantages && k > 1 {
+            mean /= Float(k)
+            var variance: Float = 0
+            for b in 0..<k { variance += (advantages[b] - mean) * (advantages[b] - mean) }
+            let std = (variance / Float(k - 1)).squareRoot()
+            for b in 0..<k { advantages[b] = (advantages[b] - mean) / (std + 1e-8) }
+        }
+        let (policy, value) = model.forward(observations.baseAddress!, rows: k, workspace: workspace)
+        let ps = model.policyStride, vs = model.valueStride
+        policyGradient.update(repeating: 0)
+        model.zeroGradients()
+        let scale = 1 / Float(k)
+        var policyLoss: Float = 0, valueLoss: Float = 0, entropySum: Float = 0, kl: Float = 0, clipped = 0
+        for b in 0..<k {
+            let r = rows[b]
+            let row = policy + b * ps
+            let logProbability: Float, entropy: Float
+            switch model.policy {
+            case .categorical(let actions):
+                (logProbability, entropy) = Categorical.logProbabilityAndEntropy(row, n: actions, action: Int(batch.actionIndices[r]))
+            case .gaussian(let size):
+                logProbability = batch.actionValues.withUnsafeBufferPointer {
+                    DiagonalGaussian.logProbability(mean: row, logStd: model.logStd.baseAddress!, action: $0.baseAddress! + r * size, size: size)
+                }
+                entropy = DiagonalGaussian.entropy(logStd: model.logStd.baseAddress!, size: size)
+            }
+            let logRatio = logProbability - batch.extras[r * width + logProbabilityColumn]
+            let ratio = expf(logRatio)
+            let advantage = advantages[b]
+            // The gradient flows through ρÂ unless the clipped term is the smaller and ρ is outside the range.
+            var dLogProbability = -advantage * ratio * scale
+            if let clip {
+                let clippedRatio = min(max(ratio, 1 - clip), 1 + clip)
+                policyLoss -= min(ratio * advantage, clippedRatio * advantage)
+                if clippedRatio * advantage < ratio * advantage && clippedRatio != ratio { dLogProbability = 0 }
+                if abs(ratio - 1) > clip { clipped += 1 }
+            } else {
+                policyLoss -= ratio * advantage
+            }
+            entropySum += entropy
+            kl += (ratio - 1) - logRatio
+            // Value: (V − R)², V clipped to V_old ± valueClip when set (SB3's clip_range_vf).
+            let oldValue = batch.extras[r * width + valueColumn], target = batch.extras[r * width + returnColumn]
+            var predicted = value[b * vs], passes: Float = 1
+            if let valueClip {
+                let clippedValue = oldValue + min(max(predicted - oldValue, -valueClip), valueClip)
+                if clippedValue != predicted { passes = 0 }
+                predicted = clippedValue
+            }
+            valueLoss += (predicted - target) * (predicted - target)
+            let dValue = valueCoefficient * 2 * (predicted - target) * scale * passes
+            if model.isShared { policyGradient[b * ps + model.valueColumn] = dValue } else { valueGradient[b] = dValue }
+            let dEntropy = -entropyCoefficient * scale
+            switch model.policy {
+            case .categorical(let actions):
+                Categorical.backward(row, n: actions, action: Int(batch.actionIndices[r]), dLogProbability: dLogProbability,
+                                     dEntropy: dEntropy, into: policyGradient.baseAddress! + b * ps)
+            case .gaussian(let size):
+                batch.actionValues.withUnsafeBufferPointer {
+                    DiagonalGaussian.backward(mean: row, logStd: model.logStd.baseAddress!, action: $0.baseAddress! + r * size, size: size,
+                                              dLogProbability: dLogProbability, dEntropy: dEntropy,
+                                              dMean: policyGradient.baseAddress! + b * ps, dLogStd: model.logStdGradient.baseAddress!)
+                }
+            }
+        }
+        model.actor.backward(outputGradient: policyGradient.baseAddress!, workspace: workspace.actor)
+        if let critic = model.critic, let criticWorkspace = workspace.critic {
+            critic.backward(outputGradient: valueGradient.baseAddress!, workspace: criticWorkspace)
+        }
+        let policyMean = Double(policyLoss * scale), valueMean = Double(valueLoss * scale), entropyMean = Double(entropySum * scale)
+        return Minibatch(loss: policyMean - Double(entropyCoefficient) * entropyMean + Double(valueCoefficient) * valueMean,
+                         policyLoss: policyMean, valueLoss: valueMean, entropy: entropyMean, approximateKL: Double(kl * scale),
+                         clipFraction: Double(clipped) * Double(scale))
     }
 
     func explainedVariance(_ batch: ReplayBatch, valueColumn: Int, returnColumn: Int) -> Double {

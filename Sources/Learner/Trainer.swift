@@ -60,6 +60,8 @@ public final class Trainer {
     /// Seconds in the update loop after the memory first held `minSize`.
     public private(set) var loopSeconds = 0.0
     private let clock = ContinuousClock()
+    /// The collectors' counters during `train`.
+    private var statistics: CollectorStatistics?
 
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
                 prioritized: PrioritizedSampler? = nil, seed: UInt64) {
@@ -86,6 +88,8 @@ public final class Trainer {
     /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
     /// `endTraining` runs for every callback in every case; the first error is rethrown.
     public func train(budget: TrainingBudget, statistics: CollectorStatistics) throws {
+        self.statistics = statistics
+        defer { self.statistics = nil }
         for callback in callbacks { try callback.restoreState(&state) }
         var failure: (any Error)?
         do {
@@ -134,6 +138,9 @@ public final class Trainer {
             buffer.release()
             try feed?(state.updates)
             try buffer.take(into: batch)
+            // Every collector rests until the next take: the count is exact, threads or not, and
+            // includes this rollout (the step count schedules see, as Stable-Baselines3's).
+            if let statistics { state.environmentSteps = statistics.environmentSteps }
         }
         sampleSeconds += (clock.now - sampleStart) / .seconds(1)
         for callback in callbacks {

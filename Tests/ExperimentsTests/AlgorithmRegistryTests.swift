@@ -109,6 +109,6 @@ final class WeightNorm: Callback {
         let continuous = #expect(throws: ConfigError.self) { try ExperimentConfig.defaults("linear-q", environment: "Pendulum-v1", algorithms: algorithms) }
         #expect("\(continuous!)".contains("needs a discrete action space"))
         let discrete = #expect(throws: ConfigError.self) { try ExperimentConfig.defaults(.sac, environment: "CartPole-v1", algorithms: algorithms) }
-        #expect("\(discrete!)".contains("use algorithm.name: dqn or linear-q"), "the suggestion comes from the registry in use")
+        #expect("\(discrete!)".contains("use algorithm.name: a2c or dqn or linear-q or ppo"), "the suggestion comes from the registry in use")
     }
 }

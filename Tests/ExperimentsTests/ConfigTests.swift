@@ -90,7 +90,7 @@ import Testing
         ("memory: {capacity: \"5\"}", "memory.capacity", "the string \"5\""),
         ("memory: {capacity: 0}", "memory.capacity", "below the minimum 1"),
         ("algorithm: {name: dqn, gamma: 1.5}", "algorithm.gamma", "(0, 1]"),
-        ("algorithm: {name: ppo}", "algorithm.name", "'ppo' is not a registered algorithm (registered: dqn, sac, td3)"),
+        ("algorithm: {name: impala}", "algorithm.name", "'impala' is not a registered algorithm (registered: a2c, dqn, ppo, sac, td3)"),
         ("algorithm: {name: dqn, initial_alpha: 0.5}", "algorithm.initial_alpha", "applies only to sac"),
         ("network: {hidden: [64, -1]}", "network.hidden", "below the minimum"),
         ("trian: {seed: 1}", "trian", "did you mean 'train'"),
@@ -117,7 +117,7 @@ import Testing
     @Test func aDiscreteAlgorithmOnAContinuousEnvironmentFailsBeforeAnyWork() throws {
         let error = try #require(self.error("env: {id: Pendulum-v1}\nalgorithm: {name: dqn}\n"))
         #expect(error.path == "env.id")
-        #expect("\(error)".contains("use algorithm.name: sac"))
+        #expect("\(error)".contains("use algorithm.name: a2c or ppo or sac or td3"))
         let sac = try #require(self.error("env: {id: CartPole-v1}\nalgorithm: {name: sac}\n"))
         #expect("\(sac)".contains("discrete actions"))
     }
@@ -166,7 +166,7 @@ import Testing
     @Test func everyShippedConfigAndSweepIsValid() throws {
         let configs = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("configs").path)
             .filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(configs == ["dqn-acrobot.yaml", "dqn-cartpole.yaml", "dqn-mountaincar.yaml", "sac-mountaincar-continuous.yaml", "sac-pendulum.yaml",
+        #expect(configs == ["dqn-acrobot.yaml", "dqn-cartpole.yaml", "dqn-mountaincar.yaml", "ppo-acrobot.yaml", "ppo-cartpole.yaml", "ppo-pendulum.yaml", "sac-mountaincar-continuous.yaml", "sac-pendulum.yaml",
                            "td3-pendulum.yaml"])
         for name in configs {
             let config = try ExperimentConfig.load(file: Self.root.appendingPathComponent("configs").appendingPathComponent(name).path)
