@@ -32,6 +32,19 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Rollouts",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Collectors", package: "SwiftRL"),
+                .product(name: "Envs", package: "SwiftRL"),
+                .product(name: "Learner", package: "SwiftRL"),
+                .product(name: "Memory", package: "SwiftRL"),
+                .product(name: "NN", package: "SwiftRL"),
+            ],
+            path: "Rollouts",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "LearnerUpdates",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
