@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Collectors", targets: ["Collectors"]),
         .library(name: "Learner", targets: ["Learner"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
     dependencies: [
@@ -54,9 +55,12 @@ let package = Package(
         ]),
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
         .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO", "Shared"]),
+        // Seeing training: TensorBoard event files, episodes.csv, SVG plots and HTML reports, read
+        // back from run directories (knows no algorithm).
+        .target(name: "Reporting", dependencies: ["Collectors", "Learner"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
-            "Envs", "Memory", "Collectors", "NN", "Learner", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
+            "Envs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
             .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
@@ -65,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Envs", "Experiments", "Learner", "StateDictIO",
+                "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,5 +81,6 @@ let package = Package(
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "Collectors", "Learner"]),
     ]
 )

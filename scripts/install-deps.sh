@@ -20,20 +20,37 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# Python with numpy + safetensors for the interop tests (our weights must open in Python), and
-# gymnasium for the bridge test that serves Gymnasium's own CartPole to rl-train.
+want_python=false want_browser=false
+for argument in "$@"; do
+  case $argument in
+    --python) want_python=true ;;
+    --browser) want_browser=true ;;
+    *) echo "usage: scripts/install-deps.sh [--python] [--browser]" >&2; exit 2 ;;
+  esac
+done
+apt_install() {
+  local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# Python with numpy + safetensors for the interop tests (our weights must open in Python),
+# gymnasium for the bridge test that serves Gymnasium's own CartPole to rl-train, and
+# tensorboard for the test that reads our event files back with its EventAccumulator.
 # Kept in a venv inside the checkout (.build-py/, git-ignored): Debian's system pip is
 # externally managed.
-if [[ ${1:-} == --python ]]; then
+if $want_python; then
   venv=.build-py/venv
-  if ! "$venv/bin/python" -c "import numpy, safetensors, gymnasium" >/dev/null 2>&1; then
-    if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
-      sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
-    fi
-    echo "creating $venv with numpy, safetensors and gymnasium ..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy safetensors gymnasium >&2
+  if ! "$venv/bin/python" -c "import numpy, safetensors, gymnasium, tensorboard" >/dev/null 2>&1; then
+    python3 -c "import venv, ensurepip" >/dev/null 2>&1 || apt_install python3-venv
+    echo "creating $venv with numpy, safetensors, gymnasium and tensorboard ..." >&2
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy safetensors gymnasium tensorboard >&2
   fi
+fi
+
+# Headless Chromium for the test that renders the HTML report in a real browser.
+if $want_browser && ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (headless rendering of the HTML report in the tests) ..." >&2
+  apt_install chromium
 fi

@@ -11,6 +11,7 @@ public final class CollectorStatistics: Sendable {
     private let recent: Locked<RecentEpisodes>
     private let firstError = Locked<String?>(nil)
     private let stopFlag = ManagedAtomic<Bool>(false)
+    private let subscribers = Locked<[EpisodeLog]>([])
 
     struct RecentEpisodes {
         var returns: [Double] = []
@@ -35,8 +36,21 @@ public final class CollectorStatistics: Sendable {
     /// Restores the episode count (resume).
     public func setEpisodes(_ n: Int) { episodeCount.store(n, ordering: .relaxed) }
 
+    /// A new log of every episode finished from now on (loggers of training episodes); each
+    /// subscriber drains its own.
+    public func subscribeEpisodes() -> EpisodeLog {
+        let log = EpisodeLog()
+        subscribers.withLock { $0.append(log) }
+        return log
+    }
+
     func recordEpisode(return value: Double, length: Int) {
         episodeCount.wrappingIncrement(ordering: .relaxed)
+        let logs = subscribers.withLock { $0 }
+        if !logs.isEmpty {
+            let episode = FinishedEpisode(return: value, length: length, environmentSteps: environmentSteps, time: ContinuousClock.now)
+            for log in logs { log.append(episode) }
+        }
         recent.withLock { r in
             if r.returns.count < r.window {
                 r.returns.append(value)
@@ -66,4 +80,21 @@ public final class CollectorStatistics: Sendable {
     /// Asks the collectors to stop after their current step.
     public func requestStop() { stopFlag.store(true, ordering: .relaxed) }
     public var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
+}
+
+/// A training episode as its collector finished it.
+public struct FinishedEpisode: Sendable, Equatable {
+    public var `return`: Double
+    public var length: Int
+    /// The collectors' step count when it ended.
+    public var environmentSteps: Int
+    public var time: ContinuousClock.Instant
+}
+
+/// The episodes finished since the subscriber last drained them.
+public final class EpisodeLog: Sendable {
+    private let pending = Locked<[FinishedEpisode]>([])
+    func append(_ episode: FinishedEpisode) { pending.withLock { $0.append(episode) } }
+    /// Takes every episode finished since the last call, oldest first.
+    public func drain() -> [FinishedEpisode] { pending.withLock { episodes in defer { episodes.removeAll(keepingCapacity: true) }; return episodes } }
 }

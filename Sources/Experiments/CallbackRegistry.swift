@@ -1,6 +1,7 @@
 import Collectors
 import Foundation
 import Learner
+import Reporting
 import StateDictIO
 
 /// What a configured callback can be built from.
@@ -12,6 +13,17 @@ public struct CallbackContext {
     /// Everything a checkpoint of the run holds at a training state (the run's `RunState`),
     /// with the replay memory when `includeMemory`.
     public let checkpointContents: (_ state: TrainingState, _ includeMemory: Bool) -> StateDict
+    /// Seconds of training so far, over every session of a resumed run.
+    public let seconds: () -> Double
+
+    public init(runDirectory: URL?, config: ExperimentConfig, statistics: CollectorStatistics,
+                checkpointContents: @escaping (_ state: TrainingState, _ includeMemory: Bool) -> StateDict, seconds: @escaping () -> Double) {
+        self.runDirectory = runDirectory
+        self.config = config
+        self.statistics = statistics
+        self.checkpointContents = checkpointContents
+        self.seconds = seconds
+    }
 }
 
 /// A kind of callback that configs can name in their `callbacks` section, like emloop's
@@ -55,7 +67,7 @@ public struct CallbackRegistry: Sendable {
         kinds[kind.name] = kind
     }
 
-    /// The checkpointer and the metrics logger.
+    /// The checkpointer, the metrics logger, the TensorBoard writer and the episode log.
     public static let builtIn: CallbackRegistry = {
         var registry = CallbackRegistry()
         try! registry.register(CallbackKind(
@@ -76,9 +88,28 @@ public struct CallbackRegistry: Sendable {
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
             return MetricsLogger(file: directory.appendingPathComponent("metrics.csv"), every: spec["every"]!.intValue!,
-                                 statistics: context.statistics, metrics: context.config.definition.metrics)
+                                 statistics: context.statistics, metrics: context.config.definition.metrics, seconds: context.seconds)
         })
-        registry.defaultList = [registry.specWithDefaults("checkpointer"), registry.specWithDefaults("metrics")]
+        try! registry.register(CallbackKind(
+            name: "tensorboard",
+            doc: "writes TensorBoard event files into <run>/tensorboard: every recorded metric, each training episode, evaluations and rates, against env steps",
+            parameters: [("every", .int(min: 1, max: nil), "updates between scalar writes (episodes are all written)", .int(100))],
+            affectsTraining: false) { spec, context in
+            guard let directory = context.runDirectory else { return nil }
+            return TensorBoardLogger(directory: directory.appendingPathComponent("tensorboard"), every: spec["every"]!.intValue!,
+                                     statistics: context.statistics, seconds: context.seconds) { state in
+                state[RunKeys.evaluation].map { EvaluationPoint(updates: $0.updates, environmentSteps: $0.environmentSteps, mean: $0.mean, std: $0.std) }
+            }
+        })
+        try! registry.register(CallbackKind(
+            name: "episodes", doc: "appends every finished training episode to <run>/episodes.csv (return, length, seconds, env steps)",
+            parameters: [("every", .int(min: 1, max: nil), "updates between writes to the file", .int(1_000))],
+            affectsTraining: false) { spec, context in
+            guard let directory = context.runDirectory else { return nil }
+            return EpisodeLogger(file: directory.appendingPathComponent("episodes.csv"), every: spec["every"]!.intValue!,
+                                 statistics: context.statistics, seconds: context.seconds)
+        })
+        registry.defaultList = ["checkpointer", "metrics", "tensorboard", "episodes"].map(registry.specWithDefaults)
         return registry
     }()
 

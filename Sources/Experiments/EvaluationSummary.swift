@@ -1,3 +1,5 @@
+import Shared
+
 /// A policy evaluated over fresh episodes: which policy (the update count it had reached), on
 /// which episodes (reset seeds `seed`, `seed + 1`, ...), with what returns.
 public struct EvaluationSummary: Sendable, Codable, Equatable {

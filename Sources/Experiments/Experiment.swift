@@ -226,9 +226,8 @@ public enum Experiment {
                                 collectorsAtRest: deterministic || rollouts != nil)
         let elapsed = runState.elapsed
         let context = CallbackContext(runDirectory: options.directory, config: config, statistics: statistics,
-                                      checkpointContents: runState.stateDict)
+                                      checkpointContents: runState.stateDict, seconds: elapsed)
         let configured = try options.callbacks.make(config.callbacks, context: context)
-        for case let logger as MetricsLogger in configured { logger.seconds = elapsed }
         // The best policy: kept in memory (the final evaluation compares it), and written as
         // checkpoints/best.safetensors.gz when the run has a checkpointer.
         var bestPolicy: StateDict?

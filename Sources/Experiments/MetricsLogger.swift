@@ -14,7 +14,7 @@ final class MetricsLogger: Callback {
     let file: URL
     let statistics: CollectorStatistics
     /// Seconds of training so far, counting earlier sessions of a resumed run.
-    var seconds: () -> Double = { 0 }
+    let seconds: () -> Double
     private var handle: FileHandle?
     private var lastEvaluationLogged = -1
     private var lastSeconds = 0.0, lastSteps = 0, lastUpdates = 0
@@ -26,8 +26,9 @@ final class MetricsLogger: Callback {
             + ["eval_return", "eval_confirmation"]).joined(separator: ",")
     }
 
-    init(file: URL, every: Int, statistics: CollectorStatistics, metrics: [String]) {
+    init(file: URL, every: Int, statistics: CollectorStatistics, metrics: [String], seconds: @escaping () -> Double) {
         cycle = every
+        self.seconds = seconds
         self.file = file
         self.statistics = statistics
         self.metrics = metrics

@@ -1,5 +1,6 @@
 import Collectors
 import Learner
+import Shared
 import StateDictIO
 
 /// Evaluates the policy every `cycle` updates on fresh episodes, publishes the outcome
@@ -21,6 +22,8 @@ public final class PeriodicEvaluation: Callback {
         public var environmentSteps: Int
         /// Mean return over the evaluation's episodes, and over the confirmation's when one ran.
         public var mean: Double
+        /// Standard deviation of the evaluation's returns.
+        public var std: Double
         public var confirmationMean: Double?
         /// The policy's score: the mean over every episode it played here.
         public var score: Double
@@ -70,7 +73,7 @@ public final class PeriodicEvaluation: Callback {
         let seed = seeds(state.updates)
         let returns = try evaluate(seed.evaluation)
         let mean = Statistics.mean(returns)
-        var record = Record(updates: state.updates, environmentSteps: statistics.environmentSteps, mean: mean,
+        var record = Record(updates: state.updates, environmentSteps: statistics.environmentSteps, mean: mean, std: Statistics.std(returns),
                             confirmationMean: nil, score: mean, episodes: returns.count, lowerBound: nil)
         if let threshold, mean >= threshold {
             let confirmation = try evaluate(seed.confirmation)
@@ -102,6 +105,7 @@ public final class PeriodicEvaluation: Callback {
             dict["best.updates"] = Tensor(scalar: Int64(best.updates))
             dict["best.environment_steps"] = Tensor(scalar: Int64(best.environmentSteps))
             dict["best.mean"] = Tensor(scalar: best.mean)
+            dict["best.std"] = Tensor(scalar: best.std)
             dict["best.confirmation_mean"] = Tensor(scalar: best.confirmationMean ?? .nan)
             dict["best.score"] = Tensor(scalar: best.score)
             dict["best.episodes"] = Tensor(scalar: Int64(best.episodes))
@@ -117,7 +121,7 @@ public final class PeriodicEvaluation: Callback {
         if dict.tensors["best.score"] != nil {
             let confirmation = try dict.scalar("best.confirmation_mean"), bound = try dict.scalar("best.lower_bound")
             best = Record(updates: Int(try dict.integer("best.updates")), environmentSteps: Int(try dict.integer("best.environment_steps")),
-                          mean: try dict.scalar("best.mean"), confirmationMean: confirmation.isNaN ? nil : confirmation,
+                          mean: try dict.scalar("best.mean"), std: (try? dict.scalar("best.std")) ?? .nan, confirmationMean: confirmation.isNaN ? nil : confirmation,
                           score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")),
                           lowerBound: bound.isNaN ? nil : bound)
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// A sweep's results per grid point (seeds pooled): mean ± std over seeds of each run's best
 /// policy on fresh episodes (or, with `last`, its final policy), environment steps to the

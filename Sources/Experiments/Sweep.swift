@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 
 /// A sweep: a base config, a grid of values per key path, and a concurrency limit in tokens.
 ///
@@ -163,6 +164,32 @@ public struct SweepRun {
     public var log: URL?
 }
 
+extension SweepRunner {
+    /// `runs.txt`: each point's run directory, relative to the runs directory, one per line (what
+    /// `SweepRecord` reads back for plots and the report).
+    func writeRunList() throws {
+        let base = directory.deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL.path
+        let lines = runs.map { run -> String in
+            let path = run.directory.standardizedFileURL.path
+            return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("runs.txt"), atomically: true, encoding: .utf8)
+    }
+
+    /// Writes the results table (`results.csv`, `results.md`) and the report (`report.html`:
+    /// the table, plots, the best grid point and per-seed details, from the run directories).
+    @discardableResult
+    public func writeResults(_ runs: [SweepRun], last: Bool = false) throws -> ResultsTable {
+        let table = ResultsTable(runs: runs, last: last)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try table.write(to: directory)
+        try writeRunList()
+        let report = HTMLReport.sweep(try SweepRecord(directory: directory))
+        try report.write(to: directory.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+        return table
+    }
+}
+
 /// Runs a sweep's points as `rl-train train` child processes, at most `tokens` CPU threads at
 /// once; reuses complete runs; on SIGINT/SIGTERM stops launching, passes one SIGINT to each
 /// running child (they write a final checkpoint) and waits for them, so a rerun continues.
@@ -192,6 +219,7 @@ public final class SweepRunner {
     /// Runs every queued point; `progress` is called with the runs whenever one changes state.
     public func run(progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        try writeRunList()
         let baseFile: String
         if spec.baseFile.isEmpty {
             let file = directory.appendingPathComponent("base.yaml")

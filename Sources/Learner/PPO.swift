@@ -251,7 +251,7 @@ public final class PPOLoss: Callback {
             residuals.append(target - Double(batch.extras[r * width + valueColumn]))
         }
         let variance = Statistics.variance(returns)
-        return variance == 0 ? .nan : 1 - Statistics.variance(residuals) / variance
+        return !(variance > 0) ? .nan : 1 - Statistics.variance(residuals) / variance
     }
 
     public func stateDict() -> StateDict {
@@ -263,15 +263,6 @@ public final class PPOLoss: Callback {
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
         try model.loadStateDict(dict, loadNetwork: loadNetwork, loadOptimizer: loadOptimizer, loadHparams: loadHparams)
         if let words = try? dict.tensor("rng").uint64s(name: "rng"), let restored = Xoshiro256(stateWords: words) { rng = restored }
-    }
-}
-
-/// Population variance, for explained variance.
-enum Statistics {
-    static func variance(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let mean = values.reduce(0, +) / Double(values.count)
-        return values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
     }
 }
 

@@ -3,7 +3,9 @@ import Envs
 import Experiments
 import Foundation
 import Learner
+import Reporting
 import SeededRandom
+import Shared
 import StateDictIO
 
 /// `rl-train`: the command line. Parses arguments and calls the library; nothing else.
@@ -12,7 +14,7 @@ struct RLTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl-train",
         abstract: "Train reinforcement-learning agents on built-in or custom environments.",
-        subcommands: [Train.self, Resume.self, Eval.self, Sweep.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
+        subcommands: [Train.self, Resume.self, Eval.self, Sweep.self, Plot.self, Report.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
         defaultSubcommand: Train.self
     )
 }
@@ -257,15 +259,80 @@ extension RLTrain {
             for run in runs {
                 if case .failed(let why) = run.state { print("FAILED \(run.directory.lastPathComponent): \(why) (log: \(run.log?.path ?? "-"))") }
             }
-            let table = ResultsTable(runs: runs, last: last)
-            try table.write(to: runner.directory)
+            let table = try runner.writeResults(runs, last: last)
             print(table.markdown)
-            print("results: \(runner.directory.appendingPathComponent("results.csv").path), results.md")
+            print("results: \(runner.directory.appendingPathComponent("results.csv").path), results.md, report.html")
             if runs.contains(where: { $0.state == .interrupted }) {
                 print("interrupted: rerun `rl-train sweep \(file)` to continue")
                 throw ExitCode(130)
             }
             if runs.contains(where: { if case .failed = $0.state { return true } else { return false } }) { throw ExitCode.failure }
+        }
+    }
+
+    struct Plot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Plot runs or a sweep as SVG files.",
+            discussion: """
+            RUN_DIR...: training return per episode with its rolling mean, evaluation mean (±1 standard error across \
+            the runs), and every other scalar the runs logged (losses, α, ε, rates). SWEEP_DIR (<runs_dir>/sweeps/<name>): \
+            one curve per grid point with its seeds pooled, and the score against each swept value.
+            """)
+
+        @Argument(help: "Run directories, or one sweep directory.") var directories: [String]
+        @Option(help: "x axis of the curves: steps (environment steps) or time (wall-clock seconds).") var x: String = "steps"
+        @Option(help: "Folder for the SVG files (default: the run or sweep directory; for several runs, the current folder).") var output: String?
+
+        func validate() throws {
+            guard TrainingPlots.Axis(rawValue: x) != nil else { throw ValidationError("--x must be steps or time") }
+        }
+
+        func run() throws {
+            let axis = TrainingPlots.Axis(rawValue: x)!
+            let urls = directories.map { URL(fileURLWithPath: $0) }
+            var charts: [(String, SVGChart)] = []
+            let folder: URL
+            if urls.count == 1, FileManager.default.fileExists(atPath: urls[0].appendingPathComponent("runs.txt").path) {
+                let sweep = try SweepRecord(directory: urls[0])
+                folder = output.map { URL(fileURLWithPath: $0) } ?? urls[0]
+                charts.append(("return", TrainingPlots.sweepReturn(sweep.groups)))
+                charts.append(("evaluation", TrainingPlots.evaluation(sweep.groups, axis: axis)))
+                for key in sweep.sweptKeys { charts.append(("score-\(key)", TrainingPlots.scoreAgainst(key, sweep.runs))) }
+            } else {
+                let runs = try urls.map { try RunRecord(directory: $0) }
+                folder = output.map { URL(fileURLWithPath: $0) } ?? (urls.count == 1 ? urls[0] : URL(fileURLWithPath: "."))
+                charts.append(("return", TrainingPlots.trainingReturn(runs, axis: axis)))
+                charts.append(("evaluation", TrainingPlots.evaluation([("runs", runs)], axis: axis)))
+                for chart in TrainingPlots.scalars(runs, axis: axis) { charts.append((chart.yLabel, chart)) }
+            }
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (name, chart) in charts {
+                let file = folder.appendingPathComponent("plot-\(name).svg")
+                try chart.svg.write(to: file, atomically: true, encoding: .utf8)
+                print(file.path)
+            }
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a self-contained HTML report of a run or a sweep (report.html in its directory).",
+            discussion: "A sweep's report is also written when the sweep ends. Both open from disk, with no server.")
+
+        @Argument(help: "A run directory or a sweep directory (<runs_dir>/sweeps/<name>).") var directory: String
+        @Option(help: "x axis of the curves: steps or time.") var x: String = "steps"
+
+        func validate() throws {
+            guard TrainingPlots.Axis(rawValue: x) != nil else { throw ValidationError("--x must be steps or time") }
+        }
+
+        func run() throws {
+            let url = URL(fileURLWithPath: directory), axis = TrainingPlots.Axis(rawValue: x)!
+            let page = FileManager.default.fileExists(atPath: url.appendingPathComponent("runs.txt").path)
+                ? HTMLReport.sweep(try SweepRecord(directory: url), axis: axis) : HTMLReport.run(try RunRecord(directory: url), axis: axis)
+            let file = url.appendingPathComponent("report.html")
+            try page.write(to: file, atomically: true, encoding: .utf8)
+            print(file.path)
         }
     }
 

@@ -72,8 +72,29 @@ import Testing
         #expect(table.rows.count == 2)
         #expect(table.rows.map { $0.point.map(\.value) } == [["0.001"], ["0.003"]])
         #expect(table.rows.allSatisfy { $0.complete == 2 && $0.evaluationMean != nil && $0.meanSeconds != nil })
-        try table.write(to: runner.directory)
+        try runner.writeResults(runs)
         let csv = try String(contentsOf: runner.directory.appendingPathComponent("results.csv"), encoding: .utf8)
+        let report = try String(contentsOf: runner.directory.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(report.contains("Best grid point:</b> lr=") && report.contains("<svg") && report.contains("<h2>Runs</h2>"))
+        for run in runs {
+            #expect(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("episodes.csv").path))
+            let events = try FileManager.default.contentsOfDirectory(atPath: run.directory.appendingPathComponent("tensorboard").path)
+            #expect(events.contains { $0.hasPrefix("events.out.tfevents.") })
+        }
+        // The command line: plots of the sweep and a run's own report.
+        for arguments in [["plot", runner.directory.path], ["report", runs[0].directory.path]] {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "rl-train \(arguments[0])")
+        }
+        for name in ["plot-return.svg", "plot-evaluation.svg", "plot-score-algorithm.lr.svg"] {
+            #expect(FileManager.default.fileExists(atPath: runner.directory.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(FileManager.default.fileExists(atPath: runs[0].directory.appendingPathComponent("report.html").path))
         #expect(csv.hasPrefix("algorithm.lr,runs complete,best policy eval mean,best policy eval std,solved,"))
         #expect(csv.split(separator: "\n").count == 3)
         #expect(table.markdown.contains("Best: algorithm.lr = "))
@@ -83,6 +104,9 @@ import Testing
         let rerun = try again.run()
         #expect(rerun.allSatisfy { $0.state == .reused })
         #expect(rerun.map { $0.result?.evaluationReturns } == runs.map { $0.result?.evaluationReturns })
+        // The report is regenerated from the run directories alone: the same page.
+        try again.writeResults(rerun)
+        #expect(try String(contentsOf: runner.directory.appendingPathComponent("report.html"), encoding: .utf8) == report)
     }
 }
 
