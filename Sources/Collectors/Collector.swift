@@ -34,8 +34,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     private let seed: UInt64
     /// The seed of the first reset (changed by a resume that could not restore the environments).
     private var resetSeed: UInt64
-    private let finished = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    private let thread = CollectorLoopThread()
     /// One writer for the collector's lifetime: a writer claims rows in blocks, so a writer per
     /// `run(steps:)` call would leave the rest of each block empty.
     private let writerBlockSize: Int
@@ -94,26 +93,14 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     }
     /// Starts collecting on a new thread.
     public func start() {
-        let thread = Thread { [self] in
-            do { try run(steps: nil) } catch ReplayError.closed {
-                // Shutdown: the table was closed while this collector waited or inserted.
-            } catch {
-                statistics.fail("\(error)")
-                table.close()   // wakes a learner waiting for data, so the failure surfaces at once
-            }
-            finished.signal()
-        }
-        thread.name = "collector"
-        self.thread = thread
-        thread.start()
+        thread.start(name: "collector", loop: { [self] in try run(steps: nil) }, failed: { [self] error in
+            statistics.fail("\(error)")
+            table.close()   // wakes a learner waiting for data, so the failure surfaces at once
+        })
     }
 
     /// Waits for the thread started by `start()` to end.
-    public func join() {
-        guard thread != nil else { return }
-        finished.wait()
-        thread = nil
-    }
+    public func join() { thread.join() }
 
     /// Runs the collection loop on the calling thread: `steps` vector steps, or until a stop is
     /// requested when nil. Deterministic for a seed when nothing else inserts.

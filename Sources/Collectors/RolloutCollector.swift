@@ -30,8 +30,7 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     public let gamma: Float, lambda: Float
     private var rng: Xoshiro256
     private var resetSeed: UInt64
-    private let finished = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    private let thread = CollectorLoopThread()
     /// A rollout was cut short: environments and running returns no longer match a rollout
     /// boundary, so `stateDict()` leaves them out.
     private var interrupted = false
@@ -77,27 +76,15 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     }
 
     public func start() {
-        let thread = Thread { [self] in
-            do {
-                while !statistics.stopRequested { try collectRollout() }
-            } catch ReplayError.closed {
-                // Shutdown: the buffer closed while this collector waited for the learner.
-            } catch {
-                statistics.fail("\(error)")
-                buffer.close()   // wakes the learner, so the failure surfaces at once
-            }
-            finished.signal()
-        }
-        thread.name = "rollout-collector"
-        self.thread = thread
-        thread.start()
+        thread.start(name: "rollout-collector", loop: { [self] in
+            while !statistics.stopRequested { try collectRollout() }
+        }, failed: { [self] error in
+            statistics.fail("\(error)")
+            buffer.close()   // wakes the learner, so the failure surfaces at once
+        })
     }
 
-    public func join() {
-        guard thread != nil else { return }
-        finished.wait()
-        thread = nil
-    }
+    public func join() { thread.join() }
 
     /// Waits until the segment is open, then collects one rollout into it, computes its
     /// advantages and hands it over (on the calling thread; deterministic mode calls it inline).

@@ -7,16 +7,8 @@ import StateDictIO
 import Testing
 
 @Suite struct OnPolicyTests {
-    func temporary(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-    }
-
-    /// Everything in a final checkpoint but wall-clock time.
-    func comparable(_ directory: URL) throws -> StateDict {
-        var dict = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false).dict
-        dict.tensors["extra.run.seconds"] = nil
-        return dict
-    }
+    func temporary(_ name: String) -> URL { temporaryRunDirectory(name) }
+    func comparable(_ directory: URL) throws -> StateDict { try finalCheckpointButTime(directory) }
 
     /// PPO with the shipped CartPole defaults, deterministic: the solved step and the final
     /// returns are exact (under the kernels scripts/test.sh pins).

@@ -18,17 +18,21 @@ final class StopAfter: Callback {
 
 
 
-@Suite struct DeterministicResumeTests {
-    func temporary(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-    }
+/// A fresh path in the temporary folder (not created).
+func temporaryRunDirectory(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+}
 
-    /// Everything in a final checkpoint but wall-clock time.
-    func comparable(_ directory: URL) throws -> StateDict {
-        var dict = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false).dict
-        dict.tensors["extra.run.seconds"] = nil
-        return dict
-    }
+/// Everything in a run's newest checkpoint but wall-clock time.
+func finalCheckpointButTime(_ directory: URL) throws -> StateDict {
+    var dict = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false).dict
+    dict.tensors["extra.run.seconds"] = nil
+    return dict
+}
+
+@Suite struct DeterministicResumeTests {
+    func temporary(_ name: String) -> URL { temporaryRunDirectory(name) }
+    func comparable(_ directory: URL) throws -> StateDict { try finalCheckpointButTime(directory) }
 
     /// A run stopped after k updates and resumed ends bit-identical to the uninterrupted run:
     /// networks, target networks, optimizer moments, replay memory, environments, RNG streams

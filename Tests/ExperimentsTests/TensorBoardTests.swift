@@ -6,9 +6,7 @@ import Testing
 /// The run's TensorBoard files read back by TensorBoard's own `EventAccumulator` (Python), against
 /// metrics.csv and episodes.csv, for a run and for the same run stopped and resumed.
 @Suite struct TensorBoardTests {
-    func temporary(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-    }
+    func temporary(_ name: String) -> URL { temporaryRunDirectory(name) }
 
     /// Every scalar tag with its (step, value) pairs, as TensorBoard loads the directory
     /// (purging an interrupted session's tail at a SessionLog START).
