@@ -17,7 +17,7 @@ import Testing
         let result = try Experiment.run(config)
         #expect(result.stoppedBy == .solved)
         #expect(result.solvedAtEnvironmentSteps == 20_480)
-        #expect(result.final?.mean == 500)
+        #expect(result.final?.mean == 495.2, "the solved policy's 20 fresh episodes")
         #expect(result.final?.episodes == 20)
         #expect(result.metrics?.keys.sorted() == ["approx_kl", "clip_fraction", "entropy", "explained_variance", "learning_rate",
                                                   "policy_loss", "value_loss"])
