@@ -63,19 +63,23 @@ let package = Package(
             "Envs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
             .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
+        // Sweeps: grids of configs, their launchers (local processes, Ray) and result tables.
+        .target(name: "Sweeps", dependencies: [
+            "Experiments", "Reporting", "Shared", .product(name: "Yams", package: "Yams"),
+        ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO",
+                "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

@@ -31,7 +31,8 @@ public indirect enum ConfigValue: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func quoted(_ s: String) -> String { jsonQuoted(s) }
+    /// `s` as a quoted YAML (JSON) string.
+    public static func quoted(_ s: String) -> String { jsonQuoted(s) }
 
     public var intValue: Int? { if case .int(let i) = self { return i } else { return nil } }
     public var doubleValue: Double? {
@@ -57,18 +58,19 @@ public struct ConfigEntry: Hashable, Sendable {
 }
 
 /// A value as parsed, before the schema types it: scalars keep their text and whether they
-/// were quoted, and every node keeps its line for error messages.
-struct RawNode {
-    enum Kind {
+/// were quoted, and every node keeps its line for error messages. Public for the other files
+/// a project reads with the same errors (sweep files).
+public struct RawNode {
+    public enum Kind {
         case scalar(text: String, quoted: Bool)
         case sequence([RawNode])
         case mapping([(key: String, keyLine: Int?, value: RawNode)])
     }
-    var kind: Kind
-    var line: Int?
+    public var kind: Kind
+    public var line: Int?
 
     /// Parses YAML (or JSON, which YAML reads too). Syntax errors name the line.
-    static func parse(_ text: String, source: String) throws -> RawNode? {
+    public static func parse(_ text: String, source: String) throws -> RawNode? {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -123,7 +125,7 @@ struct RawNode {
     }
 
     /// A short description of what this node is, for type errors.
-    var what: String {
+    public var what: String {
         switch kind {
         case .scalar(let text, let quoted): return quoted ? "the string \"\(text)\"" : "'\(text)'"
         case .sequence: return "a list"
@@ -133,7 +135,7 @@ struct RawNode {
 
     /// A value with no schema to guide it (callback parameters of unknown type): plain
     /// scalars become bools, ints or floats where they read as such.
-    var untyped: ConfigValue {
+    public var untyped: ConfigValue {
         switch kind {
         case .scalar(let text, let quoted):
             if quoted { return .string(text) }
@@ -205,7 +207,7 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The closest of `candidates` to `word` by edit distance, if it is close enough to be a typo.
-func closest(to word: String, in candidates: [String]) -> String? {
+public func closest(to word: String, in candidates: [String]) -> String? {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         var previous = Array(0...b.count)
         for (i, ca) in a.enumerated() {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Envs
 import Experiments
+import Sweeps
 import Foundation
 import Learner
 import Reporting

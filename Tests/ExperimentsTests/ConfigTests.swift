@@ -1,5 +1,6 @@
 import Envs
 import Experiments
+import Sweeps
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import Experiments
+import Sweeps
 import Foundation
 import Testing
 
