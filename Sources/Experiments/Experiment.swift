@@ -58,6 +58,8 @@ public struct RunResult: Sendable, Codable {
     public var collectorWaits: Int?
     /// The last value of every metric the algorithm recorded (`TrainingState.metrics`).
     public var metrics: [String: Double]?
+    /// The address of the Ray worker that ran it (sweeps on a Ray cluster); nil for local runs.
+    public var worker: String?
 
     /// result.json's names: snake_case, as metrics.csv and the config.
     enum CodingKeys: String, CodingKey {
@@ -65,7 +67,7 @@ public struct RunResult: Sendable, Codable {
         case solvedAtEnvironmentSteps = "solved_at_env_steps", threshold, environmentSteps = "env_steps", updates, episodes
         case recentMeanReturn = "recent_mean_return", final, best, seconds
         case resumedFromUpdates = "resumed_from_updates", tags, learnerLoopSeconds = "learner_loop_seconds"
-        case learnerSampleSeconds = "learner_sample_seconds", learnerWaits = "learner_waits", collectorWaits = "collector_waits", metrics
+        case learnerSampleSeconds = "learner_sample_seconds", learnerWaits = "learner_waits", collectorWaits = "collector_waits", metrics, worker
     }
 
     /// The final evaluation's returns, mean and std (nil when the run was interrupted).

@@ -224,6 +224,10 @@ extension RLTrain {
         @Option(help: "Override the sweep's tokens (CPU threads used at once).") var tokens: Int?
         @Flag(help: "Print the planned runs and their state; train nothing, create nothing.") var dryRun = false
         @Flag(help: "Tabulate each run's final policy instead of its best kept one.") var last = false
+        @Option(help: "Run the grid points as tasks on the Ray cluster at this address (HOST:PORT) instead of local processes.")
+        var ray: String?
+        @Option(help: "The Python that has ray installed (default: the sweep file's launcher.ray.python, $RL_RAY_PYTHON, python3).")
+        var rayPython: String?
 
         func validate() throws {
             if let tokens, tokens < 1 { throw ValidationError("--tokens must be at least 1") }
@@ -248,8 +252,17 @@ extension RLTrain {
                 }
                 return
             }
+            var launcher: RayLauncher?
+            if let address = ray ?? spec.rayAddress {
+                let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                guard let driver = RayLauncher.locateDriver(executable: executable) else {
+                    throw ValidationError("the Ray driver python/swiftrl_ray.py was not found near \(executable.path); set RL_RAY_DRIVER to its path")
+                }
+                launcher = RayLauncher(address: address, python: rayPython ?? spec.rayPython ?? ProcessInfo.processInfo.environment["RL_RAY_PYTHON"] ?? "python3",
+                                       driver: driver)
+            }
             let started = ContinuousClock.now
-            let runs = try runner.run { runs in
+            let runs = try runner.run(ray: launcher) { runs in
                 func count(_ f: (SweepRun.State) -> Bool) -> Int { runs.filter { f($0.state) }.count }
                 let failed = count { if case .failed = $0 { return true } else { return false } }
                 let elapsed = ContinuousClock.now - started

@@ -11,6 +11,7 @@ import Reporting
 ///       train.seed: [1, 2, 3]
 ///     tokens: 2                            # CPU threads the sweep may use at once
 ///     name: dqn-lr                         # default: the file's name without extension
+///     launcher: {ray: {address: "10.0.0.1:6379", python: python3}}   # optional; default: local processes
 ///
 /// Every grid point is one run (with the grid keys as tags), so the run-once rule applies:
 /// complete runs are reused, interrupted ones resumed.
@@ -23,6 +24,9 @@ public struct SweepSpec {
     /// Key paths and their values, in the order written.
     public var grid: [(path: String, values: [ConfigValue])]
     public var tokens: Int
+    /// `launcher.ray`: the Ray cluster to run on (`address`, and the `python` that has ray), or nil for local processes.
+    public var rayAddress: String?
+    public var rayPython: String?
 
     /// Reads a sweep file; errors name the key and line.
     public static func load(file: String) throws -> SweepSpec {
@@ -33,7 +37,7 @@ public struct SweepSpec {
         guard let root = try RawNode.parse(text, source: file), case .mapping(let entries) = root.kind else {
             throw ConfigError.wrongType(path: "(sweep)", line: nil, expected: "a mapping with base or config, grid and tokens", got: "nothing")
         }
-        let known = ["base", "config", "set", "grid", "tokens", "name"]
+        let known = ["base", "config", "set", "grid", "tokens", "name", "launcher"]
         for entry in entries where !known.contains(entry.key) {
             throw ConfigError.unknownKey(path: entry.key, line: entry.keyLine, known: known, suggestion: closest(to: entry.key, in: known))
         }
@@ -84,6 +88,26 @@ public struct SweepSpec {
                 throw ConfigError.wrongType(path: "tokens", line: tokens.line, expected: "an integer ≥ 1 (CPU threads)", got: tokens.what)
             }
             spec.tokens = n
+        }
+        if let launcher = entry("launcher") {
+            guard case .mapping(let kinds) = launcher.kind, kinds.count == 1, kinds[0].key == "local" || kinds[0].key == "ray" else {
+                throw ConfigError.wrongType(path: "launcher", line: launcher.line, expected: "{local: null} or {ray: {address: HOST:PORT, python: PATH}}",
+                                            got: launcher.what)
+            }
+            if kinds[0].key == "ray" {
+                guard case .mapping(let fields) = kinds[0].value.kind else {
+                    throw ConfigError.wrongType(path: "launcher.ray", line: kinds[0].value.line, expected: "{address: HOST:PORT, python: PATH}",
+                                                got: kinds[0].value.what)
+                }
+                for field in fields {
+                    guard case .scalar(let text, _) = field.value.kind, ["address", "python"].contains(field.key) else {
+                        throw ConfigError.unknownKey(path: "launcher.ray.\(field.key)", line: field.keyLine, known: ["address", "python"],
+                                                     suggestion: closest(to: field.key, in: ["address", "python"]))
+                    }
+                    if field.key == "address" { spec.rayAddress = text } else { spec.rayPython = text }
+                }
+                guard spec.rayAddress != nil else { throw ConfigError.missing(path: "launcher.ray.address", detail: "the Ray cluster's HOST:PORT") }
+            }
         }
         if let name = entry("name") {
             guard case .scalar(let text, _) = name.kind, !text.isEmpty else {
@@ -198,7 +222,7 @@ public final class SweepRunner {
     public let spec: SweepSpec
     public let executable: URL
     public let directory: URL
-    public private(set) var runs: [SweepRun]
+    public internal(set) var runs: [SweepRun]
 
     /// `directory` holds the sweep's logs and result tables (default:
     /// `<runs_dir>/sweeps/<name>`).
@@ -218,9 +242,11 @@ public final class SweepRunner {
     }
 
     /// Runs every queued point; `progress` is called with the runs whenever one changes state.
-    public func run(progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
+    /// With `ray`, the points run as tasks on that Ray cluster instead of local child processes.
+    public func run(ray: RayLauncher? = nil, progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         try writeRunList()
+        if let ray { return try run(on: ray, progress: progress) }
         let baseFile: String
         if spec.baseFile.isEmpty {
             let file = directory.appendingPathComponent("base.yaml")
@@ -299,7 +325,7 @@ public final class SweepRunner {
 
 /// SIGINT/SIGTERM/SIGHUP handling for the sweep process: counts the signals; the runner
 /// forwards each one to the running children.
-private final class SweepSignal {
+final class SweepSignal {
     nonisolated(unsafe) static var received: sig_atomic_t = 0
     var forwardedAt: ContinuousClock.Instant?
     var countAtForward = 0

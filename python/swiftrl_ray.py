@@ -1,0 +1,149 @@
+"""Runs a sweep's grid points as Ray tasks (started by `rl-train sweep FILE --ray ADDRESS`).
+
+Kept thin on purpose: planning, run identity, tables and reports stay in Swift. This driver
+reads the plan rl-train wrote (JSON: address, binary, runs_dir, progress file, points with
+their run directory name, resolved config, tokens and an optional local run directory to
+resume from), ships the rl-train binary to the workers with the job (Ray's runtime_env
+working_dir: workers need no checkout and no Swift toolchain), runs each point as a task that
+holds `tokens` logical CPUs, and writes each run directory that comes back (a gzipped tar through
+Ray's object store) into the local runs directory atomically, recording the worker's address in
+its result.json. A worker node that dies is retried by Ray on another node. SIGINT: every task
+forwards one SIGINT to its rl-train (which writes a final checkpoint) and sends back what it has.
+
+Progress goes to the plan's progress file as JSON lines: {"event", "name", "node", "status", "detail"}.
+"""
+import ctypes
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+import ray
+
+
+def pack(directory):
+    """A directory as gzipped tar bytes, its entries named relative to its parent."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=3) as archive:
+        archive.add(directory, arcname=os.path.basename(directory))
+    return buffer.getvalue()
+
+
+@ray.remote(max_retries=3)
+def run_point(name, config_text, archive):
+    """One grid point on a worker: rl-train from the job's working directory, its run directory
+    sent back packed. A child never outlives the task (it gets SIGKILL when the worker dies)."""
+    binary = os.path.abspath("rl-train")
+    os.chmod(binary, 0o755)
+    work = tempfile.mkdtemp(prefix="swiftrl-")
+    runs = os.path.join(work, "runs")
+    os.makedirs(runs)
+    try:
+        if archive:
+            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as packed:
+                packed.extractall(runs, filter="data")
+        config = os.path.join(work, "config.yaml")
+        with open(config, "w") as f:
+            f.write(config_text)
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+        def die_with_worker():
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+        log = open(os.path.join(work, "log.txt"), "w")
+        child = subprocess.Popen([binary, "train", config, "--set", f"train.runs_dir={runs}"], stdout=log,
+                                 stderr=subprocess.STDOUT, preexec_fn=die_with_worker)
+        try:
+            status = child.wait()
+        except BaseException:
+            # Cancelled (the sweep was interrupted): one SIGINT, the run writes its final checkpoint.
+            child.send_signal(signal.SIGINT)
+            status = child.wait()
+        log.close()
+        directory = os.path.join(runs, name)
+        with open(os.path.join(work, "log.txt")) as f:
+            tail = f.read()[-2000:]
+        return {"name": name, "status": status, "node": ray.util.get_node_ip_address(),
+                "archive": pack(directory) if os.path.isdir(directory) else b"", "log": tail}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def install(runs_dir, name, archive, node):
+    """Writes a returned run directory into the local runs directory atomically."""
+    incoming = tempfile.mkdtemp(prefix=f".incoming-{name}-", dir=runs_dir)
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as packed:
+        packed.extractall(incoming, filter="data")
+    result = os.path.join(incoming, name, "result.json")
+    if os.path.exists(result):
+        with open(result) as f:
+            data = json.load(f)
+        data["worker"] = node
+        with open(result, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+    final = os.path.join(runs_dir, name)
+    old = None
+    if os.path.exists(final):
+        old = final + f".replaced-{os.getpid()}"
+        os.rename(final, old)
+    os.rename(os.path.join(incoming, name), final)
+    shutil.rmtree(incoming, ignore_errors=True)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def main():
+    plan = json.load(open(sys.argv[1]))
+    progress = open(plan["progress"], "a", buffering=1)
+
+    def say(event, name, **fields):
+        progress.write(json.dumps({"event": event, "name": name, **fields}) + "\n")
+
+    stage = tempfile.mkdtemp(prefix="swiftrl-job-")
+    shutil.copy2(plan["binary"], os.path.join(stage, "rl-train"))
+    ray.init(address=plan["address"], runtime_env={"working_dir": stage}, logging_level="WARNING",
+             log_to_driver=False)
+    pending = {}
+    for point in plan["points"]:
+        archive = pack(point["resume_from"]) if point.get("resume_from") else None
+        ref = run_point.options(num_cpus=point["tokens"]).remote(point["name"], point["config"], archive)
+        pending[ref] = point["name"]
+        say("submitted", point["name"])
+    interrupted = False
+
+    def stop(signum, frame):
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    cancelled = False
+    while pending:
+        if interrupted and not cancelled:
+            for ref in pending:
+                ray.cancel(ref)
+            cancelled = True
+        done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
+        for ref in done:
+            name = pending.pop(ref)
+            try:
+                answer = ray.get(ref)
+            except Exception as error:  # a task that failed for good, or was cancelled
+                say("failed", name, detail=f"{type(error).__name__}: {error}"[:2000])
+                continue
+            if answer["archive"]:
+                install(plan["runs_dir"], name, answer["archive"], answer["node"])
+            say("finished" if answer["status"] == 0 else "stopped", name, node=answer["node"], status=answer["status"],
+                detail=answer["log"][-600:])
+    shutil.rmtree(stage, ignore_errors=True)
+    sys.exit(130 if interrupted else 0)
+
+
+if __name__ == "__main__":
+    main()
