@@ -103,7 +103,7 @@ def main():
     progress = open(plan["progress"], "a", buffering=1)
 
     def say(event, name, **fields):
-        progress.write(json.dumps({"event": event, "name": name, **fields}) + "\n")
+        progress.write(json.dumps({"event": event, "name": name, "time": time.time(), **fields}) + "\n")
 
     stage = tempfile.mkdtemp(prefix="swiftrl-job-")
     shutil.copy2(plan["binary"], os.path.join(stage, "rl-train"))

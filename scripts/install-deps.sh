@@ -20,12 +20,13 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-want_python=false want_browser=false
+want_python=false want_browser=false want_ray=false
 for argument in "$@"; do
   case $argument in
     --python) want_python=true ;;
     --browser) want_browser=true ;;
-    *) echo "usage: scripts/install-deps.sh [--python] [--browser]" >&2; exit 2 ;;
+    --ray) want_ray=true ;;
+    *) echo "usage: scripts/install-deps.sh [--python] [--browser] [--ray]" >&2; exit 2 ;;
   esac
 done
 apt_install() {
@@ -53,4 +54,13 @@ fi
 if $want_browser && ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium (headless rendering of the HTML report in the tests) ..." >&2
   apt_install chromium
+fi
+
+# Ray in the test venv, and iproute2, for the sweep test on a three-node cluster in network namespaces.
+if $want_ray; then
+  command -v ip >/dev/null 2>&1 || apt_install iproute2
+  if ! .build-py/venv/bin/python -c "import ray" >/dev/null 2>&1; then
+    echo "installing ray[default] 2.60 into .build-py/venv ..." >&2
+    .build-py/venv/bin/pip install -q "ray[default]==2.60.0" >&2
+  fi
 fi

@@ -3,7 +3,7 @@
 # again under ThreadSanitizer (a data race makes that run fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh --python --browser
+./scripts/install-deps.sh --python --browser --ray
 export RL_PYTHON="$PWD/.build-py/venv/bin/python"
 # The deterministic learning tests expect exact results. OpenBLAS and libxsmm pick kernels by
 # CPU (AVX-512 ones on newer Xeons, AVX2 ones on EPYC), and kernels of other widths sum in other

@@ -86,8 +86,9 @@ extension SweepRunner {
             seen = lines.count
             if let status = finished {
                 for index in queued where runs[index].state == .running {
-                    runs[index].state = state(of: runs[index].directory,
-                                              failure: "the Ray driver exited with status \(status) (log: \(log.path))")
+                    // Stopped by a signal: what did not come back keeps its local state and runs again on a rerun.
+                    runs[index].state = stop.received ? .interrupted
+                        : state(of: runs[index].directory, failure: "the Ray driver exited with status \(status) (log: \(log.path))")
                     runs[index].result = RunDirectory.readResult(in: runs[index].directory)
                 }
                 progress(runs)
