@@ -7,8 +7,9 @@ resume from), ships the rl-train binary to the workers with the job (Ray's runti
 working_dir: workers need no checkout and no Swift toolchain), runs each point as a task that
 holds `tokens` logical CPUs, and writes each run directory that comes back (a gzipped tar through
 Ray's object store) into the local runs directory atomically, recording the worker's address in
-its result.json. A worker node that dies is retried by Ray on another node. SIGINT: every task
-forwards one SIGINT to its rl-train (which writes a final checkpoint) and sends back what it has.
+its result.json. A worker node that dies is retried by Ray on another node. SIGINT or SIGTERM:
+every running task forwards one SIGINT to its rl-train (which writes a final checkpoint) and
+sends back what it has; tasks not started yet start nothing.
 
 Progress goes to the plan's progress file as JSON lines: {"event", "name", "node", "status", "detail"}.
 """
@@ -35,10 +36,29 @@ def pack(directory):
     return buffer.getvalue()
 
 
+@ray.remote(num_cpus=0)
+class StopFlag:
+    """Set by the driver on SIGINT/SIGTERM; tasks poll it (Ray's own cancel cannot reach a task
+    blocked on its child, and a cancelled task's return value is lost)."""
+
+    def __init__(self):
+        self.stopped = False
+
+    def set(self):
+        self.stopped = True
+
+    def get(self):
+        return self.stopped
+
+
 @ray.remote(max_retries=3)
-def run_point(name, config_text, archive):
+def run_point(name, config_text, archive, flag):
     """One grid point on a worker: rl-train from the job's working directory, its run directory
-    sent back packed. A child never outlives the task (it gets SIGKILL when the worker dies)."""
+    sent back packed. A child never outlives the task (it gets SIGKILL when the worker dies);
+    when the sweep is stopped the child gets one SIGINT and writes its final checkpoint, which
+    comes back like any result."""
+    if ray.get(flag.get.remote()):
+        return {"name": name, "status": None, "node": ray.util.get_node_ip_address(), "archive": b"", "log": "not started: the sweep was stopped"}
     binary = os.path.abspath("rl-train")
     os.chmod(binary, 0o755)
     work = tempfile.mkdtemp(prefix="swiftrl-")
@@ -59,12 +79,12 @@ def run_point(name, config_text, archive):
         log = open(os.path.join(work, "log.txt"), "w")
         child = subprocess.Popen([binary, "train", config, "--set", f"train.runs_dir={runs}"], stdout=log,
                                  stderr=subprocess.STDOUT, preexec_fn=die_with_worker)
-        try:
-            status = child.wait()
-        except BaseException:
-            # Cancelled (the sweep was interrupted): one SIGINT, the run writes its final checkpoint.
-            child.send_signal(signal.SIGINT)
-            status = child.wait()
+        interrupted = False
+        while (status := child.poll()) is None:
+            time.sleep(0.25)
+            if not interrupted and ray.get(flag.get.remote()):
+                child.send_signal(signal.SIGINT)  # the run writes its final checkpoint and exits
+                interrupted = True
         log.close()
         directory = os.path.join(runs, name)
         with open(os.path.join(work, "log.txt")) as f:
@@ -109,10 +129,11 @@ def main():
     shutil.copy2(plan["binary"], os.path.join(stage, "rl-train"))
     ray.init(address=plan["address"], runtime_env={"working_dir": stage}, logging_level="WARNING",
              log_to_driver=False)
+    flag = StopFlag.remote()
     pending = {}
     for point in plan["points"]:
         archive = pack(point["resume_from"]) if point.get("resume_from") else None
-        ref = run_point.options(num_cpus=point["tokens"]).remote(point["name"], point["config"], archive)
+        ref = run_point.options(num_cpus=point["tokens"]).remote(point["name"], point["config"], archive, flag)
         pending[ref] = point["name"]
         say("submitted", point["name"])
     interrupted = False
@@ -123,12 +144,11 @@ def main():
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    cancelled = False
+    flagged = False
     while pending:
-        if interrupted and not cancelled:
-            for ref in pending:
-                ray.cancel(ref)
-            cancelled = True
+        if interrupted and not flagged:
+            flag.set.remote()
+            flagged = True
         done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
         for ref in done:
             name = pending.pop(ref)
@@ -139,8 +159,8 @@ def main():
                 continue
             if answer["archive"]:
                 install(plan["runs_dir"], name, answer["archive"], answer["node"])
-            say("finished" if answer["status"] == 0 else "stopped", name, node=answer["node"], status=answer["status"],
-                detail=answer["log"][-600:])
+            event = "skipped" if answer["status"] is None else "finished" if answer["status"] == 0 else "stopped"
+            say(event, name, node=answer["node"], status=answer["status"], detail=answer["log"][-600:])
     shutil.rmtree(stage, ignore_errors=True)
     sys.exit(130 if interrupted else 0)
 

@@ -73,6 +73,8 @@ extension SweepRunner {
                       let name = event["name"] as? String, let kind = event["event"] as? String,
                       let index = runs.firstIndex(where: { $0.directory.lastPathComponent == name }) else { continue }
                 switch kind {
+                case "skipped":
+                    runs[index].state = .interrupted   // not started: the sweep was stopped first
                 case "finished", "stopped":
                     runs[index].state = state(of: runs[index].directory, failure: nil)
                     runs[index].result = RunDirectory.readResult(in: runs[index].directory)
