@@ -100,14 +100,21 @@ private let rayClusterAvailable: Bool = {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let progress = runs.appendingPathComponent("sweeps/long/ray-progress.jsonl")
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? String(contentsOf: progress, encoding: .utf8)) ?? "").components(separatedBy: "submitted").count < 5 {
-            Thread.sleep(forTimeInterval: 0.2)
+        // Kill w2 once both workers are training (an rl-train process in each namespace).
+        func training(_ node: String) -> Bool {
+            let pids = ((try? sh(["ip", "netns", "pids", "rl-\(node)"]))?.output ?? "").split(separator: "\n")
+            return pids.contains { pid in
+                ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("rl-train\u{0}train")
+            }
         }
-        Thread.sleep(forTimeInterval: 3)   // both workers are training
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !(training("w1") && training("w2")) { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(training("w2"), "a point was training on w2 when it was killed")
         #expect(try sh([cluster, "kill", clusterDirectory.path, "w2"], environment: environment).status == 0)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let driverLog = (try? String(contentsOf: runs.appendingPathComponent("sweeps/long/logs/ray-driver.log"), encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0,
+                "progress: \((try? String(contentsOf: progress, encoding: .utf8)) ?? "")\ndriver: \(driverLog.suffix(1500))")
         let longResults = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.contains("seed=1") && $0.hasPrefix("dqn-") }
             .filter { name in ["seed=11", "seed=12", "seed=13", "seed=14"].contains { name.contains($0) } }
             .compactMap { RunDirectory.readResult(in: runs.appendingPathComponent($0)) }
@@ -115,5 +122,35 @@ private let rayClusterAvailable: Bool = {
         // A worker holds one 2-token point at a time: with the other node dead from the start of
         // the second round, the surviving one ran at least three (its own two and the retried one).
         #expect(longResults.filter { $0.worker == "10.77.0.2" }.count >= 3, "\(longResults.map(\.worker))")
+
+        // Ctrl-C while a point trains (on the one node left; the other point waits): the sweep exits
+        // 130, the running point's final checkpoint comes back, and a rerun resumes it to the end.
+        let stopped = try sweepFile(directory, name: "stopped", set: ["train.env_steps=30000", "network.hidden=[64, 64]", "train.eval_every=null",
+                                                                       "eval.episodes=2", "callbacks=[{checkpointer: {every: 200}}, metrics]"],
+                                    seeds: [21, 22])
+        let interrupted = Process()
+        interrupted.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        interrupted.arguments = process.arguments!.dropLast(3) + [stopped.path, "--ray", "10.77.0.1:6379"]
+        interrupted.standardOutput = FileHandle.nullDevice
+        interrupted.standardError = FileHandle.nullDevice
+        try interrupted.run()
+        let stoppedProgress = runs.appendingPathComponent("sweeps/stopped/ray-progress.jsonl")
+        let until = Date().addingTimeInterval(60)
+        while Date() < until, ((try? String(contentsOf: stoppedProgress, encoding: .utf8)) ?? "").components(separatedBy: "submitted").count < 3 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 4)
+        kill(interrupted.processIdentifier, SIGINT)   // env and ip exec into rl-train: this is the sweep
+        interrupted.waitUntilExit()
+        #expect(interrupted.terminationStatus == 130)
+        let resumable = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.contains("seed=21") || $0.contains("seed=22") }
+        #expect(resumable.contains { name in
+            if case .resumable = RunDirectory.status(of: runs.appendingPathComponent(name)) { return true } else { return false }
+        }, "the running point's final checkpoint came back")
+        let rerun = try sweep(stopped, executable: executable, ray: true)
+        #expect(rerun.status == 0, "\(rerun.output.suffix(600))")
+        let resumed = try FileManager.default.contentsOfDirectory(atPath: runs.path).filter { $0.contains("seed=21") || $0.contains("seed=22") }
+            .compactMap { RunDirectory.readResult(in: runs.appendingPathComponent($0)) }
+        #expect(resumed.count == 2 && resumed.contains { $0.resumedFromUpdates != nil }, "the rerun resumed the stopped point")
     }
 }
