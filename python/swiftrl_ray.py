@@ -26,6 +26,7 @@ import tempfile
 import time
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 
 def pack(directory):
@@ -57,10 +58,17 @@ def run_point(name, config_text, archive, flag):
     sent back packed. A child never outlives the task (it gets SIGKILL when the worker dies);
     when the sweep is stopped the child gets one SIGINT and writes its final checkpoint, which
     comes back like any result."""
-    if ray.get(flag.get.remote()):
+    def stopped():
+        try:
+            return ray.get(flag.get.remote(), timeout=10)
+        except Exception:  # the flag unreachable for a moment: keep going
+            return False
+
+    if stopped():
         return {"name": name, "status": None, "node": ray.util.get_node_ip_address(), "archive": b"", "log": "not started: the sweep was stopped"}
     binary = os.path.abspath("rl-train")
     os.chmod(binary, 0o755)
+    child = None
     work = tempfile.mkdtemp(prefix="swiftrl-")
     runs = os.path.join(work, "runs")
     os.makedirs(runs)
@@ -71,18 +79,20 @@ def run_point(name, config_text, archive, flag):
         config = os.path.join(work, "config.yaml")
         with open(config, "w") as f:
             f.write(config_text)
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-
-        def die_with_worker():
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
+        command = [binary, "train", config, "--set", f"train.runs_dir={runs}"]
         log = open(os.path.join(work, "log.txt"), "w")
-        child = subprocess.Popen([binary, "train", config, "--set", f"train.runs_dir={runs}"], stdout=log,
-                                 stderr=subprocess.STDOUT, preexec_fn=die_with_worker)
+        # SIGKILL when the worker dies (PR_SET_PDEATHSIG): through util-linux's setpriv where there
+        # is one, since a preexec_fn in a threaded worker process can deadlock the fork.
+        if shutil.which("setpriv"):
+            child = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--"] + command, stdout=log, stderr=subprocess.STDOUT)
+        else:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                     preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
         interrupted = False
         while (status := child.poll()) is None:
             time.sleep(0.25)
-            if not interrupted and ray.get(flag.get.remote()):
+            if not interrupted and stopped():
                 child.send_signal(signal.SIGINT)  # the run writes its final checkpoint and exits
                 interrupted = True
         log.close()
@@ -92,6 +102,9 @@ def run_point(name, config_text, archive, flag):
         return {"name": name, "status": status, "node": ray.util.get_node_ip_address(),
                 "archive": pack(directory) if os.path.isdir(directory) else b"", "log": tail}
     finally:
+        if child is not None and child.poll() is None:  # the task itself failed: the run ends with it
+            child.kill()
+            child.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -119,6 +132,15 @@ def install(runs_dir, name, archive, node):
 
 
 def main():
+    # First: a signal during start-up or submission must not kill the driver (and with it the job's tasks).
+    interrupted = False
+
+    def stop(signum, frame):
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     plan = json.load(open(sys.argv[1]))
     progress = open(plan["progress"], "a", buffering=1)
 
@@ -129,21 +151,15 @@ def main():
     shutil.copy2(plan["binary"], os.path.join(stage, "rl-train"))
     ray.init(address=plan["address"], runtime_env={"working_dir": stage}, logging_level="WARNING",
              log_to_driver=False)
-    flag = StopFlag.remote()
+    # On the driver's own node, so a worker node that dies cannot take the flag with it.
+    here = ray.get_runtime_context().get_node_id()
+    flag = StopFlag.options(scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote()
     pending = {}
     for point in plan["points"]:
         archive = pack(point["resume_from"]) if point.get("resume_from") else None
         ref = run_point.options(num_cpus=point["tokens"]).remote(point["name"], point["config"], archive, flag)
         pending[ref] = point["name"]
         say("submitted", point["name"])
-    interrupted = False
-
-    def stop(signum, frame):
-        nonlocal interrupted
-        interrupted = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     flagged = False
     while pending:
         if interrupted and not flagged:
@@ -159,7 +175,10 @@ def main():
                 continue
             if answer["archive"]:
                 install(plan["runs_dir"], name, answer["archive"], answer["node"])
-            event = "skipped" if answer["status"] is None else "finished" if answer["status"] == 0 else "stopped"
+            # 130: the run stopped on the SIGINT it was sent and wrote its final checkpoint; any other
+            # non-zero status is a failure, reported with its log even if a checkpoint came back.
+            status = answer["status"]
+            event = "skipped" if status is None else "finished" if status == 0 else "stopped" if status in (130, -2) else "failed"
             say(event, name, node=answer["node"], status=answer["status"], detail=answer["log"][-600:])
     shutil.rmtree(stage, ignore_errors=True)
     sys.exit(130 if interrupted else 0)

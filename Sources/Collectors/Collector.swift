@@ -155,7 +155,9 @@ public final class Collector: CollectorThread, @unchecked Sendable {
                                     try emitOldest(environment: i, next: next, terminated: false, truncated: false, writer: writer)
                                 }
                             }
-                            if done { statistics.recordEpisode(return: environments.completedReturns[i], length: environments.completedLengths[i]) }
+                            if done {
+                                statistics.recordEpisode(return: environments.completedReturns[i], length: environments.completedLengths[i], vectorSteps: n)
+                            }
                         }
                     }
                 }

@@ -44,11 +44,13 @@ public final class CollectorStatistics: Sendable {
         return log
     }
 
-    func recordEpisode(return value: Double, length: Int) {
+    /// An episode ended during the current vector step of `vectorSteps` environment steps, which
+    /// `addSteps` has not counted yet: its step stamp includes them.
+    func recordEpisode(return value: Double, length: Int, vectorSteps: Int = 0) {
         episodeCount.wrappingIncrement(ordering: .relaxed)
         let logs = subscribers.withLock { $0 }
         if !logs.isEmpty {
-            let episode = FinishedEpisode(return: value, length: length, environmentSteps: environmentSteps, time: ContinuousClock.now)
+            let episode = FinishedEpisode(return: value, length: length, environmentSteps: environmentSteps + vectorSteps, time: ContinuousClock.now)
             for log in logs { log.append(episode) }
         }
         recent.withLock { r in

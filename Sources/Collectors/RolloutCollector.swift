@@ -76,8 +76,11 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     }
 
     public func start() {
+        // Rollout after rollout until the learner closes the buffer (its loop exit does, on a
+        // stop too): a collector that left on the stop flag instead could leave the learner
+        // waiting in `take` for a segment that never comes.
         thread.start(name: "rollout-collector", loop: { [self] in
-            while !statistics.stopRequested { try collectRollout() }
+            while true { try collectRollout() }
         }, failed: { [self] error in
             statistics.fail("\(error)")
             buffer.close()   // wakes the learner, so the failure surfaces at once
@@ -146,7 +149,7 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
                 }
                 if terminated || truncated {
                     discountedReturns[e] = 0
-                    statistics.recordEpisode(return: environments.completedReturns[e], length: environments.completedLengths[e])
+                    statistics.recordEpisode(return: environments.completedReturns[e], length: environments.completedLengths[e], vectorSteps: n)
                 }
             }
             if truncatedCount > 0 {

@@ -263,6 +263,8 @@ public enum Experiment {
             try runState.restore(checkpoint) { deriveSeed(seed, 7, UInt64(statistics.environmentSteps), UInt64($0)) }
             resumedFrom = trainer.state.updates
         }
+        // The step count the callbacks restore against (before any collector thread starts).
+        trainer.state.environmentSteps = statistics.environmentSteps
 
         let stopOnSignal = SignalStop(statistics: statistics)
         defer { stopOnSignal.cancel() }

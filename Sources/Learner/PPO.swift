@@ -123,8 +123,7 @@ public final class PPOLoss: Callback {
                 let rows = UnsafeBufferPointer(rebasing: order[start ..< min(start + minibatchSize, n)])
                 let result = gradient(batch, rows: rows, clip: clip, valueClip: valueClip)
                 if let targetKL, result.approximateKL > 1.5 * targetKL {
-                    sums.kl += result.approximateKL
-                    minibatches += 1
+                    state.record(PPOKeys.approximateKL, result.approximateKL)   // what stopped it (overwritten below when steps ran)
                     break training   // SB3: stop before this minibatch's step
                 }
                 if let maxGradientNorm { clipGradientNorm(model.gradientBuffers, maxNorm: maxGradientNorm) }
@@ -137,7 +136,8 @@ public final class PPOLoss: Callback {
                 minibatches += 1
             }
         }
-        let count = Double(max(minibatches, 1))
+        guard minibatches > 0 else { return }
+        let count = Double(minibatches)
         state.record(PPOKeys.policyLoss, sums.policy / count)
         state.record(PPOKeys.valueLoss, sums.value / count)
         state.record(PPOKeys.entropy, sums.entropy / count)

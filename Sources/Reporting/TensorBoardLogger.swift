@@ -49,10 +49,11 @@ public final class TensorBoardLogger: Callback {
 
     public func restoreState(_ state: inout TrainingState) throws {
         let file = try TensorBoardEventFile(directory: directory)
-        if state.updates > 0 { file.sessionStart(step: statistics.environmentSteps) }
+        // The checkpoint's step count (collector threads may already be past it).
+        if state.updates > 0 { file.sessionStart(step: state.environmentSteps) }
         try file.flush()
         self.file = file
-        (lastSeconds, lastSteps, lastUpdates) = (seconds(), statistics.environmentSteps, state.updates)
+        (lastSeconds, lastSteps, lastUpdates) = (seconds(), state.environmentSteps, state.updates)
     }
 
     public func endCycle(_ state: inout TrainingState) throws { try write(state) }
@@ -112,7 +113,7 @@ public final class EpisodeLogger: Callback {
     public func restoreState(_ state: inout TrainingState) throws {
         var kept = [Self.header]
         if let text = try? String(contentsOf: file, encoding: .utf8) {
-            let limit = statistics.environmentSteps
+            let limit = state.environmentSteps   // the checkpoint's (collector threads may already be past it)
             for line in text.split(separator: "\n").dropFirst() {
                 if let steps = line.split(separator: ",").last.flatMap({ Int($0) }), steps <= limit { kept.append(String(line)) }
             }

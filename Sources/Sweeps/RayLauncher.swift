@@ -67,7 +67,9 @@ extension SweepRunner {
                 forwarded = true
             }
             let finished = driver.poll()
-            let lines = ((try? String(contentsOf: progressFile, encoding: .utf8)) ?? "").split(separator: "\n")
+            // Whole lines only: the driver may be writing the last one.
+            let text = (try? String(contentsOf: progressFile, encoding: .utf8)) ?? ""
+            let lines = text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)].split(separator: "\n")
             for line in lines.dropFirst(seen) {
                 guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let name = event["name"] as? String, let kind = event["event"] as? String,
@@ -80,7 +82,7 @@ extension SweepRunner {
                     runs[index].result = RunDirectory.readResult(in: runs[index].directory)
                 case "failed":
                     failures[name] = event["detail"] as? String ?? "failed on the cluster"
-                    runs[index].state = state(of: runs[index].directory, failure: failures[name])
+                    runs[index].state = .failed("on the cluster: \(failures[name]!.suffix(300))")
                 default: break
                 }
                 progress(runs)
