@@ -1,4 +1,5 @@
 import SeededRandom
+import StateDictIO
 
 /// The acting side of an on-policy actor-critic (PPO, A2C): besides the actions it reports
 /// log π(a|s) and V(s) of each row, and values V(s) of other observations (a truncated
@@ -16,15 +17,20 @@ public protocol OnPolicyAgent: Agent {
 }
 
 /// An agent that normalises observations with a run's frozen `Normalization` statistics before
-/// its inner agent sees them (evaluation of a run trained on normalised observations).
+/// its inner agent sees them: a replay algorithm's collectors (which also add the raw
+/// observations to their segment's moments, `recording`), and evaluation of any run trained on
+/// normalised observations.
 public final class NormalizingAgent: Agent {
     public let inner: Agent
     public let normalization: Normalization
+    /// The segment whose moments the raw observations are added to (nil: evaluation, nothing recorded).
+    public let recording: Int?
     private var scratch: UnsafeMutableBufferPointer<Float>
 
-    public init(_ inner: Agent, normalization: Normalization) {
+    public init(_ inner: Agent, normalization: Normalization, recording segment: Int? = nil) {
         self.inner = inner
         self.normalization = normalization
+        recording = segment
         scratch = .allocate(capacity: normalization.observationSize)
         scratch.initialize(repeating: 0)
     }
@@ -38,8 +44,13 @@ public final class NormalizingAgent: Agent {
             scratch = .allocate(capacity: observations.count)
             scratch.initialize(repeating: 0)
         }
+        if let recording { normalization.record(observations: observations.baseAddress!, rows: count, segment: recording) }
         normalization.normalize(observations.baseAddress!, rows: count, into: scratch.baseAddress!)
         inner.act(observations: UnsafeBufferPointer(rebasing: scratch[0..<observations.count]), count: count,
                   environmentSteps: environmentSteps, indices: indices, values: values, rng: &rng)
     }
+
+    /// The inner agent's state (exploration noise), saved with its collector.
+    public func stateDict() -> StateDict { inner.stateDict() }
+    public func loadStateDict(_ dict: StateDict) throws { try inner.loadStateDict(dict) }
 }

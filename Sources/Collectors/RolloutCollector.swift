@@ -100,16 +100,13 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
         let width = environments.actionSpace.flatSize
         let start: Int
         if case .discrete(let space) = environments.actionSpace { start = space.start } else { start = 0 }
-        let observationMoments = normalization?.observationDelta(segment: segment)
         let returnMoments = normalization?.returnDelta(segment: segment)
         for t in 0..<buffer.steps {
             let first = buffer.row(segment: segment, step: t, environment: 0)
             let observations = buffer.observations.baseAddress! + first * o
             let raw = environments.observations.baseAddress!
             if let normalization {
-                if normalization.normalizesObservations, let observationMoments {
-                    for e in 0..<n { observationMoments.add(raw + e * o) }
-                }
+                normalization.record(observations: raw, rows: n, segment: segment)
                 normalization.normalize(raw, rows: n, into: observations)
             } else {
                 observations.update(from: raw, count: n * o)

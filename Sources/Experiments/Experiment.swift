@@ -176,9 +176,13 @@ public enum Experiment {
             environment.sampler = sampler
             parts = try config.definition.build(config, environment)
             try checkSpec(parts)
+            normalization = makeNormalization(config, observationSize: spec.observationSize, segments: collectorCount)
             collectors = try (0..<collectorCount).map { c in
                 let collectorSeed = deriveSeed(seed, 1, UInt64(c))
-                return Collector(environments: try vectorEnvironment(c), agent: parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9)), table: replay,
+                var agent = parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9))
+                // The memory keeps raw observations; the agent acts on normalised ones and adds what it sees to the statistics.
+                if let normalization { agent = NormalizingAgent(agent, normalization: normalization, recording: c) }
+                return Collector(environments: try vectorEnvironment(c), agent: agent, table: replay,
                                  statistics: statistics, seed: collectorSeed, nStep: config.int("algorithm.n_step"),
                                  gamma: Float(config.double("algorithm.gamma")), writerBlockSize: deterministic ? 1 : 64)
             }
@@ -203,7 +207,8 @@ public enum Experiment {
             }
         }
         // The algorithm's callbacks, and the normalisation statistics that belong with its networks.
-        let learning = parts.learning + (normalization.map { [NormalizationUpdate(normalization: $0)] } ?? [])
+        let learning = parts.learning
+            + (normalization.map { [NormalizationUpdate(normalization: $0, normalizesBatches: config.definition.collection == .replay)] } ?? [])
 
         // Evaluation: periodic (with an optional stop at the threshold) and final.
         let (evalID, evalSteps) = evaluationEnvironment(config)
@@ -347,10 +352,8 @@ public enum Experiment {
         guard config.definition.actions.accepts(probe.actionSpace) else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) needs a \(config.definition.actions.rawValue) action space, not \(probe.actionSpace)")
         }
-        if config.definition.collection == .replay {
-            for path in ["env.normalize_observations", "env.normalize_rewards"] where config.bool(path) {
-                throw ConfigError.invalid(path: path, detail: "normalisation is implemented for on-policy algorithms (\(AlgorithmRegistry.builtIn.names { $0.collection == .rollouts }.joined(separator: ", "))); \(config.algorithm) learns from replay")
-            }
+        if config.definition.collection == .replay, config.bool("env.normalize_rewards") {
+            throw ConfigError.invalid(path: "env.normalize_rewards", detail: "reward scaling is implemented for on-policy algorithms (\(AlgorithmRegistry.builtIn.names { $0.collection == .rollouts }.joined(separator: ", "))); \(config.algorithm) learns from replay (env.normalize_observations works for it)")
         }
         let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
         return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,

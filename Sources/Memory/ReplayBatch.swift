@@ -31,6 +31,18 @@ public final class ReplayBatch {
     /// Importance-sampling weights (all 1 for uniform sampling).
     public internal(set) var weights: [Float]
 
+    /// Rewrites the observations and next observations of the valid rows in place (a learner
+    /// normalising what it sampled).
+    public func transformObservations(_ body: (_ observations: UnsafeMutableBufferPointer<Float>,
+                                               _ nextObservations: UnsafeMutableBufferPointer<Float>) -> Void) {
+        let n = count * spec.observationSize
+        observations.withUnsafeMutableBufferPointer { o in
+            nextObservations.withUnsafeMutableBufferPointer { next in
+                body(UnsafeMutableBufferPointer(rebasing: o[0..<n]), UnsafeMutableBufferPointer(rebasing: next[0..<n]))
+            }
+        }
+    }
+
     public init(spec: TransitionSpec, capacity: Int) {
         precondition(capacity > 0, "batch capacity must be positive")
         self.spec = spec

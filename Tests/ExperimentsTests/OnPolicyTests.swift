@@ -90,8 +90,8 @@ import Testing
         #expect(throws: (any Error).self) { _ = try Experiment.evaluate(checkpoint: stripped, config: config) }
     }
 
-    @Test func replayAlgorithmsRefuseNormalisationByName() throws {
-        let config = try ExperimentConfig.defaults(.dqn, overrides: ["env.normalize_observations=true"])
-        #expect { _ = try Experiment.run(config) } throws: { "\($0)".contains("env.normalize_observations") && "\($0)".contains("ppo") }
+    @Test func replayAlgorithmsRefuseRewardScalingByName() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: ["env.normalize_rewards=true"])
+        #expect { _ = try Experiment.run(config) } throws: { "\($0)".contains("env.normalize_rewards") && "\($0)".contains("ppo") }
     }
 }

@@ -40,7 +40,9 @@ func finalCheckpointButTime(_ directory: URL) throws -> StateDict {
     @Test(arguments: [(AlgorithmName.dqn, ["algorithm.n_step=3"]), (AlgorithmName.sac, ["algorithm.n_step=2"]),
                       (AlgorithmName.dqn, ["memory.prioritized=true", "algorithm.n_step=2"]),
                       (AlgorithmName.sac, ["algorithm.exploration_noise=pink"]),
-                      (AlgorithmName.td3, ["algorithm.random_steps=150", "algorithm.exploration_noise=pink"])])
+                      (AlgorithmName.td3, ["algorithm.random_steps=150", "algorithm.exploration_noise=pink"]),
+                      (AlgorithmName.dqn, ["env.normalize_observations=true", "algorithm.n_step=2"]),
+                      (AlgorithmName.sac, ["env.normalize_observations=true", "algorithm.exploration_noise=pink"])])
     func aResumedDeterministicRunEndsBitIdentical(algorithm: AlgorithmName, extra: [String]) throws {
         let overrides = algorithm == .dqn
             ? ["train.env_steps=2500", "memory.min_size=300", "network.hidden=[16]", "train.eval_every=400"]
@@ -139,6 +141,26 @@ func finalCheckpointButTime(_ directory: URL) throws -> StateDict {
         #expect(resumed.environmentSteps >= 3_000)
         #expect(resumed.updates >= whole.updates - 64, "the replay ratio holds across the resume: \(resumed.updates) vs \(whole.updates)")
         #expect(resumed.stoppedBy == .budget)
+    }
+}
+
+extension ThreadedResumeTests {
+    /// Two collector threads record observations while the learner folds and normalises (also
+    /// under ThreadSanitizer): every observation an agent acted on is counted once.
+    @Test func threadedReplayCollectorsFeedTheObservationStatistics() throws {
+        let config = try ExperimentConfig.defaults(.dqn, overrides: [
+            "train.env_steps=3000", "memory.min_size=300", "network.hidden=[8]", "train.eval_every=null", "eval.episodes=1",
+            "collectors.count=2", "env.normalize_observations=true", "callbacks=[{checkpointer: {every: 100000}}]"])
+        let directory = temporaryRunDirectory("normalised-threads")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try Experiment.run(config, options: RunOptions(directory: directory))
+        let checkpoint = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: false).dict
+        let counted = try checkpoint.scalar("callbacks.normalization.observations.count")
+        // Observations the collectors acted on and the learner folded before its last update: most
+        // of the steps taken, and at most one vector step more per collector (acted on, then cut
+        // short by the shutdown before it was counted).
+        let steps = Double(result.environmentSteps)
+        #expect(counted <= steps + 2 * 4 && counted >= steps * 0.8, "\(counted) of \(result.environmentSteps)")
     }
 }
 

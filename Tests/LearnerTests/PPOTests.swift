@@ -183,7 +183,7 @@ final class RecordingAgent: OnPolicyAgent {
         let normalization = Normalization(observationSize: 2, observations: true, rewards: true, segments: 2)
         let samples: [[Float]] = [[1, 10], [3, 10], [5, 10], [7, 1000]]
         for (i, sample) in samples.enumerated() {
-            sample.withUnsafeBufferPointer { normalization.observationDelta(segment: i % 2).add($0.baseAddress!) }
+            sample.withUnsafeBufferPointer { normalization.record(observations: $0.baseAddress!, rows: 1, segment: i % 2) }
             normalization.returnDelta(segment: i % 2).add(Double(i))
         }
         var out: [Float] = [0, 0]
