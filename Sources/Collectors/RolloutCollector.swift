@@ -105,12 +105,8 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
             let first = buffer.row(segment: segment, step: t, environment: 0)
             let observations = buffer.observations.baseAddress! + first * o
             let raw = environments.observations.baseAddress!
-            if let normalization {
-                normalization.record(observations: raw, rows: n, segment: segment)
-                normalization.normalize(raw, rows: n, into: observations)
-            } else {
-                observations.update(from: raw, count: n * o)
-            }
+            normalization?.record(observations: raw, rows: n, segment: segment)
+            present(raw, rows: n, into: observations)
             agent.act(observations: UnsafeBufferPointer(start: observations, count: n * o), count: n, indices: indices,
                       values: actions, logProbabilities: buffer.logProbabilities.baseAddress! + first,
                       stateValues: buffer.values.baseAddress! + first, rng: &rng)
@@ -174,15 +170,18 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
         buffer.finish(segment: segment)
     }
 
-    /// Writes one observation (normalised, with a `Normalization`) into scratch row `k`.
-    private func normalizeFinal(_ observation: UnsafeBufferPointer<Float>, into k: Int) {
-        let o = environments.observationSize
-        let target = scratchObservations.baseAddress! + k * o
+    /// Writes `rows` observations as the agent sees them (normalised, with a `Normalization`).
+    private func present(_ raw: UnsafePointer<Float>, rows: Int, into target: UnsafeMutablePointer<Float>) {
         if let normalization {
-            normalization.normalize(observation.baseAddress!, rows: 1, into: target)
+            normalization.normalize(raw, rows: rows, into: target)
         } else {
-            target.update(from: observation.baseAddress!, count: o)
+            target.update(from: raw, count: rows * environments.observationSize)
         }
+    }
+
+    /// Writes one observation as the agent sees it into scratch row `k`.
+    private func normalizeFinal(_ observation: UnsafeBufferPointer<Float>, into k: Int) {
+        present(observation.baseAddress!, rows: 1, into: scratchObservations.baseAddress! + k * environments.observationSize)
     }
 }
 

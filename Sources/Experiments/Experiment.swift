@@ -207,8 +207,7 @@ public enum Experiment {
             }
         }
         // The algorithm's callbacks, and the normalisation statistics that belong with its networks.
-        let learning = parts.learning
-            + (normalization.map { [NormalizationUpdate(normalization: $0, normalizesBatches: config.definition.collection == .replay)] } ?? [])
+        let learning = learningCallbacks(parts, config, normalization)
 
         // Evaluation: periodic (with an optional stop at the threshold) and final.
         let (evalID, evalSteps) = evaluationEnvironment(config)
@@ -273,7 +272,7 @@ public enum Experiment {
 
         let stopOnSignal = SignalStop(statistics: statistics)
         defer { stopOnSignal.cancel() }
-        if let rollouts, deterministic {
+        if rollouts != nil, deterministic {
             // Every collector fills its segment inline before each update.
             trainer.feed = { _ in for case let collector as RolloutCollector in collectors { try collector.collectRollout() } }
         } else if let table, deterministic {
@@ -367,6 +366,12 @@ public enum Experiment {
         return Normalization(observationSize: observationSize, observations: observations, rewards: rewards, segments: segments)
     }
 
+    /// The callbacks whose state is the policy's: the algorithm's, and the normalisation
+    /// statistics that belong with its networks (replay algorithms also normalise their batches).
+    static func learningCallbacks(_ parts: AlgorithmParts, _ config: ExperimentConfig, _ normalization: Normalization?) -> [Callback] {
+        parts.learning + (normalization.map { [NormalizationUpdate(normalization: $0, normalizesBatches: config.definition.collection == .replay)] } ?? [])
+    }
+
     /// `agent` seeing normalised observations when the run normalises them.
     static func normalizingAgent(_ agent: Agent, _ normalization: Normalization?) -> Agent {
         guard let normalization, normalization.normalizesObservations else { return agent }
@@ -388,7 +393,7 @@ public enum Experiment {
         let environment = try algorithmEnvironment(config, environments: environments)
         let parts = try config.definition.build(config, environment)
         let normalization = makeNormalization(config, observationSize: environment.observationSize, segments: 1)
-        let learning = parts.learning + (normalization.map { [NormalizationUpdate(normalization: $0)] } ?? [])
+        let learning = learningCallbacks(parts, config, normalization)
         try LearnerCheckpoint.loadCallbacks(checkpoint, into: learning, networksOnly: true)
         let (evalID, evalSteps) = evaluationEnvironment(config)
         return try Evaluation.returns(of: normalizingAgent(parts.evaluationAgent(config.bool("eval.deterministic")), normalization),

@@ -240,18 +240,22 @@ public final class PPOLoss: Callback {
                          clipFraction: Double(clipped) * Double(scale))
     }
 
+    /// 1 − Var(R − V)/Var(R) over the rollout, read in place (two passes, no arrays per update).
     func explainedVariance(_ batch: ReplayBatch, valueColumn: Int, returnColumn: Int) -> Double {
         let n = batch.count, width = batch.spec.extrasWidth
-        var returns = [Double](), residuals = [Double]()
-        returns.reserveCapacity(n)
-        residuals.reserveCapacity(n)
-        for r in 0..<n {
-            let target = Double(batch.extras[r * width + returnColumn])
-            returns.append(target)
-            residuals.append(target - Double(batch.extras[r * width + valueColumn]))
+        guard n > 0 else { return .nan }
+        func target(_ r: Int) -> Double { Double(batch.extras[r * width + returnColumn]) }
+        func residual(_ r: Int) -> Double { target(r) - Double(batch.extras[r * width + valueColumn]) }
+        func variance(_ value: (Int) -> Double) -> Double {
+            var sum = 0.0
+            for r in 0..<n { sum += value(r) }
+            let mean = sum / Double(n)
+            var squares = 0.0
+            for r in 0..<n { squares += (value(r) - mean) * (value(r) - mean) }
+            return squares / Double(n)
         }
-        let variance = Statistics.variance(returns)
-        return !(variance > 0) ? .nan : 1 - Statistics.variance(residuals) / variance
+        let returnsVariance = variance(target)
+        return !(returnsVariance > 0) ? .nan : 1 - variance(residual) / returnsVariance
     }
 
     public func stateDict() -> StateDict {
@@ -327,37 +331,5 @@ public final class ActorCriticAgent: OnPolicyAgent {
         case .categorical: for b in 0..<count { indices[b] += actionStart }
         case .gaussian(let size): for i in 0..<(count * size) { values[i] = min(max(values[i], -1), 1) }
         }
-    }
-}
-
-/// Folds the collectors' normalisation statistics into the run's before every update (on-policy:
-/// between rollouts, while no collector runs) and saves them with the model, so evaluation and a
-/// resume normalise as training did. With `normalizesBatches` (replay algorithms, whose memory
-/// holds raw observations, as Stable-Baselines3's) it also normalises each sampled batch's
-/// observations and next observations with the current statistics, before any loss sees them.
-public final class NormalizationUpdate: Callback {
-    public let name = "normalization"
-    public var order: Int { -100 }
-    public let normalization: Normalization
-    public let normalizesBatches: Bool
-    public init(normalization: Normalization, normalizesBatches: Bool = false) {
-        self.normalization = normalization
-        self.normalizesBatches = normalizesBatches
-    }
-
-    public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
-        normalization.absorbSegments()
-        guard normalizesBatches else { return }
-        let rows = batch.count
-        batch.transformObservations { observations, next in
-            normalization.normalize(UnsafePointer(observations.baseAddress!), rows: rows, into: observations.baseAddress!)
-            normalization.normalize(UnsafePointer(next.baseAddress!), rows: rows, into: next.baseAddress!)
-        }
-    }
-
-    public func stateDict() -> StateDict { normalization.stateDict() }
-
-    public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
-        if loadNetwork { try normalization.loadStateDict(dict) }
     }
 }
