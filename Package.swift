@@ -15,10 +15,19 @@ let package = Package(
         .library(name: "Reporting", targets: ["Reporting"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
     ],
+    // Collectors on other machines need gRPC, whose stack (SwiftNIO, HTTP/2, BoringSSL) takes
+    // minutes to build on 2 cores: it is built only with `--traits Remote` (scripts/build-remote.sh).
+    traits: [
+        .trait(name: "Remote", description: "rl-train collect and train --serve: transitions and weights over gRPC"),
+        .default(enabledTraits: []),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Remote collectors (the `Remote` trait only): gRPC over HTTP/2 on SwiftNIO.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     ],
     targets: [
         // System libraries: OpenBLAS for every matmul, zlib for compressed state dicts.
@@ -67,6 +76,14 @@ let package = Package(
         .target(name: "Sweeps", dependencies: [
             "Experiments", "Reporting", "Shared", .product(name: "Yams", package: "Yams"),
         ]),
+        // Collectors on other machines: the learner's gRPC service (transitions in, weights out) and
+        // the remote collector process. Compiled empty without the `Remote` trait.
+        .target(name: "Remote", dependencies: [
+            "Experiments", "Collectors", "Memory", "NN", "Envs", "Shared",
+            .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: .when(traits: ["Remote"])),
+            .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
+        ]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.
@@ -74,6 +91,7 @@ let package = Package(
             name: "RLTrain",
             dependencies: [
                 "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
+                .target(name: "Remote", condition: .when(traits: ["Remote"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,6 +103,12 @@ let package = Package(
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
+        .testTarget(name: "RemoteTests", dependencies: [
+            "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom",
+            .target(name: "Remote", condition: .when(traits: ["Remote"])),
+            .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
+            .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
+        ]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "Collectors", "Learner"]),
     ]
 )

@@ -5,7 +5,8 @@ import SeededRandom
 import StateDictIO
 
 /// A collector thread: owns a `VectorEnvironment`, asks its agent for a batch of actions, steps
-/// the environments and writes every transition into the replay table.
+/// the environments and writes every transition into the replay table (or through any
+/// `TransitionWriter`, such as a remote learner's).
 ///
 ///     let collector = Collector(environments: vec, agent: agent, table: table, statistics: stats, seed: 1)
 ///     collector.start()            // runs on its own thread until stats.requestStop()
@@ -25,7 +26,8 @@ import StateDictIO
 public final class Collector: CollectorThread, @unchecked Sendable {
     public let environments: VectorEnvironment
     public let agent: Agent
-    public let table: ReplayTable
+    /// The shape of the transitions it writes.
+    public let spec: TransitionSpec
     public let statistics: CollectorStatistics
     /// Steps folded into one stored transition (1: plain one-step transitions).
     public let nStep: Int
@@ -35,10 +37,9 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     /// The seed of the first reset (changed by a resume that could not restore the environments).
     private var resetSeed: UInt64
     private let thread = CollectorLoopThread()
-    /// One writer for the collector's lifetime: a writer claims rows in blocks, so a writer per
-    /// `run(steps:)` call would leave the rest of each block empty.
-    private let writerBlockSize: Int
-    private var writer: ReplayTable.Writer?
+    /// One writer for the collector's lifetime: a table's writer claims rows in blocks, so a
+    /// writer per `run(steps:)` call would leave the rest of each block empty.
+    private let writer: TransitionWriter
     /// A step was cut short (the table closed under an insert, an environment failed): the
     /// environments, n-step rings and counters no longer agree, so `stateDict()` leaves them out.
     private var interruptedMidStep = false
@@ -63,19 +64,27 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     /// one-step collector writes γ there too. `writerBlockSize` is how many rows the collector
     /// claims at once (1 for a collector stepped inline a step at a time, as in deterministic
     /// mode, so no claimed rows wait unwritten between its calls).
-    public init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64,
-                nStep: Int = 1, gamma: Float = 0.99, writerBlockSize: Int = 64) {
+    public convenience init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64,
+                            nStep: Int = 1, gamma: Float = 0.99, writerBlockSize: Int = 64) {
+        self.init(environments: environments, agent: agent, writer: table.makeWriter(blockSize: writerBlockSize), statistics: statistics,
+                  seed: seed, nStep: nStep, gamma: gamma)
+    }
+
+    /// A collector writing through `writer` (owned by this collector from now on).
+    public init(environments: VectorEnvironment, agent: Agent, writer: TransitionWriter, statistics: CollectorStatistics, seed: UInt64,
+                nStep: Int = 1, gamma: Float = 0.99) {
         precondition(nStep >= 1, "nStep must be at least 1")
-        discountOffset = table.spec.extraOffset("discount")
+        let spec = writer.spec
+        discountOffset = spec.extraOffset("discount")
         precondition(nStep == 1 || discountOffset != nil, "n-step collection needs a 'discount' extra column in the table's spec")
         self.environments = environments
         self.agent = agent
-        self.table = table
+        self.spec = spec
+        self.writer = writer
         self.statistics = statistics
         self.seed = seed
         self.nStep = nStep
         self.gamma = gamma
-        self.writerBlockSize = writerBlockSize
         resetSeed = seed
         rng = Xoshiro256(seed: seed ^ 0x5EED_C011_EC70_0000)
         let n = environments.count, width = environments.actionSpace.flatSize
@@ -83,7 +92,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
         indices = Array(repeating: 0, count: n)
         values = Array(repeating: 0, count: n * width)
         scaledValues = values
-        extras = Array(repeating: 0, count: table.spec.extrasWidth)
+        extras = Array(repeating: 0, count: spec.extrasWidth)
         pendingObservations = Array(repeating: 0, count: nStep * n * environments.observationSize)
         pendingIndices = Array(repeating: 0, count: nStep * n)
         pendingValues = Array(repeating: 0, count: nStep * n * width)
@@ -95,7 +104,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     public func start() {
         thread.start(name: "collector", loop: { [self] in try run(steps: nil) }, failed: { [self] error in
             statistics.fail("\(error)")
-            table.close()   // wakes a learner waiting for data, so the failure surfaces at once
+            writer.abandon()   // wakes a learner waiting for data, so the failure surfaces at once
         })
     }
 
@@ -106,9 +115,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     /// requested when nil. Deterministic for a seed when nothing else inserts.
     public func run(steps: Int?) throws {
         if !environments.hasStarted { try environments.reset(seed: resetSeed) }
-        let writer = self.writer ?? table.makeWriter(blockSize: writerBlockSize)
-        self.writer = writer
-        defer { writer.flush() }
+        defer { try? writer.flush() }
         let n = environments.count, obsSize = environments.observationSize
         let discrete = environments.actionSpace.isDiscrete
         let actionSize = environments.actionSpace.flatSize
@@ -162,7 +169,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
                     }
                 }
             }
-            writer.flush()
+            try writer.flush()
             statistics.addSteps(n)
             interruptedMidStep = false
             taken += 1
@@ -184,7 +191,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     /// Inserts environment `i`'s oldest pending transition with the discounted sum of the
     /// rewards pending after it, and drops it from the ring.
     private func emitOldest(environment i: Int, next: UnsafeBufferPointer<Float>, terminated: Bool, truncated: Bool,
-                            writer: ReplayTable.Writer) throws {
+                            writer: TransitionWriter) throws {
         let obsSize = environments.observationSize, width = environments.actionSpace.flatSize
         var folded = 0.0, discount = 1.0
         for k in 0..<pendingCount[i] {

@@ -28,7 +28,7 @@ public final class CollectorStatistics: Sendable {
     /// Episodes finished by all collectors.
     public var episodes: Int { episodeCount.load(ordering: .relaxed) }
 
-    func addSteps(_ n: Int) { steps.wrappingIncrement(by: n, ordering: .relaxed) }
+    public func addSteps(_ n: Int) { steps.wrappingIncrement(by: n, ordering: .relaxed) }
 
     /// Restores the step count (resume).
     public func setEnvironmentSteps(_ n: Int) { steps.store(n, ordering: .relaxed) }
@@ -46,7 +46,7 @@ public final class CollectorStatistics: Sendable {
 
     /// An episode ended during the current vector step of `vectorSteps` environment steps, which
     /// `addSteps` has not counted yet: its step stamp includes them.
-    func recordEpisode(return value: Double, length: Int, vectorSteps: Int = 0) {
+    public func recordEpisode(return value: Double, length: Int, vectorSteps: Int = 0) {
         episodeCount.wrappingIncrement(ordering: .relaxed)
         let logs = subscribers.withLock { $0 }
         if !logs.isEmpty {

@@ -16,6 +16,10 @@ public struct AlgorithmParts {
     public let evaluationAgent: (_ deterministic: Bool) -> Agent
     /// What an on-policy algorithm's rollouts are (its collectors' agents must be `OnPolicyAgent`s); nil for replay.
     public let rollout: Rollout?
+    /// The publisher the collectors' agents take their weights from (nil when they act with the
+    /// learner's own networks, as on-policy collectors do). Remote collectors receive what it
+    /// publishes, and their process publishes it into its own copy.
+    public let weights: WeightPublisher?
 
     /// The shape of an on-policy algorithm's rollouts.
     public struct Rollout {
@@ -30,12 +34,13 @@ public struct AlgorithmParts {
     }
 
     public init(spec: TransitionSpec, learning: [Callback], makeAgent: @escaping (_ maxBatch: Int, _ seed: UInt64) -> Agent,
-                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent, rollout: Rollout? = nil) {
+                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent, rollout: Rollout? = nil, weights: WeightPublisher? = nil) {
         self.spec = spec
         self.learning = learning
         self.makeAgent = makeAgent
         self.evaluationAgent = evaluationAgent
         self.rollout = rollout
+        self.weights = weights
     }
 
     /// The weight initialiser a config names (`network.init`).

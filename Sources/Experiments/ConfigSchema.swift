@@ -122,7 +122,10 @@ public enum ConfigSchema {
         ConfigKey("memory.priority_beta", .float(min: 0, max: 1, minExclusive: false),
                   "prioritized replay: importance-sampling exponent β at the start, raised linearly to 1 over train.env_steps", .float(0.4)),
 
-        ConfigKey("collectors.count", .int(min: 1, max: 64), "collector threads", .int(1)),
+        ConfigKey("collectors.count", .int(min: 0, max: 64), "collector threads in the learner's process (0: remote collectors only, with collectors.serve)", .int(1)),
+        ConfigKey("collectors.serve", .int(min: 1, max: 65_535),
+                  "TCP port where the learner accepts remote collectors (rl-train collect --learner HOST:PORT; needs the Remote build); null: none",
+                  nullable: true, irrelevant: true, .null),
         ConfigKey("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", .int(1)),
         ConfigKey("collectors.publish_every", .int(min: 1, max: nil), "learner updates between weight snapshots for the collectors",
                   .int(1)),

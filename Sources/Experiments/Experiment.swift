@@ -93,6 +93,9 @@ public struct RunOptions {
     /// Callbacks added to the configured ones (custom loggers of a program that embeds runs).
     /// They are not part of the run identity and their state is not checkpointed.
     public var extraCallbacks: [Callback] = []
+    /// Makes the service remote collectors join on a port (`collectors.serve`); nil in a build
+    /// without the `Remote` trait, where such a config is refused with how to build it.
+    public var collectorService: ((_ port: Int) throws -> CollectorService)?
 
     public init(directory: URL? = nil, resume: StateDict? = nil, environments: EnvironmentRegistry = .builtIn,
                 callbacks: CallbackRegistry = .builtIn, progress: ((TrainingProgress) -> Void)? = nil) {
@@ -152,6 +155,11 @@ public enum Experiment {
         var sampler: PrioritizedSampler?
         var normalization: Normalization?
         var batchSize = 0, minSize = 0, updatesPerStep = 0.0
+        var service: CollectorService?
+        if let port = config.optionalInt("collectors.serve") {
+            guard let make = options.collectorService else { throw CollectorServiceError.notBuilt }
+            service = try make(port)
+        }
         switch config.definition.collection {
         case .replay:
             batchSize = config.int("algorithm.batch_size")
@@ -163,9 +171,11 @@ public enum Experiment {
                 replay = try ReplayTable(spec: spec, capacity: capacity)   // the interleave is fixed; no limiter needed
             } else {
                 let samplesPerInsert = updatesPerStep * Double(batchSize)
+                // Room for every collector's inserts between two samples; a remote batch is admitted whole.
+                let burst = max(numEnvs * collectorCount, 2 * (service?.maxBatchTransitions ?? 0))
                 replay = try ReplayTable(spec: spec, capacity: capacity, rateLimit: try RateLimit(
                     samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
-                    errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(numEnvs * collectorCount) * 4)))
+                    errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(burst) * 4)))
             }
             table = replay
             // The memory's sampler: uniform (the table's own), or prioritized, the one object the
@@ -252,6 +262,14 @@ public enum Experiment {
                                                         budget: config.int("train.env_steps"), statistics: statistics))
         }
         callbacks += options.extraCallbacks
+        var served: ServedRun?
+        if let service {
+            guard let weights = parts.weights, let table else {
+                throw ConfigError.invalid(path: "collectors.serve", detail: "\(config.algorithm)'s collectors take no published weights; remote collectors cannot act for it")
+            }
+            callbacks += service.callbacks
+            served = ServedRun(config: config, table: table, statistics: statistics, weights: weights)
+        }
         callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
                                           every: config.int("train.log_every"), metrics: config.definition.metrics,
                                           report: options.progress))
@@ -269,6 +287,17 @@ public enum Experiment {
         }
         // The step count the callbacks restore against (before any collector thread starts).
         trainer.state.environmentSteps = statistics.environmentSteps
+
+        // Remote collectors join once the run's counters and weights are restored.
+        if let service, let served { try service.start(served) }
+        // Tells remote collectors whether to wait for a resumed learner (an interrupted run) or to exit.
+        var serviceStopped = false
+        func stopService(finished: Bool) {
+            guard let service, !serviceStopped else { return }
+            serviceStopped = true
+            service.stop(finished: finished)
+        }
+        defer { stopService(finished: false) }
 
         let stopOnSignal = SignalStop(statistics: statistics)
         defer { stopOnSignal.cancel() }
@@ -303,11 +332,13 @@ public enum Experiment {
             throw error
         }
         if let error = statistics.error { throw TrainingError.collectorFailed(error) }
+        let stoppedBy: StopReason = stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
+            : (evaluator?.stoppedSolved == true ? .solved : .budget)
+        stopService(finished: !stoppedBy.isInterruption)
 
         var result = RunResult(
             runID: config.id, algorithm: config.algorithm.rawValue, environment: envID, seed: Int(seed),
-            stoppedBy: stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
-                : (evaluator?.stoppedSolved == true ? .solved : .budget),
+            stoppedBy: stoppedBy,
             solvedAtEnvironmentSteps: evaluator?.solvedAt, threshold: threshold, environmentSteps: statistics.environmentSteps,
             updates: trainer.state.updates, episodes: statistics.episodes, recentMeanReturn: statistics.recentMeanReturn,
             final: nil, best: nil, seconds: 0, resumedFromUpdates: resumedFrom,

@@ -283,6 +283,19 @@ public struct ExperimentConfig: Sendable, Equatable {
         if bool("train.deterministic"), int("collectors.count") != 1, definition.collection == .replay {
             throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a replay algorithm runs exactly 1 collector, not \(int("collectors.count"))")
         }
+        if optionalInt("collectors.serve") != nil {
+            if definition.collection != .replay {
+                throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors feed a replay memory; \(algorithm) collects rollouts in the learner's process")
+            }
+            if bool("train.deterministic") {
+                throw ConfigError.invalid(path: "collectors.serve", detail: "deterministic training (train.deterministic) steps its one collector inline; remote collectors cannot join it")
+            }
+            if bool("env.normalize_observations") {
+                throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors do not carry observation statistics (env.normalize_observations) yet")
+            }
+        } else if int("collectors.count") == 0 {
+            throw ConfigError.invalid(path: "collectors.count", detail: "0 collector threads need remote collectors (collectors.serve, or rl-train train --serve PORT)")
+        }
         for (path, id) in [("env.id", string("env.id")), ("eval.env_id", optionalString("eval.env_id"))] {
             guard let id else { continue }
             let spec: EnvironmentSpec

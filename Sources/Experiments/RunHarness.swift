@@ -23,13 +23,13 @@ private let activeSignalStops = Locked<(count: Int, previous: [Int32: sigaction]
 /// trainer leaves its loop, every callback's `endTraining` runs and the collectors are joined.
 /// A second signal gets the default action (terminate). The handler only stores the signal
 /// number; a 50 ms timer forwards it to the collectors' stop request.
-final class SignalStop {
+public final class SignalStop {
     private let timer: DispatchSourceTimer
     /// Whether a signal arrived while this was installed.
-    var received: Bool { signalReceived.load(ordering: .relaxed) != 0 }
+    public var received: Bool { signalReceived.load(ordering: .relaxed) != 0 }
     private var previous: [Int32: sigaction] = [:]
 
-    init(statistics: CollectorStatistics) {
+    public init(statistics: CollectorStatistics) {
         activeSignalStops.withLock { active in
             if active.count == 0 {
                 signalReceived.store(0, ordering: .relaxed)
@@ -63,7 +63,7 @@ final class SignalStop {
     }
 
     /// Stops forwarding; the last active instance restores the previous handlers.
-    func cancel() {
+    public func cancel() {
         timer.cancel()
         activeSignalStops.withLock { active in
             active.count -= 1

@@ -170,6 +170,19 @@ public final class ReplayTable: @unchecked Sendable {
         publish(1)
     }
 
+    /// Whether the rate limit lets collectors insert now (always without one). A producer that
+    /// must not block (an async server handler) polls this, then inserts a whole batch with
+    /// `Writer.insert(_:waiting: false)`: each such producer can overshoot the limit's bound by
+    /// one batch, which only lets the learner run ahead until it is caught up (size the limit's
+    /// `errorBuffer` for the batches). Counts a wait when it says no, unless told not to (a
+    /// producer polling again for the same batch).
+    public func admitsInserts(countingWait: Bool = true) -> Bool {
+        guard let limiter = rateLimiter else { return true }
+        if limiter.canInsert() { return true }
+        if countingWait { limiter.insertWaits.wrappingIncrement(ordering: .relaxed) }
+        return false
+    }
+
     /// Waits while the rate limit holds inserts back; throws when closed.
     @inline(__always)
     func admit() throws {
@@ -241,15 +254,20 @@ public final class ReplayTable: @unchecked Sendable {
             self.blockSize = blockSize
         }
 
-        /// Inserts one transition (see `ReplayTable.insert`).
-        public func insert(_ t: TransitionView) throws {
+        /// Inserts one transition (see `ReplayTable.insert`). With `waiting` false it skips the
+        /// rate limit: for inserts already admitted as a batch (`ReplayTable.admitsInserts`).
+        public func insert(_ t: TransitionView, waiting: Bool) throws {
             try table.validate(t)
-            if let limiter = table.rateLimiter, !limiter.canInsert() {
-                // Publish what this writer holds before sleeping: the learner may be waiting
-                // for exactly those inserts, and both sides would wait forever.
-                flush()
+            if waiting {
+                if let limiter = table.rateLimiter, !limiter.canInsert() {
+                    // Publish what this writer holds before sleeping: the learner may be waiting
+                    // for exactly those inserts, and both sides would wait forever.
+                    flush()
+                }
+                try table.admit()
+            } else if table.gate.isClosed {
+                throw ReplayError.closed
             }
-            try table.admit()
             if nextKey == endKey {
                 nextKey = table.claimed.loadThenWrappingIncrement(by: UInt64(blockSize), ordering: .relaxed)
                 endKey = nextKey + UInt64(blockSize)
@@ -262,6 +280,10 @@ public final class ReplayTable: @unchecked Sendable {
             unpublished += 1
             if unpublished == blockSize { flush() }
         }
+
+        /// Inserts one transition (see `ReplayTable.insert`), waiting while the rate limit holds
+        /// collectors back.
+        public func insert(_ t: TransitionView) throws { try insert(t, waiting: true) }
 
         /// Publishes the inserts written so far.
         public func flush() {

@@ -15,7 +15,7 @@ struct RLTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rl-train",
         abstract: "Train reinforcement-learning agents on built-in or custom environments.",
-        subcommands: [Train.self, Resume.self, Eval.self, Sweep.self, Plot.self, Report.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
+        subcommands: [Train.self, Resume.self, Eval.self, Sweep.self, Collect.self, Plot.self, Report.self, Config.self, Demo.self, Envs.self, EnvReplay.self],
         defaultSubcommand: Train.self
     )
 }
@@ -95,6 +95,8 @@ extension RLTrain {
         @Option(help: "Shortcut for --set network.hidden=[..], e.g. 64,64.") var hidden: String?
         @Option(help: "Shortcut for --set algorithm.lr=X.") var lr: Double?
         @Option(help: "Shortcut for --set train.blas_threads=N.") var blasThreads: Int?
+        @Option(help: "Accept remote collectors (rl-train collect --learner HOST:PORT) on this TCP port: --set collectors.serve=PORT; needs the Remote build (scripts/build-remote.sh).")
+        var serve: Int?
         @Flag(help: "Validate, print the resolved config, its id and run directory; train nothing, create nothing.") var dryRun = false
         @Flag(help: "Train again in a new directory even if this config already has a run.") var forceNew = false
         @Flag(help: "When resuming, fall back to the newest intact checkpoint if the newest is damaged.") var fallback = false
@@ -109,6 +111,7 @@ extension RLTrain {
             if let hidden { all.append("network.hidden=[\(hidden)]") }
             if let lr { all.append("algorithm.lr=\(lr)") }
             if let blasThreads { all.append("train.blas_threads=\(blasThreads)") }
+            if let serve { all.append("collectors.serve=\(serve)") }
             return all + overrides
         }
 
@@ -137,6 +140,7 @@ extension RLTrain {
             let display = ProgressDisplay()
             var options = RunOptions()
             options.progress = { display.show($0) }
+            options.collectorService = RLTrain.collectorService
             let outcome = try RunLauncher.train(resolved, forceNew: forceNew, fallback: fallback, options: options) { print($0) }
             display.finish()
             try RLTrain.report(outcome)
@@ -154,6 +158,7 @@ extension RLTrain {
             let display = ProgressDisplay()
             var options = RunOptions()
             options.progress = { display.show($0) }
+            options.collectorService = RLTrain.collectorService
             let outcome = try RunLauncher.resume(URL(fileURLWithPath: runDirectory), fallback: fallback, options: options) { print($0) }
             display.finish()
             try RLTrain.report(outcome)

@@ -53,6 +53,6 @@ extension Algorithm {
                 let epsilon: Float = deterministic ? 0 : schedule.final
                 return EpsilonGreedyQAgent(network: online, publisher: nil, maxBatch: 1,
                                            schedule: EpsilonSchedule(initial: epsilon, final: epsilon, decaySteps: 0))
-            })
+            }, weights: publisher)
     }
 }

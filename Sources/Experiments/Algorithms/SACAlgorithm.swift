@@ -50,7 +50,7 @@ extension Algorithm {
             },
             evaluationAgent: { deterministic in
                 GaussianPolicyAgent(actor: model.actor, publisher: nil, maxBatch: 1, deterministic: deterministic)
-            })
+            }, weights: publisher)
     }
 }
 

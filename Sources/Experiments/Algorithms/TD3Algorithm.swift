@@ -51,6 +51,6 @@ extension Algorithm {
             },
             evaluationAgent: { deterministic in
                 DeterministicPolicyAgent(actor: model.actor, publisher: nil, maxBatch: 1, sigma: deterministic ? 0 : sigma)
-            })
+            }, weights: publisher)
     }
 }

@@ -1,0 +1,229 @@
+#if Remote
+import Experiments
+import Foundation
+import GRPCCore
+import Memory
+import Shared
+
+/// What one `Insert` stream keeps between its batches: its own writer into the memory (claiming
+/// rows in blocks) and a row being unpacked. Used by one handler task at a time.
+private final class IngestStream: @unchecked Sendable {
+    var writer: ReplayTable.Writer?
+    var rows: TransitionRows?
+}
+
+extension CollectionServer {
+    public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        router.registerHandler(forMethod: CollectionService.describe, deserializer: WireCoder<DescribeRequest>(),
+                               serializer: WireCoder<RunDescription>()) { request, _ in
+            let message = try await ServerRequest(stream: request).message
+            return StreamingServerResponse(single: ServerResponse(message: try self.describe(message)))
+        }
+        router.registerHandler(forMethod: CollectionService.register, deserializer: WireCoder<Registration>(),
+                               serializer: WireCoder<RegistrationReply>()) { request, _ in
+            let message = try await ServerRequest(stream: request).message
+            return StreamingServerResponse(single: ServerResponse(message: try self.register(message)))
+        }
+        router.registerHandler(forMethod: CollectionService.insert, deserializer: WireCoder<TransitionBatch>(),
+                               serializer: WireCoder<Acknowledgement>()) { request, _ in
+            StreamingServerResponse(of: Acknowledgement.self) { writer in
+                let stream = IngestStream()
+                for try await batch in request.messages {
+                    let acknowledgement = try await self.insert(batch, stream)
+                    try await writer.write(acknowledgement)
+                    if acknowledgement.finished { break }
+                }
+                return [:]
+            }
+        }
+        router.registerHandler(forMethod: CollectionService.weights, deserializer: WireCoder<WeightsRequest>(),
+                               serializer: WireCoder<WeightsSnapshot>()) { request, _ in
+            StreamingServerResponse(of: WeightsSnapshot.self) { writer in
+                for try await ask in request.messages {
+                    let run = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
+                    let have = Int(clamping: ask.have)
+                    while !Task.isCancelled, self.verdict == nil {
+                        if let snapshot = run.weights.latest(newerThan: have) {
+                            try await writer.write(WeightsSnapshot(version: Int64(snapshot.version), parameters: snapshot.parameters))
+                            break
+                        }
+                        await self.signal.wait(newerThan: have)
+                    }
+                    if self.verdict != nil { break }
+                }
+                return [:]
+            }
+        }
+    }
+
+    // MARK: The methods
+
+    func describe(_ request: DescribeRequest) throws -> RunDescription {
+        try checkProtocol(request.protocolVersion)
+        let run = try currentRun()
+        return RunDescription(epoch: epoch, runID: run.config.id, configYAML: run.config.yaml())
+    }
+
+    func register(_ request: Registration) throws -> RegistrationReply {
+        try checkProtocol(request.protocolVersion)
+        let run = try currentRun()
+        guard request.runID == run.config.id else {
+            refuse("\(request.name): run \(request.runID.prefix(8)) is not this learner's")
+            throw RPCError(code: .failedPrecondition, message: "this learner runs \(run.config.runName)-\(run.config.id8) (id \(run.config.id)), "
+                           + "not run \(request.runID); start the collector with that run's config, or with none to take the learner's")
+        }
+        guard request.spec == run.table.spec else {
+            refuse("\(request.name): transition spec \(request.spec) differs")
+            throw RPCError(code: .failedPrecondition, message: "the collector's transitions are \(request.spec); this run's memory holds \(run.table.spec) "
+                           + "(another environment version or registry on the collector's machine?)")
+        }
+        let (collector, isNew) = state.withLock { s -> (CollectorRecord, Bool) in
+            if let known = s.collectors[request.incarnation] { return (known, false) }
+            let record = CollectorRecord(number: UInt32(s.collectors.count + 1), name: request.name, nextSequence: 0)
+            s.collectors[request.incarnation] = record
+            return (record, true)
+        }
+        log("collector \(collector.number) (\(request.name)) \(isNew ? "joined" : "reconnected")")
+        return RegistrationReply(epoch: epoch, collector: collector.number, maxBatchTransitions: UInt32(maxBatchTransitions),
+                                 nextSequence: collector.nextSequence)
+    }
+
+    fileprivate func insert(_ batch: TransitionBatch, _ stream: IngestStream) async throws -> Acknowledgement {
+        let run = try registered(epoch: batch.epoch, incarnation: batch.incarnation)
+        if let finished = verdict { return try ending(run, finished: finished, sequence: batch.sequence) }
+        let rows = stream.rows ?? TransitionRows(spec: run.table.spec)
+        stream.rows = rows
+        let who = "collector \(number(of: batch.incarnation))'s batch \(batch.sequence)"
+        guard batch.width == rows.width else {
+            throw refusal(.invalidArgument, "\(who) has rows of \(batch.width) words; this run's transitions take \(rows.width)")
+        }
+        guard batch.count <= maxBatchTransitions else {
+            throw refusal(.invalidArgument, "\(who) carries \(batch.count) transitions, at most \(maxBatchTransitions)")
+        }
+        for episode in batch.episodes where !episode.return.isFinite || episode.length < 1 {
+            throw refusal(.invalidArgument, "\(who) reports an episode of return \(episode.return) and length \(episode.length)")
+        }
+        do {
+            try batch.rows.withUnsafeBytes { try rows.check($0, count: batch.count) }
+        } catch {
+            throw refusal(.invalidArgument, "\(who): \(error)")
+        }
+        // Claim the sequence number: a batch sent again after a reconnection is acknowledged, not inserted twice.
+        let fresh = state.withLock { s -> Bool in
+            guard var collector = s.collectors[batch.incarnation], batch.sequence >= collector.nextSequence else {
+                s.duplicates += 1
+                return false
+            }
+            collector.nextSequence = batch.sequence + 1
+            s.collectors[batch.incarnation] = collector
+            return true
+        }
+        if fresh {
+            // Backpressure: read no more from this stream while the rate limiter holds collectors
+            // back; HTTP/2 flow control then stops the collector's sends.
+            var counted = false
+            while !run.table.admitsInserts(countingWait: !counted) {
+                counted = true
+                if run.table.isClosed || verdict != nil { return try await stopping(run, sequence: batch.sequence) }
+                try await Task.sleep(for: .microseconds(200))
+            }
+            let writer = stream.writer ?? run.table.makeWriter(blockSize: 256)
+            stream.writer = writer
+            do {
+                try batch.rows.withUnsafeBytes { raw in
+                    var unpack = rows
+                    for r in 0..<batch.count { try unpack.withTransition(raw, row: r) { try writer.insert($0, waiting: false) } }
+                }
+                writer.flush()
+            } catch ReplayError.closed {
+                return try await stopping(run, sequence: batch.sequence)
+            }
+            for episode in batch.episodes { run.statistics.recordEpisode(return: episode.return, length: episode.length) }
+            run.statistics.addSteps(batch.count)
+            let version = run.weights.version
+            state.withLock { s in
+                s.batches += 1
+                s.collectors[batch.incarnation]?.batches += 1
+                s.collectors[batch.incarnation]?.transitions += batch.count
+                if batch.policyVersion >= 0 { s.lagHistogram[min(64, max(0, version - Int(batch.policyVersion)))] += 1 }
+            }
+        }
+        return Acknowledgement(sequence: batch.sequence, finished: false, environmentSteps: Int64(run.statistics.environmentSteps),
+                               policyVersion: Int64(run.weights.version))
+    }
+
+    // MARK: Helpers
+
+    var verdict: Bool? { state.withLock { $0.finished } }
+
+    private func currentRun() throws -> ServedRun {
+        guard let run = state.withLock({ $0.run }) else { throw RPCError(code: .unavailable, message: "the learner is starting") }
+        return run
+    }
+
+    private func checkProtocol(_ version: UInt32) throws {
+        guard version == WireFormat.protocolVersion else {
+            throw RPCError(code: .failedPrecondition, message: "the collector speaks protocol \(version), this learner \(WireFormat.protocolVersion): use the same rl-train build on both")
+        }
+    }
+
+    /// The run, if `incarnation` registered with this learner (`epoch`).
+    func registered(epoch: UInt64, incarnation: UInt64) throws -> ServedRun {
+        let run = try currentRun()
+        guard epoch == self.epoch else {
+            throw RPCError(code: .failedPrecondition, message: "learner epoch \(String(epoch, radix: 16)) ended; this learner's is \(String(self.epoch, radix: 16)): register again")
+        }
+        guard state.withLock({ $0.collectors[incarnation] }) != nil else {
+            throw RPCError(code: .failedPrecondition, message: "collector incarnation \(String(incarnation, radix: 16)) has not registered with this learner: register first")
+        }
+        return run
+    }
+
+    private func number(of incarnation: UInt64) -> UInt32 { state.withLock { $0.collectors[incarnation]?.number ?? 0 } }
+
+    private func refuse(_ what: String) {
+        state.withLock { $0.refused += 1 }
+        log("refused \(what)")
+    }
+
+    private func refusal(_ code: RPCError.Code, _ message: String) -> RPCError {
+        refuse(message)
+        return RPCError(code: code, message: message)
+    }
+
+    /// The memory closed under a batch: training ended. Waits (briefly) for the run's verdict and
+    /// answers with it.
+    private func stopping(_ run: ServedRun, sequence: UInt64) async throws -> Acknowledgement {
+        for _ in 0..<300 where verdict == nil { try await Task.sleep(for: .milliseconds(10)) }
+        return try ending(run, finished: verdict ?? false, sequence: sequence)
+    }
+
+    /// The answer once training ended: `finished` (the collector exits), or unavailable until a
+    /// resumed learner serves again.
+    private func ending(_ run: ServedRun, finished: Bool, sequence: UInt64) throws -> Acknowledgement {
+        guard finished else {
+            throw RPCError(code: .unavailable, message: "the learner stopped; the run resumes from its checkpoint")
+        }
+        return Acknowledgement(sequence: sequence, finished: true, environmentSteps: Int64(run.statistics.environmentSteps),
+                               policyVersion: Int64(run.weights.version))
+    }
+
+    /// The service's figures for the run's metrics: collectors that joined, batches inserted,
+    /// duplicates and refusals, and how far behind the learner's weights batches arrived.
+    func metrics() -> [(String, Double)] {
+        state.withLock { s in
+            let total = s.lagHistogram.reduce(0, +)
+            var p99 = 0, seen = 0
+            for (lag, count) in s.lagHistogram.enumerated() {
+                seen += count
+                if Double(seen) >= 0.99 * Double(total) { p99 = lag; break }
+            }
+            let maxLag = s.lagHistogram.lastIndex { $0 > 0 } ?? 0
+            let mean = total == 0 ? 0 : Double(s.lagHistogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total)
+            return [("remote_collectors", Double(s.collectors.count)), ("remote_batches", Double(s.batches)),
+                    ("remote_duplicates", Double(s.duplicates)), ("remote_refused", Double(s.refused)),
+                    ("remote_version_lag_mean", mean), ("remote_version_lag_p99", Double(p99)), ("remote_version_lag_max", Double(maxLag))]
+        }
+    }
+}
+#endif

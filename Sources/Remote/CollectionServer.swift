@@ -1,0 +1,155 @@
+#if Remote
+import Collectors
+import Dispatch
+import Experiments
+import Foundation
+import GRPCCore
+import GRPCInProcessTransport
+import GRPCNIOTransportHTTP2Posix
+import Learner
+import Memory
+import NN
+import Shared
+
+/// The learner's side of remote collection: serves `CollectionService` for one run, inserting
+/// what collectors send into the run's replay memory under its rate limit and streaming them
+/// its newest weights. `Experiment.run` starts and stops it (`CollectorService`).
+///
+///     var options = RunOptions(directory: directory)
+///     options.collectorService = { port in CollectionServer(listening: .tcp(host: "0.0.0.0", port: port)) }
+///     let result = try Experiment.run(config, options: options)   // config sets collectors.serve
+///
+/// Nothing a collector sends can crash the learner: sizes, flags, action indices and the
+/// finiteness of every float are checked before a batch is inserted, whole or not at all.
+/// Each collector process has an incarnation; its batches carry sequence numbers, so a batch
+/// sent again after a reconnection is acknowledged without being inserted twice.
+public final class CollectionServer: CollectorService, RegistrableRPCService, @unchecked Sendable {
+    /// Where the server listens.
+    public enum Listening: Sendable {
+        /// A TCP address (`0.0.0.0` for every IPv4 interface).
+        case tcp(host: String, port: Int)
+        /// gRPC's in-process transport (tests: the client is the same `InProcessTransport`'s).
+        case inProcess(InProcessTransport.Server)
+    }
+
+    public let listening: Listening
+    public let maxBatchTransitions: Int
+    /// New for each learner process: collectors that see another one register again.
+    public let epoch: UInt64
+    /// The HTTP/2 flow-control window per stream. The default 64 KiB caps a stream at a few
+    /// tens of MB/s; a window of several batches keeps ingest at the memory's pace.
+    public static let windowBytes = 8 << 20
+
+    struct CollectorRecord {
+        var number: UInt32
+        var name: String
+        var nextSequence: UInt64
+        var batches = 0
+        var transitions = 0
+    }
+    struct State {
+        var run: ServedRun?
+        var rows: TransitionRows?
+        var collectors: [UInt64: CollectorRecord] = [:]
+        /// Set once training ended: true when the run is over, false when it was interrupted.
+        var finished: Bool?
+        /// Batches by how many versions the learner's weights were ahead of the collector's when they arrived.
+        var lagHistogram = [Int](repeating: 0, count: 65)
+        var batches = 0
+        var duplicates = 0
+        var refused = 0
+    }
+    let state = Locked(State())
+    private(set) var signal: WeightsSignal!
+    private var shutdown: (() -> Void)?
+    private var serving: Task<Void, Error>?
+    /// Log lines (joins, refusals); stderr by default.
+    public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("[serve] " + $0 + "\n").utf8)) }
+
+    public init(listening: Listening, maxBatchTransitions: Int = 1024) {
+        self.listening = listening
+        self.maxBatchTransitions = maxBatchTransitions
+        var generator = SystemRandomNumberGenerator()
+        epoch = generator.next()
+        signal = WeightsSignal(weights: { [weak self] in self?.state.withLock { $0.run?.weights } },
+                               metrics: { [weak self] in self?.metrics() ?? [] })
+    }
+
+    public var callbacks: [Callback] { [signal] }
+
+    public func start(_ run: ServedRun) throws {
+        state.withLock { s in
+            s.run = run
+            s.rows = TransitionRows(spec: run.table.spec)
+        }
+        let host: String, port: Int
+        switch listening {
+        case .inProcess(let transport):
+            let server = GRPCServer(transport: transport, services: [self])
+            shutdown = { server.beginGracefulShutdown() }
+            serving = Task { try await server.serve() }
+            return
+        case .tcp(let h, let p):
+            (host, port) = (h, p)
+        }
+        let config = HTTP2ServerTransport.Posix.Config.defaults { config in
+            config.http2.targetWindowSize = Self.windowBytes
+            config.http2.maxFrameSize = 1 << 20
+            config.rpc.maxRequestPayloadSize = 64 << 20
+        }
+        let server = GRPCServer(transport: .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config),
+                                services: [self])
+        shutdown = { server.beginGracefulShutdown() }
+        serving = Task { try await server.serve() }
+        // Wait until it listens (or failed to: a port in use is an error of this run).
+        if let address = try? awaitListening(server) {
+            log("learner epoch \(String(epoch, radix: 16)) serves run \(run.config.id.prefix(8)) on \(address)")
+        } else {
+            throw RemoteError.cannotListen(host: host, port: port, detail: "\(serveFailure() ?? "the server did not start")")
+        }
+    }
+
+    public func stop(finished: Bool) {
+        state.withLock { $0.finished = $0.finished ?? finished }
+        signal.close()
+        guard let shutdown, let serving else { return }
+        // Collectors get their last acknowledgements (finished: they exit) for a moment, then the
+        // server goes, whatever is still open.
+        shutdown()
+        let done = DispatchSemaphore(value: 0)
+        Task { _ = try? await serving.value; done.signal() }
+        if done.wait(timeout: .now() + 3) == .timedOut {
+            serving.cancel()
+            _ = done.wait(timeout: .now() + 3)
+        }
+        let (collectors, batches) = state.withLock { ($0.collectors.count, $0.batches) }
+        log("stopped (\(finished ? "run finished" : "interrupted; collectors wait for the learner to resume")): \(collectors) collectors sent \(batches) batches")
+    }
+
+    // MARK: Serving
+
+    private func awaitListening(_ server: GRPCServer<HTTP2ServerTransport.Posix>) throws -> String {
+        let outcome = Locked<String?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        Task {
+            if let address = try? await server.listeningAddress { outcome.withLock { $0 = String(describing: address) } }
+            ready.signal()
+        }
+        ready.wait()
+        guard let address = outcome.withLock({ $0 }) else { throw RemoteError.protocolViolation("no listening address") }
+        return address
+    }
+
+    private func serveFailure() -> String? {
+        guard let serving else { return nil }
+        let outcome = Locked<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await serving.value } catch { outcome.withLock { $0 = "\(error)" } }
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 2)
+        return outcome.withLock { $0 }
+    }
+}
+#endif
