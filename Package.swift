@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Learner", targets: ["Learner"]),
         .library(name: "Reporting", targets: ["Reporting"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
+        .executable(name: "remote-ingest-bench", targets: ["RemoteIngestBench"]),
     ],
     // Collectors on other machines need gRPC, whose stack (SwiftNIO, HTTP/2, BoringSSL) takes
     // minutes to build on 2 cores: it is built only with `--traits Remote` (scripts/build-remote.sh).
@@ -84,6 +85,8 @@ let package = Package(
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
+        // The remote ingest benchmark (scripts/bench-remote-ingest.sh); empty without the `Remote` trait.
+        .executableTarget(name: "RemoteIngestBench", dependencies: [.target(name: "Remote", condition: .when(traits: ["Remote"]))]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
         // The `rl-train` executable: argument parsing and nothing else.

@@ -171,11 +171,12 @@ public enum Experiment {
                 replay = try ReplayTable(spec: spec, capacity: capacity)   // the interleave is fixed; no limiter needed
             } else {
                 let samplesPerInsert = updatesPerStep * Double(batchSize)
-                // Room for every collector's inserts between two samples; a remote batch is admitted whole.
-                let burst = max(numEnvs * collectorCount, 2 * (service?.maxBatchTransitions ?? 0))
+                // Room for every collector's inserts between two samples, and for two remote batches
+                // (each admitted whole) in flight.
+                let remote = 2 * Double(service?.maxBatchTransitions ?? 0)
                 replay = try ReplayTable(spec: spec, capacity: capacity, rateLimit: try RateLimit(
                     samplesPerInsert: samplesPerInsert, minSizeToSample: minSize,
-                    errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * Double(burst) * 4)))
+                    errorBuffer: max(Double(batchSize) * 4, samplesPerInsert * max(Double(numEnvs * collectorCount) * 4, remote))))
             }
             table = replay
             // The memory's sampler: uniform (the table's own), or prioritized, the one object the

@@ -30,6 +30,7 @@ public final class ProgressDisplay {
             shown = true
         } else if ContinuousClock.now - lastPlain >= .seconds(2) {
             print(line)
+            fflush(nil)   // a log file or pipe sees each line as it is printed
             lastPlain = ContinuousClock.now
         }
     }

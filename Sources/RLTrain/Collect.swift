@@ -31,7 +31,7 @@ extension RLTrain {
         @Option(help: "Environments per collector (default: the config's collectors.num_envs).") var numEnvs: Int?
         @Option(help: "Seed of this process's environments and exploration (default: random).") var seed: UInt64?
         @Option(help: "Seconds to keep trying to reach an absent learner before giving up.") var patience: Double = 600
-        @Option(help: "Batches in flight without an acknowledgement (a collector that dies loses at most these).") var window: Int = 4
+        @Option(help: "Batches in flight without an acknowledgement (a collector that dies loses at most these).") var window: Int = 1
 
         func validate() throws {
             if let collectors, collectors < 1 { throw ValidationError("--collectors must be at least 1") }

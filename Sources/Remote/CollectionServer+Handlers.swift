@@ -42,6 +42,11 @@ extension CollectionServer {
                 for try await ask in request.messages {
                     let run = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
                     let have = Int(clamping: ask.have)
+                    if have >= 0 {
+                        // The collector asks as soon as it applied `have`: how far the learner got meanwhile.
+                        let lag = min(64, max(0, run.weights.version - have))
+                        self.state.withLock { $0.weightsLagHistogram[lag] += 1 }
+                    }
                     while !Task.isCancelled, self.verdict == nil {
                         if let snapshot = run.weights.latest(newerThan: have) {
                             try await writer.write(WeightsSnapshot(version: Int64(snapshot.version), parameters: snapshot.parameters))
@@ -212,18 +217,23 @@ extension CollectionServer {
     /// duplicates and refusals, and how far behind the learner's weights batches arrived.
     func metrics() -> [(String, Double)] {
         state.withLock { s in
-            let total = s.lagHistogram.reduce(0, +)
-            var p99 = 0, seen = 0
-            for (lag, count) in s.lagHistogram.enumerated() {
-                seen += count
-                if Double(seen) >= 0.99 * Double(total) { p99 = lag; break }
-            }
-            let maxLag = s.lagHistogram.lastIndex { $0 > 0 } ?? 0
-            let mean = total == 0 ? 0 : Double(s.lagHistogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total)
-            return [("remote_collectors", Double(s.collectors.count)), ("remote_batches", Double(s.batches)),
-                    ("remote_duplicates", Double(s.duplicates)), ("remote_refused", Double(s.refused)),
-                    ("remote_version_lag_mean", mean), ("remote_version_lag_p99", Double(p99)), ("remote_version_lag_max", Double(maxLag))]
+            [("remote_collectors", Double(s.collectors.count)), ("remote_batches", Double(s.batches)),
+             ("remote_duplicates", Double(s.duplicates)), ("remote_refused", Double(s.refused))]
+                + Self.summary(s.weightsLagHistogram, "remote_weights_lag") + Self.summary(s.lagHistogram, "remote_batch_lag")
         }
+    }
+
+    /// Mean, 99th percentile and maximum of a histogram of version lags (the last bin holds 64 and more).
+    private static func summary(_ histogram: [Int], _ name: String) -> [(String, Double)] {
+        let total = histogram.reduce(0, +)
+        guard total > 0 else { return [] }
+        var p99 = 0, seen = 0
+        for (lag, count) in histogram.enumerated() {
+            seen += count
+            if Double(seen) >= 0.99 * Double(total) { p99 = lag; break }
+        }
+        let mean = Double(histogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total)
+        return [("\(name)_mean", mean), ("\(name)_p99", Double(p99)), ("\(name)_max", Double(histogram.lastIndex { $0 > 0 } ?? 0))]
     }
 }
 #endif

@@ -33,6 +33,9 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
     }
 
     public let listening: Listening
+    /// The most transitions one batch may carry. Small batches keep remote data as fresh as
+    /// in-process collectors' (the rate limiter's tolerance grows with it); the ingest benchmark
+    /// uses 1024.
     public let maxBatchTransitions: Int
     /// New for each learner process: collectors that see another one register again.
     public let epoch: UInt64
@@ -55,6 +58,8 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         var finished: Bool?
         /// Batches by how many versions the learner's weights were ahead of the collector's when they arrived.
         var lagHistogram = [Int](repeating: 0, count: 65)
+        /// Weights requests by how many versions the learner was ahead of the version the collector had just applied.
+        var weightsLagHistogram = [Int](repeating: 0, count: 65)
         var batches = 0
         var duplicates = 0
         var refused = 0
@@ -66,7 +71,7 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
     /// Log lines (joins, refusals); stderr by default.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("[serve] " + $0 + "\n").utf8)) }
 
-    public init(listening: Listening, maxBatchTransitions: Int = 1024) {
+    public init(listening: Listening, maxBatchTransitions: Int = 64) {
         self.listening = listening
         self.maxBatchTransitions = maxBatchTransitions
         var generator = SystemRandomNumberGenerator()

@@ -39,7 +39,7 @@ public final class RemoteCollector: @unchecked Sendable {
         /// How long to keep trying to reach a learner that is away before giving up.
         public var patience: Duration = .seconds(600)
         /// Batches in flight without an acknowledgement (what a dying collector can lose).
-        public var window = 4
+        public var window = 1
         /// Progress lines on stderr every this many seconds (nil: none).
         public var reportEvery: Double? = 10
         public var environments: EnvironmentRegistry = .builtIn
@@ -329,7 +329,7 @@ public final class RemoteCollector: @unchecked Sendable {
         FileHandle.standardError.write(Data(("[collect] " + line + "\n").utf8))
     }
 
-    static func parse(address: String) throws -> (String, Int) {
+    public static func parse(address: String) throws -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port),
               colon != address.startIndex else {
             throw RemoteError.protocolViolation("'\(address)' is not HOST:PORT")
@@ -340,7 +340,7 @@ public final class RemoteCollector: @unchecked Sendable {
     }
 
     /// Runs async work from synchronous code (the command line's main thread) and waits for it.
-    static func blocking<R: Sendable>(_ work: @escaping @Sendable () async throws -> R) throws -> R {
+    public static func blocking<R: Sendable>(_ work: @escaping @Sendable () async throws -> R) throws -> R {
         let result = Locked<Result<R, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
