@@ -78,7 +78,8 @@ let package = Package(
             "Experiments", "Reporting", "Shared", .product(name: "Yams", package: "Yams"),
         ]),
         // Collectors on other machines: the learner's gRPC service (transitions in, weights out) and
-        // the remote collector process. Compiled empty without the `Remote` trait.
+        // the remote collector process. Without the `Remote` trait only its gRPC-free parts are
+        // built (the wire format, the batch queue, the weights signal), and tested under TSan.
         .target(name: "Remote", dependencies: [
             "Experiments", "Collectors", "Memory", "NN", "Envs", "Shared",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
@@ -107,8 +108,7 @@ let package = Package(
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
         .testTarget(name: "RemoteTests", dependencies: [
-            "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom",
-            .target(name: "Remote", condition: .when(traits: ["Remote"])),
+            "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom", "Learner", "Shared", "Remote",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),

@@ -10,7 +10,11 @@ export RL_PYTHON="$PWD/.build-py/venv/bin/python"
 # orders, so the last bits (and then whole runs) differ between machines: pin the AVX2 kernels,
 # which every AVX2+FMA x86 machine runs, unless the caller chose.
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" LIBXSMM_TARGET="${LIBXSMM_TARGET:-hsw}"
-swift build --build-tests
-swift test
+# With the Remote trait: the gRPC service and remote collectors are built and tested too (the
+# first build compiles the gRPC stack, a few minutes on 2 cores).
+swift build --build-tests --traits Remote
+swift test --skip-build --traits Remote
 echo "== concurrency tests under ThreadSanitizer"
-swift test --sanitize=thread --filter 'MemoryTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'
+# Without the trait (the gRPC stack is not built twice): the remote collectors' queue, writer and
+# weights signal are gRPC-free and run here.
+swift test --sanitize=thread --filter 'BatchQueueTests|MemoryTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'

@@ -1,4 +1,3 @@
-#if Remote
 import Foundation
 import Shared
 
@@ -160,4 +159,3 @@ final class Doorbell: @unchecked Sendable {
         }
     }
 }
-#endif

@@ -1,8 +1,7 @@
-#if Remote
 import Memory
 
 // The collection service's messages; `WireFormat` says how they are laid out, and
-// Docs/remote-collectors.md lists every field.
+// the README lists every field.
 
 /// Asks a learner what it runs (`Describe`).
 struct DescribeRequest: WireMessage, Equatable {
@@ -259,4 +258,3 @@ struct WeightsSnapshot: WireMessage, Equatable {
         }
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if Remote
 /// What goes wrong between collectors and a learner, said so that the reader knows where.
 public enum RemoteError: Error, CustomStringConvertible {
     case cannotListen(host: String, port: Int, detail: String)
@@ -22,4 +21,3 @@ public enum RemoteError: Error, CustomStringConvertible {
         }
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if Remote
 import Atomics
 import Collectors
 import Memory
@@ -62,4 +61,3 @@ final class RemoteWriter: TransitionWriter {
         }
     }
 }
-#endif

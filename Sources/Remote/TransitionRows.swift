@@ -1,4 +1,3 @@
-#if Remote
 import Memory
 
 #if _endian(big)
@@ -95,4 +94,3 @@ struct RowError: Error, CustomStringConvertible {
     let detail: String
     var description: String { "row \(row): \(detail)" }
 }
-#endif

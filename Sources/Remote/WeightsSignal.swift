@@ -1,4 +1,3 @@
-#if Remote
 import Learner
 import NN
 import Shared
@@ -85,4 +84,3 @@ final class WeightsSignal: Callback, @unchecked Sendable {
         waiter?.continuation.resume()
     }
 }
-#endif

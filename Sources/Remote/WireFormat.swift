@@ -1,6 +1,3 @@
-#if Remote
-import GRPCCore
-
 /// The byte layout of the collection service's messages, written by hand over gRPC's raw-bytes
 /// serializer hooks rather than generated from a `.proto` file.
 ///
@@ -8,7 +5,7 @@ import GRPCCore
 /// layout minus its bookkeeping); protobuf would carry it as one `bytes` field anyway, and
 /// swift-protobuf with its code generator would add minutes to every clean build on 2 cores.
 /// The layout is small, versioned (`protocolVersion`, and the service name's `v1`) and
-/// documented in `Docs/remote-collectors.md`; every read is bounds-checked, so a peer sending
+/// documented in the README ("The collection service's wire format"); every read is bounds-checked, so a peer sending
 /// garbage gets an error naming the field, never a crash.
 ///
 /// Every message starts with a 4-byte ASCII tag naming its kind; integers and floats are
@@ -146,15 +143,3 @@ struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
     }
 }
-
-/// gRPC's serializer and deserializer for a `WireMessage`.
-struct WireCoder<Message: WireMessage>: MessageSerializer, MessageDeserializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: Message) throws -> Bytes {
-        Bytes(message.encoded())
-    }
-
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Message {
-        try serializedMessageBytes.withUnsafeBytes { try Message(decoding: $0) }
-    }
-}
-#endif

@@ -1,4 +1,3 @@
-#if Remote
 import Foundation
 import Memory
 @testable import Remote
@@ -117,4 +116,3 @@ import Testing
 extension UInt32 {
     var littleEndianBytes: [UInt8] { withUnsafeBytes(of: littleEndian) { Array($0) } }
 }
-#endif
