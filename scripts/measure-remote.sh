@@ -28,7 +28,7 @@ import json, sys
 label, path, wall = sys.argv[1], sys.argv[2], float(sys.argv[3])
 r = json.load(open(path)); final = r["final"]; m = r.get("metrics") or {}
 solved = r.get("solved_at_env_steps")
-lag = "".join(f"  {what} lag mean {m[f'remote_{key}_lag_mean']:.2f} p99 {m[f'remote_{key}_lag_p99']:.0f} max {m[f'remote_{key}_lag_max']:.0f}"
+lag = "".join(f"  {what} lag mean {m[f'remote_{key}_lag_mean']:.2f} p50 {m[f'remote_{key}_lag_p50']:.0f} p99 {m[f'remote_{key}_lag_p99']:.0f} max {m[f'remote_{key}_lag_max']:.0f}"
               for what, key in (("weights", "weights"), ("batch", "batch")) if f"remote_{key}_lag_max" in m)
 print(f"{label} seed {r['seed']}: wall {wall:6.2f} s  solved at {solved if solved is not None else '-':>6}  "
       f"final {final['mean']:7.1f}  steps {r['env_steps']}  updates {r['updates']}{lag}")

@@ -44,7 +44,7 @@ public enum CollectorServiceError: Error, CustomStringConvertible {
         switch self {
         case .notBuilt:
             return "collectors.serve (--serve) needs rl-train built with remote collectors: run scripts/build-remote.sh "
-                + "(gRPC; about 15 minutes the first time on 2 cores) and use .build-remote/release/rl-train"
+                + "(gRPC; about 8 minutes the first time on 2 cores) and use .build-remote/release/rl-train"
         }
     }
 }

@@ -15,6 +15,11 @@ extension RLTrain {
         #endif
     }
 
+    /// Refuses a config that serves remote collectors in a build that cannot, before a run directory is made.
+    static func checkServing(_ config: ExperimentConfig) throws {
+        if config.optionalInt("collectors.serve") != nil, collectorService == nil { throw CollectorServiceError.notBuilt }
+    }
+
     struct Collect: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Collect transitions for a learner on another machine (rl-train train --serve PORT).",
@@ -53,7 +58,7 @@ extension RLTrain {
             print("\(outcome.finished ? "run finished" : "stopped"): the learner counts \(outcome.environmentSteps) env steps; this process ended \(outcome.episodes) episodes")
             if !outcome.finished { throw ExitCode(130) }
             #else
-            throw ValidationError("\(CollectorServiceError.notBuilt)")
+            throw CollectorServiceError.notBuilt
             #endif
         }
     }

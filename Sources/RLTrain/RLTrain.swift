@@ -137,6 +137,7 @@ extension RLTrain {
                 print("# run dir:   \(directory.path) [\(status)]")
                 return
             }
+            try RLTrain.checkServing(resolved)
             let display = ProgressDisplay()
             var options = RunOptions()
             options.progress = { display.show($0) }

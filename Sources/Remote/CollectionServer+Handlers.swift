@@ -223,17 +223,21 @@ extension CollectionServer {
         }
     }
 
-    /// Mean, 99th percentile and maximum of a histogram of version lags (the last bin holds 64 and more).
+    /// Mean, median, 99th percentile and maximum of a histogram of version lags (the last bin holds 64 and more).
     private static func summary(_ histogram: [Int], _ name: String) -> [(String, Double)] {
         let total = histogram.reduce(0, +)
         guard total > 0 else { return [] }
-        var p99 = 0, seen = 0
-        for (lag, count) in histogram.enumerated() {
-            seen += count
-            if Double(seen) >= 0.99 * Double(total) { p99 = lag; break }
+        func percentile(_ q: Double) -> Double {
+            var seen = 0
+            for (lag, count) in histogram.enumerated() {
+                seen += count
+                if Double(seen) >= q * Double(total) { return Double(lag) }
+            }
+            return Double(histogram.count - 1)
         }
         let mean = Double(histogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total)
-        return [("\(name)_mean", mean), ("\(name)_p99", Double(p99)), ("\(name)_max", Double(histogram.lastIndex { $0 > 0 } ?? 0))]
+        return [("\(name)_mean", mean), ("\(name)_p50", percentile(0.5)), ("\(name)_p99", percentile(0.99)),
+                ("\(name)_max", Double(histogram.lastIndex { $0 > 0 } ?? 0))]
     }
 }
 #endif
