@@ -9,7 +9,9 @@ struct DescribeRequest: WireMessage, Equatable {
     var protocolVersion: UInt32 = WireFormat.protocolVersion
 
     func encode(into w: inout ByteWriter) { w.put(protocolVersion) }
-    init() {}
+}
+
+extension DescribeRequest {
     init(from r: inout ByteReader) throws { protocolVersion = try r.read("protocol_version") }
 }
 
@@ -25,11 +27,9 @@ struct RunDescription: WireMessage, Equatable {
     func encode(into w: inout ByteWriter) {
         w.put(protocolVersion); w.put(epoch); w.put(runID); w.put(configYAML)
     }
-    init(epoch: UInt64, runID: String, configYAML: String) {
-        self.epoch = epoch
-        self.runID = runID
-        self.configYAML = configYAML
-    }
+}
+
+extension RunDescription {
     init(from r: inout ByteReader) throws {
         protocolVersion = try r.read("protocol_version")
         epoch = try r.read("epoch")
@@ -61,12 +61,9 @@ struct Registration: WireMessage, Equatable {
         for column in spec.extras { w.put(column.name); w.put(UInt32(column.width)) }
         w.put(name)
     }
-    init(runID: String, incarnation: UInt64, spec: TransitionSpec, name: String) {
-        self.runID = runID
-        self.incarnation = incarnation
-        self.spec = spec
-        self.name = name
-    }
+}
+
+extension Registration {
     init(from r: inout ByteReader) throws {
         protocolVersion = try r.read("protocol_version")
         runID = try r.readString("run_id")
@@ -103,12 +100,9 @@ struct RegistrationReply: WireMessage, Equatable {
     var nextSequence: UInt64
 
     func encode(into w: inout ByteWriter) { w.put(epoch); w.put(collector); w.put(maxBatchTransitions); w.put(nextSequence) }
-    init(epoch: UInt64, collector: UInt32, maxBatchTransitions: UInt32, nextSequence: UInt64) {
-        self.epoch = epoch
-        self.collector = collector
-        self.maxBatchTransitions = maxBatchTransitions
-        self.nextSequence = nextSequence
-    }
+}
+
+extension RegistrationReply {
     init(from r: inout ByteReader) throws {
         epoch = try r.read("epoch")
         collector = try r.read("collector")
@@ -146,17 +140,9 @@ struct TransitionBatch: WireMessage, Equatable {
         for episode in episodes { w.put(episode.return); w.put(UInt32(clamping: episode.length)); w.put(UInt32(0)) }
         rows.withUnsafeBytes { w.put(raw: $0) }
     }
-    init(epoch: UInt64, incarnation: UInt64, sequence: UInt64, policyVersion: Int64, count: Int, width: Int,
-         episodes: [EpisodeReport], rows: [UInt8]) {
-        self.epoch = epoch
-        self.incarnation = incarnation
-        self.sequence = sequence
-        self.policyVersion = policyVersion
-        self.count = count
-        self.width = width
-        self.episodes = episodes
-        self.rows = rows
-    }
+}
+
+extension TransitionBatch {
     init(from r: inout ByteReader) throws {
         epoch = try r.read("epoch")
         incarnation = try r.read("incarnation")
@@ -195,12 +181,9 @@ struct Acknowledgement: WireMessage, Equatable {
     func encode(into w: inout ByteWriter) {
         w.put(sequence); w.put(UInt8(finished ? 1 : 0)); w.put(environmentSteps); w.put(policyVersion)
     }
-    init(sequence: UInt64, finished: Bool, environmentSteps: Int64, policyVersion: Int64) {
-        self.sequence = sequence
-        self.finished = finished
-        self.environmentSteps = environmentSteps
-        self.policyVersion = policyVersion
-    }
+}
+
+extension Acknowledgement {
     init(from r: inout ByteReader) throws {
         sequence = try r.read("sequence")
         let flag: UInt8 = try r.read("finished")
@@ -221,11 +204,9 @@ struct WeightsRequest: WireMessage, Equatable {
     var have: Int64
 
     func encode(into w: inout ByteWriter) { w.put(epoch); w.put(incarnation); w.put(have) }
-    init(epoch: UInt64, incarnation: UInt64, have: Int64) {
-        self.epoch = epoch
-        self.incarnation = incarnation
-        self.have = have
-    }
+}
+
+extension WeightsRequest {
     init(from r: inout ByteReader) throws {
         epoch = try r.read("epoch")
         incarnation = try r.read("incarnation")
@@ -243,10 +224,9 @@ struct WeightsSnapshot: WireMessage, Equatable {
         w.put(version); w.put(UInt32(parameters.count)); w.put(UInt32(0))
         parameters.withUnsafeBytes { w.put(raw: $0) }   // little-endian hosts only (checked at start)
     }
-    init(version: Int64, parameters: [Float]) {
-        self.version = version
-        self.parameters = parameters
-    }
+}
+
+extension WeightsSnapshot {
     init(from r: inout ByteReader) throws {
         version = try r.read("version")
         let count = try r.readCount("count", limit: 1 << 28)
