@@ -78,8 +78,9 @@ public final class RemoteCollector: @unchecked Sendable {
             config: .defaults { config in
                 config.http2.targetWindowSize = CollectionServer.windowBytes
                 config.http2.maxFrameSize = 1 << 20
-                config.backoff.initial = .milliseconds(100)
-                config.backoff.max = .seconds(2)
+                // Reconnect soon: a learner that restarts is back within seconds.
+                config.backoff.initial = .milliseconds(20)
+                config.backoff.max = .seconds(1)
             })
         let signals = SignalStop(statistics: statistics)
         defer { signals.cancel() }
@@ -187,7 +188,7 @@ public final class RemoteCollector: @unchecked Sendable {
 
     /// Streams batches until the queue ends, reconnecting (and registering again with a new learner) as needed.
     private func send<T: ClientTransport>(_ client: GRPCClient<T>, queue: BatchQueue, runID: String, spec: TransitionSpec) async throws {
-        var backoff = Duration.milliseconds(50)
+        var backoff = Self.firstBackoff
         while queue.ending == nil {
             guard let epoch = registration.withLock({ $0?.epoch }) else { throw RemoteError.protocolViolation("not registered") }
             do {
@@ -213,7 +214,7 @@ public final class RemoteCollector: @unchecked Sendable {
                         }
                     }
                 }
-                backoff = .milliseconds(50)
+                backoff = Self.firstBackoff
             } catch {
                 if queue.ending != nil { return }
                 queue.resendUnacknowledged()
@@ -236,7 +237,7 @@ public final class RemoteCollector: @unchecked Sendable {
                 }
                 try checkPatience(lastError: "\(error)")
                 try await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
+                backoff = min(backoff * 2, Self.maxBackoff)
             }
         }
     }
@@ -283,6 +284,10 @@ public final class RemoteCollector: @unchecked Sendable {
 
     // MARK: Helpers
 
+    /// Waits between attempts to reach the learner: doubling from 10 ms to 1 s.
+    private static let firstBackoff = Duration.milliseconds(10)
+    private static let maxBackoff = Duration.seconds(1)
+
     private var callOptions: CallOptions {
         var options = CallOptions.defaults
         options.waitForReady = false   // fail fast while the learner is away; the loops back off and retry
@@ -298,7 +303,7 @@ public final class RemoteCollector: @unchecked Sendable {
     /// Runs `call` until it succeeds, backing off while the learner is unreachable; a refusal
     /// (`failedPrecondition`, `invalidArgument`) is final.
     private func retrying<R>(_ what: String, _ call: () async throws -> R) async throws -> R {
-        var backoff = Duration.milliseconds(50)
+        var backoff = Self.firstBackoff
         while true {
             do {
                 let result = try await call()
@@ -312,7 +317,7 @@ public final class RemoteCollector: @unchecked Sendable {
                 if statistics.stopRequested { throw RemoteError.collectorFailed("stopped while trying to \(what)") }
                 try checkPatience(lastError: "\(error)")
                 try await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
+                backoff = min(backoff * 2, Self.maxBackoff)
             }
         }
     }
