@@ -30,6 +30,8 @@ r = json.load(open(path)); final = r["final"]; m = r.get("metrics") or {}
 solved = r.get("solved_at_env_steps")
 lag = "".join(f"  {what} lag mean {m[f'remote_{key}_lag_mean']:.2f} p50 {m[f'remote_{key}_lag_p50']:.0f} p99 {m[f'remote_{key}_lag_p99']:.0f} max {m[f'remote_{key}_lag_max']:.0f}"
               for what, key in (("weights", "weights"), ("batch", "batch")) if f"remote_{key}_lag_max" in m)
+if "remote_weights_staleness_ms_max" in m:
+    lag += f"  weights staleness ms p50 {m['remote_weights_staleness_ms_p50']:.1f} p99 {m['remote_weights_staleness_ms_p99']:.1f} max {m['remote_weights_staleness_ms_max']:.1f}"
 print(f"{label} seed {r['seed']}: wall {wall:6.2f} s  solved at {solved if solved is not None else '-':>6}  "
       f"final {final['mean']:7.1f}  steps {r['env_steps']}  updates {r['updates']}{lag}")
 print(f"{label},{r['seed']},{wall:.3f},{solved if solved is not None else ''},{final['mean']:.2f}", file=open(sys.argv[2] + ".row", "w"))

@@ -43,9 +43,19 @@ extension CollectionServer {
                     let run = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
                     let have = Int(clamping: ask.have)
                     if have >= 0 {
-                        // The collector asks as soon as it applied `have`: how far the learner got meanwhile.
-                        let lag = min(64, max(0, run.weights.version - have))
-                        self.state.withLock { $0.weightsLagHistogram[lag] += 1 }
+                        // The collector asks as soon as it applied `have`: how far the learner got
+                        // meanwhile, in versions and in time since the first version it lacks.
+                        let current = run.weights.version
+                        let lag = min(64, max(0, current - have))
+                        var staleness = 0
+                        if current > have, let since = self.signal.publishTime(of: have + 1) {
+                            let elapsed = ContinuousClock.now - since
+                            staleness = min(1000, Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 10_000))
+                        }
+                        self.state.withLock { s in
+                            s.weightsLagHistogram[lag] += 1
+                            s.weightsStalenessHistogram[staleness] += 1
+                        }
                     }
                     while !Task.isCancelled, self.verdict == nil {
                         if let snapshot = run.weights.latest(newerThan: have) {
@@ -125,12 +135,13 @@ extension CollectionServer {
         }
         if fresh {
             // Backpressure: read no more from this stream while the rate limiter holds collectors
-            // back; HTTP/2 flow control then stops the collector's sends.
-            var counted = false
-            while !run.table.admitsInserts(countingWait: !counted) {
-                counted = true
-                if run.table.isClosed || verdict != nil { return try await stopping(run, sequence: batch.sequence) }
-                try await Task.sleep(for: .microseconds(200))
+            // back (until a learner update admits inserts again); HTTP/2 flow control then stops
+            // the collector's sends.
+            if !run.table.admitsInserts() {
+                let table = run.table
+                await signal.waitForUpdate { table.admitsInserts(countingWait: false) || table.isClosed }
+                if table.isClosed || verdict != nil { return try await stopping(run, sequence: batch.sequence) }
+                guard table.admitsInserts(countingWait: false) else { throw CancellationError() }   // the stream went away
             }
             let writer = stream.writer ?? run.table.makeWriter(blockSize: 256)
             stream.writer = writer
@@ -219,12 +230,15 @@ extension CollectionServer {
         state.withLock { s in
             [("remote_collectors", Double(s.collectors.count)), ("remote_batches", Double(s.batches)),
              ("remote_duplicates", Double(s.duplicates)), ("remote_refused", Double(s.refused))]
-                + Self.summary(s.weightsLagHistogram, "remote_weights_lag") + Self.summary(s.lagHistogram, "remote_batch_lag")
+                + Self.summary(s.weightsLagHistogram, "remote_weights_lag")
+                + Self.summary(s.weightsStalenessHistogram, "remote_weights_staleness_ms", binWidth: 0.1)
+                + Self.summary(s.lagHistogram, "remote_batch_lag")
         }
     }
 
-    /// Mean, median, 99th percentile and maximum of a histogram of version lags (the last bin holds 64 and more).
-    private static func summary(_ histogram: [Int], _ name: String) -> [(String, Double)] {
+    /// Mean, median, 99th percentile and maximum of a histogram (the last bin holds everything
+    /// beyond), in units of `binWidth`.
+    private static func summary(_ histogram: [Int], _ name: String, binWidth: Double = 1) -> [(String, Double)] {
         let total = histogram.reduce(0, +)
         guard total > 0 else { return [] }
         func percentile(_ q: Double) -> Double {
@@ -236,8 +250,8 @@ extension CollectionServer {
             return Double(histogram.count - 1)
         }
         let mean = Double(histogram.enumerated().reduce(0) { $0 + $1.offset * $1.element }) / Double(total)
-        return [("\(name)_mean", mean), ("\(name)_p50", percentile(0.5)), ("\(name)_p99", percentile(0.99)),
-                ("\(name)_max", Double(histogram.lastIndex { $0 > 0 } ?? 0))]
+        return [("\(name)_mean", mean * binWidth), ("\(name)_p50", percentile(0.5) * binWidth), ("\(name)_p99", percentile(0.99) * binWidth),
+                ("\(name)_max", Double(histogram.lastIndex { $0 > 0 } ?? 0) * binWidth)]
     }
 }
 #endif

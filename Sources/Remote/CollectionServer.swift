@@ -60,12 +60,14 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         var lagHistogram = [Int](repeating: 0, count: 65)
         /// Weights requests by how many versions the learner was ahead of the version the collector had just applied.
         var weightsLagHistogram = [Int](repeating: 0, count: 65)
+        /// The same asks by how long (0.1 ms bins up to 100 ms) the oldest version the collector lacked had been published.
+        var weightsStalenessHistogram = [Int](repeating: 0, count: 1001)
         var batches = 0
         var duplicates = 0
         var refused = 0
     }
     let state = Locked(State())
-    private(set) var signal: WeightsSignal!
+    private(set) var signal: LearnerSignal!
     private var shutdown: (() -> Void)?
     private var serving: Task<Void, Error>?
     /// Log lines (joins, refusals); stderr by default.
@@ -76,13 +78,13 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         self.maxBatchTransitions = maxBatchTransitions
         var generator = SystemRandomNumberGenerator()
         epoch = generator.next()
-        signal = WeightsSignal(weights: { [weak self] in self?.state.withLock { $0.run?.weights } },
-                               metrics: { [weak self] in self?.metrics() ?? [] })
+        signal = LearnerSignal(metrics: { [weak self] in self?.metrics() ?? [] })
     }
 
     public var callbacks: [Callback] { [signal] }
 
     public func start(_ run: ServedRun) throws {
+        signal.attach(weights: run.weights, table: run.table)
         state.withLock { s in
             s.run = run
             s.rows = TransitionRows(spec: run.table.spec)

@@ -93,11 +93,12 @@ import Testing
     }
 
     /// A learner thread publishing versions wakes every async waiter; none waits past a version newer than it asked for.
-    @Test func theWeightsSignalWakesWaitersForNewerVersions() async throws {
+    @Test func theLearnerSignalWakesWaitersForNewerVersions() async throws {
         var rng = Xoshiro256(seed: 1)
         let network = MLP(sizes: [2, 3], activation: .relu, initializer: .pytorchDefault, rng: &rng)
         let publisher = WeightPublisher(initial: network)
-        let signal = WeightsSignal(weights: { publisher }, metrics: { [] })
+        let signal = LearnerSignal(metrics: { [] })
+        signal.attach(weights: publisher, table: try ReplayTable(spec: Self.spec, capacity: 8))
         let handed = UncheckedSendable(network)
         let learner = Thread {
             var state = TrainingState()

@@ -164,10 +164,12 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             #expect(acks.withLock { $0 } == [0, 1])
             #expect(s.table.insertCount == 8 && s.table.rateLimitedInserts >= 1)
-            // The learner samples 4: the third batch goes in.
+            // The learner samples 4 and ends its update: the third batch goes in.
             let sampled = ReplayBatch(spec: Self.spec, capacity: 4)
             var rng = Xoshiro256(seed: 3)
             try s.table.sample(into: sampled, count: 4, using: &rng)
+            var state = TrainingState()
+            try s.server.signal.endCycle(&state)   // the learner's update wakes the held-back stream
             try await waitFor(3)
             #expect(acks.withLock { $0 } == [0, 1, 2] && s.table.insertCount == 12)
             release.continuation.finish()

@@ -1,0 +1,141 @@
+import Learner
+import Memory
+import NN
+import Shared
+
+/// Wakes the server's handlers when the learner moves, so nothing polls: a `Weights` stream as
+/// soon as a new version is published, an `Insert` stream held back by the rate limiter after
+/// each update (the learner's samples are what admits inserts again). As a callback it runs
+/// after the weight publisher in every update, and records the service's figures as metrics.
+final class LearnerSignal: Callback, @unchecked Sendable {
+    let name = "remote_learner_signal"
+    var order: Int { 30 }   // after WeightPublishing (20) in the same update
+    var cycle: Int? { 1 }
+
+    private let versions = WaiterList()
+    private let updates = WaiterList()
+    private var notified = -1
+    /// When the learner published its recent versions (version % capacity → (version, time)).
+    private let published = Locked([(version: Int, time: ContinuousClock.Instant)](repeating: (-1, .now), count: 4096))
+    /// The run's weights and memory, set by `attach` before training starts (and before any
+    /// handler runs), read by the learner's thread and the handlers afterwards.
+    private var weights: WeightPublisher?
+    private var table: ReplayTable?
+    private let metrics: () -> [(String, Double)]
+
+    init(metrics: @escaping () -> [(String, Double)]) {
+        self.metrics = metrics
+    }
+
+    /// The run to signal for: its publisher, and the memory whose rate limiter admits inserts.
+    func attach(weights: WeightPublisher, table: ReplayTable) {
+        self.weights = weights
+        self.table = table
+    }
+
+    func endCycle(_ state: inout TrainingState) throws {
+        if updates.hasWaiters, table?.admitsInserts(countingWait: false) ?? true { updates.wakeAll() }
+        guard let version = weights?.version, version != notified else { return }
+        notified = version
+        let now = ContinuousClock.now
+        published.withLock { $0[version % $0.count] = (version, now) }
+        versions.wakeAll()
+        if state.updates % 100 == 0 { for (name, value) in metrics() { state.record(name, value) } }
+    }
+
+    func endTraining(_ state: inout TrainingState) throws {
+        for (name, value) in metrics() { state.record(name, value) }
+    }
+
+    /// Returns once a version newer than `version` may exist (or the signal closed, or the task was cancelled).
+    func wait(newerThan version: Int) async {
+        await versions.wait { (self.weights?.version ?? Int.min) > version }
+    }
+
+    /// Returns once `ready()` holds after one of the learner's updates (or the signal closed, or the task was cancelled).
+    func waitForUpdate(until ready: @escaping @Sendable () -> Bool) async {
+        await updates.wait(until: ready)
+    }
+
+    /// When version `version` was published, if it is recent enough to be remembered.
+    func publishTime(of version: Int) -> ContinuousClock.Instant? {
+        published.withLock { ring in
+            let entry = ring[version % ring.count]
+            return entry.version == version ? entry.time : nil
+        }
+    }
+
+    /// Wakes every waiter for good (the service stopped).
+    func close() {
+        versions.close()
+        updates.close()
+    }
+}
+
+/// Async waiters that a thread wakes, each waiting until its condition holds. A waiter checks
+/// its condition after it is registered, so a wake between its first check and its
+/// registration is not lost.
+final class WaiterList: @unchecked Sendable {
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Void, Never>
+    }
+    private let state = Locked<(next: Int, list: [Waiter], closed: Bool)>((0, [], false))
+
+    /// Returns once `ready()` is true at a wake (or at once), on close, or on cancellation.
+    func wait(until ready: @escaping @Sendable () -> Bool) async {
+        while !ready() {
+            if Task.isCancelled || state.withLock({ $0.closed }) { return }
+            let id = state.withLock { s -> Int in
+                s.next += 1
+                return s.next
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let registered = state.withLock { s -> Bool in
+                        guard !s.closed, !Task.isCancelled else { return false }
+                        s.list.append(Waiter(id: id, continuation: continuation))
+                        return true
+                    }
+                    if !registered {
+                        continuation.resume()
+                    } else if ready() {
+                        resume(id)   // became ready while registering
+                    }
+                }
+            } onCancel: {
+                resume(id)
+            }
+        }
+    }
+
+    var hasWaiters: Bool { state.withLock { !$0.list.isEmpty } }
+
+    /// Wakes every current waiter (each checks its condition again).
+    func wakeAll() {
+        let list = state.withLock { s -> [Waiter] in
+            guard !s.list.isEmpty else { return [] }
+            defer { s.list.removeAll(keepingCapacity: true) }
+            return s.list
+        }
+        for waiter in list { waiter.continuation.resume() }
+    }
+
+    /// Wakes everyone for good.
+    func close() {
+        let list = state.withLock { s -> [Waiter] in
+            s.closed = true
+            defer { s.list = [] }
+            return s.list
+        }
+        for waiter in list { waiter.continuation.resume() }
+    }
+
+    private func resume(_ id: Int) {
+        let waiter = state.withLock { s -> Waiter? in
+            guard let i = s.list.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.list.remove(at: i)
+        }
+        waiter?.continuation.resume()
+    }
+}
