@@ -300,7 +300,9 @@ public enum Experiment {
         }
         defer { stopService(finished: false) }
 
-        let stopOnSignal = SignalStop(statistics: statistics)
+        // A learner waiting for data when the signal comes stops waiting (its collectors stop, or are remote).
+        let releasable = deterministic ? nil : table
+        let stopOnSignal = SignalStop(statistics: statistics) { releasable?.releaseLearner() }
         defer { stopOnSignal.cancel() }
         if rollouts != nil, deterministic {
             // Every collector fills its segment inline before each update.

@@ -29,7 +29,9 @@ public final class SignalStop {
     public var received: Bool { signalReceived.load(ordering: .relaxed) != 0 }
     private var previous: [Int32: sigaction] = [:]
 
-    public init(statistics: CollectorStatistics) {
+    /// `onSignal` runs once, from the timer, after the stop request (e.g. to release a learner
+    /// waiting for data).
+    public init(statistics: CollectorStatistics, onSignal: @escaping @Sendable () -> Void = {}) {
         activeSignalStops.withLock { active in
             if active.count == 0 {
                 signalReceived.store(0, ordering: .relaxed)
@@ -56,8 +58,12 @@ public final class SignalStop {
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now(), repeating: .milliseconds(50))
+        let forwarded = ManagedAtomic<Bool>(false)
         timer.setEventHandler {
-            if signalReceived.load(ordering: .relaxed) != 0 { statistics.requestStop() }
+            if signalReceived.load(ordering: .relaxed) != 0 {
+                statistics.requestStop()
+                if !forwarded.exchange(true, ordering: .relaxed) { onSignal() }
+            }
         }
         timer.resume()
     }

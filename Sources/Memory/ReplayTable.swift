@@ -351,13 +351,19 @@ public final class ReplayTable: @unchecked Sendable {
     /// Sleeps (without spinning) until the table holds at least `minSize` transitions.
     /// Throws `ReplayError.closed` if the table is closed first.
     public func awaitSize(_ minSize: Int) throws {
-        try gate.wait { count >= min(minSize, capacity) }
+        try gate.wait(learner: true) { count >= min(minSize, capacity) }
     }
 
     /// Shuts the table: every blocked or later insert, wait or rate-limited sample throws
     /// `ReplayError.closed`. Sampling without a rate limit keeps working (the learner may finish
     /// its step).
     public func close() { gate.close() }
+
+    /// Makes the learner's waits (`awaitSize`, a rate-limited sample) throw `ReplayError.closed`
+    /// from now on, while inserts go on: a stop requested while the learner waits for
+    /// collectors that may never come (remote ones, or threads that already stopped) ends its
+    /// loop without cutting an insert short.
+    public func releaseLearner() { gate.releaseLearner() }
 
     // MARK: Sampling
 
@@ -383,7 +389,7 @@ public final class ReplayTable: @unchecked Sendable {
             try limiter.checkBatch(k)
             if !limiter.canSample(k) {
                 limiter.sampleWaits.wrappingIncrement(ordering: .relaxed)
-                try gate.wait { limiter.canSample(k) }
+                try gate.wait(learner: true) { limiter.canSample(k) }
             }
         }
         let available = count

@@ -21,15 +21,21 @@ final class WaitGate: @unchecked Sendable {
 
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
-    /// Blocks until `ready()` is true; throws `ReplayError.closed` if the gate is closed first.
-    func wait(until ready: () -> Bool) throws {
+    private let learnerReleased = ManagedAtomic<Bool>(false)
+
+    /// Whether the learner's waits end (`releaseLearner`).
+    var isLearnerReleased: Bool { learnerReleased.load(ordering: .acquiring) }
+
+    /// Blocks until `ready()` is true; throws `ReplayError.closed` if the gate is closed first
+    /// (or, for a wait of the learner's, once the learner is released).
+    func wait(learner: Bool = false, until ready: () -> Bool) throws {
         if ready() { return }
         waiters.wrappingIncrement(ordering: .sequentiallyConsistent)
         defer { waiters.wrappingDecrement(ordering: .sequentiallyConsistent) }
         condition.lock()
         defer { condition.unlock() }
         while !ready() {
-            if isClosed { throw ReplayError.closed }
+            if isClosed || (learner && isLearnerReleased) { throw ReplayError.closed }
             _ = condition.wait(until: Date(timeIntervalSinceNow: pollInterval))
         }
     }
@@ -42,6 +48,14 @@ final class WaitGate: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
+    }
+
+    /// Wakes everyone and makes the learner's current and future waits throw `ReplayError.closed`.
+    func releaseLearner() {
+        learnerReleased.store(true, ordering: .releasing)
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Wakes everyone and makes every current and future wait throw `ReplayError.closed`.

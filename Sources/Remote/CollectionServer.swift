@@ -107,12 +107,18 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         let server = GRPCServer(transport: .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config),
                                 services: [self])
         shutdown = { server.beginGracefulShutdown() }
-        serving = Task { try await server.serve() }
-        // Wait until it listens (or failed to: a port in use is an error of this run).
-        if let address = try? awaitListening(server) {
+        let task = Task { try await server.serve() }
+        serving = task
+        // Wait until it listens (or failed to: a port in use is an error of this run, said by the serve task).
+        do {
+            let address = try runBlocking { try await server.listeningAddress.map { String(describing: $0) } ?? "?" }
             log("learner epoch \(String(epoch, radix: 16)) serves run \(run.config.id.prefix(8)) on \(address)")
-        } else {
-            throw RemoteError.cannotListen(host: host, port: port, detail: "\(serveFailure() ?? "the server did not start")")
+        } catch {
+            let cause = (try? runBlocking { () -> String in
+                do { try await task.value } catch { return "\(error)" }
+                return ""
+            }) ?? ""
+            throw RemoteError.cannotListen(host: host, port: port, detail: cause.isEmpty ? "\(error)" : cause)
         }
     }
 
@@ -131,32 +137,6 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         }
         let (collectors, batches) = state.withLock { ($0.collectors.count, $0.batches) }
         log("stopped (\(finished ? "run finished" : "interrupted; collectors wait for the learner to resume")): \(collectors) collectors sent \(batches) batches")
-    }
-
-    // MARK: Serving
-
-    private func awaitListening(_ server: GRPCServer<HTTP2ServerTransport.Posix>) throws -> String {
-        let outcome = Locked<String?>(nil)
-        let ready = DispatchSemaphore(value: 0)
-        Task {
-            if let address = try? await server.listeningAddress { outcome.withLock { $0 = String(describing: address) } }
-            ready.signal()
-        }
-        ready.wait()
-        guard let address = outcome.withLock({ $0 }) else { throw RemoteError.protocolViolation("no listening address") }
-        return address
-    }
-
-    private func serveFailure() -> String? {
-        guard let serving else { return nil }
-        let outcome = Locked<String?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { try await serving.value } catch { outcome.withLock { $0 = "\(error)" } }
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 2)
-        return outcome.withLock { $0 }
     }
 }
 #endif

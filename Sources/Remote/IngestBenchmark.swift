@@ -52,7 +52,7 @@ public enum IngestBenchmark {
                 config.http2.targetWindowSize = CollectionServer.windowBytes
                 config.http2.maxFrameSize = 1 << 20
             })
-        try RemoteCollector.blocking {
+        try runBlocking {
             try await withGRPCClient(transport: transport) { client in
                 let description = try await client.unary(
                     request: ClientRequest(message: DescribeRequest()), descriptor: CollectionService.describe,

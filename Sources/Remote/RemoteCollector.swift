@@ -84,7 +84,7 @@ public final class RemoteCollector: @unchecked Sendable {
             })
         let signals = SignalStop(statistics: statistics)
         defer { signals.cancel() }
-        return try Self.blocking { try await withGRPCClient(transport: transport) { client in try await self.collect(with: client) } }
+        return try runBlocking { try await withGRPCClient(transport: transport) { client in try await self.collect(with: client) } }
     }
 
     /// Collects through `client` (any transport: the tests use gRPC's in-process one).
@@ -342,23 +342,6 @@ public final class RemoteCollector: @unchecked Sendable {
         var host = String(address[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host, port)
-    }
-
-    /// Runs async work from synchronous code (the command line's main thread) and waits for it.
-    public static func blocking<R: Sendable>(_ work: @escaping @Sendable () async throws -> R) throws -> R {
-        let result = Locked<Result<R, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                let value = try await work()
-                result.withLock { $0 = .success(value) }
-            } catch {
-                result.withLock { $0 = .failure(error) }
-            }
-            done.signal()
-        }
-        done.wait()
-        return try result.withLock { $0! }.get()
     }
 }
 #endif
