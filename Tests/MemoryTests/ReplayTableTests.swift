@@ -270,3 +270,26 @@ let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6
         #expect(per.totalPriority == before)
     }
 }
+
+/// `releaseLearner`: a learner waiting for data stops waiting, collectors go on inserting.
+@Suite struct ReleaseLearnerTests {
+    @Test func aWaitingLearnerIsReleasedWhileInsertsGoOn() throws {
+        let table = try ReplayTable(spec: cartPoleSpec, capacity: 64, rateLimit: try RateLimit(samplesPerInsert: 1, minSizeToSample: 4, errorBuffer: 10))
+        let waited = ManagedAtomic<Int>(0)
+        let learner = TestThread {
+            do { try table.awaitSize(10) } catch ReplayError.closed { waited.store(1, ordering: .relaxed) }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        table.releaseLearner()
+        try learner.join()
+        #expect(waited.load(ordering: .relaxed) == 1)
+        // Inserts still work; the learner's waits end at once from now on, and its samples too.
+        for i in 0..<8 { try insertRecord(table, UInt32(i)) }
+        #expect(table.count == 8)
+        #expect(throws: ReplayError.closed) { try table.awaitSize(20) }
+        let batch = ReplayBatch(spec: cartPoleSpec, capacity: 16)
+        var rng = Xoshiro256(seed: 1)
+        try table.sample(into: batch, count: 4, using: &rng)   // allowed: the collectors are ahead
+        #expect(throws: ReplayError.closed) { try table.sample(into: batch, count: 16, using: &rng) }   // would wait
+    }
+}
