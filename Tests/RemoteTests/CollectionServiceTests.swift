@@ -220,12 +220,15 @@ import Testing
         }
     }
 
-    @Test func aRunFedOnlyByARemoteCollector() async throws {
+    /// A whole run fed by one remote collector: DQN (discrete actions), DQN with 3-step returns
+    /// (the `discount` extra column), SAC on Pendulum (continuous actions).
+    @Test(arguments: [("dqn", ["algorithm.n_step=1"]), ("dqn", ["algorithm.n_step=3"]), ("sac", ["algorithm.batch_size=64", "network.hidden=[32, 32]"])])
+    func aRunFedOnlyByARemoteCollector(algorithm: String, extra: [String]) async throws {
         let transport = InProcessTransport()
         let server = CollectionServer(listening: .inProcess(transport.server), maxBatchTransitions: 128)
         server.log = { _ in }
-        let config = try ExperimentConfig.defaults(.dqn, overrides: [
-            "collectors.count=0", "collectors.serve=1", "train.env_steps=3000", "memory.min_size=500", "train.eval_every=null", "eval.episodes=2"])
+        let config = try ExperimentConfig.defaults(AlgorithmName(algorithm), overrides: [
+            "collectors.count=0", "collectors.serve=1", "train.env_steps=3000", "memory.min_size=500", "train.eval_every=null", "eval.episodes=2"] + extra)
         var options = RunOptions()
         options.callbacks = CallbackRegistry.builtIn
         options.collectorService = { _ in server }
