@@ -42,7 +42,7 @@ extension RLTrain {
             if let collectors, collectors < 1 { throw ValidationError("--collectors must be at least 1") }
             if let numEnvs, numEnvs < 1 { throw ValidationError("--num-envs must be at least 1") }
             if window < 1 { throw ValidationError("--window must be at least 1") }
-            if !(patience > 0) { throw ValidationError("--patience must be positive") }
+            if !(patience > 0 && patience <= 1e7) { throw ValidationError("--patience must be a number of seconds above 0 (at most 10,000,000)") }
         }
 
         func run() throws {
@@ -54,7 +54,13 @@ extension RLTrain {
             options.seed = seed
             options.patience = .milliseconds(Int(patience * 1000))
             options.window = window
-            let outcome = try RemoteCollector(options).run()
+            let outcome: RemoteCollector.Outcome
+            do {
+                outcome = try RemoteCollector(options).run()
+            } catch RemoteError.stopped {
+                print("stopped before joining the learner")
+                throw ExitCode(130)
+            }
             print("\(outcome.finished ? "run finished" : "stopped"): the learner counts \(outcome.environmentSteps) env steps; this process ended \(outcome.episodes) episodes")
             if !outcome.finished { throw ExitCode(130) }
             #else

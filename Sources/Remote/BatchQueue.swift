@@ -20,7 +20,14 @@ final class BatchQueue: @unchecked Sendable {
     private var unsent: [TransitionBatch] = []
     private var unacknowledged: [TransitionBatch] = []
     private var nextSequence: UInt64 = 0
-    private(set) var ending: Ending?
+    private var ended: Ending?
+
+    /// How the queue ended (nil while it goes on).
+    var ending: Ending? {
+        condition.lock()
+        defer { condition.unlock() }
+        return ended
+    }
     private let doorbell = Doorbell()
 
     init(window: Int) {
@@ -31,8 +38,8 @@ final class BatchQueue: @unchecked Sendable {
     /// Queues a batch (from a collector thread); waits while the window is full. Throws once the queue ended.
     func submit(_ batch: TransitionBatch) throws {
         condition.lock()
-        while ending == nil, unsent.count + unacknowledged.count >= window { condition.wait() }
-        if let ending {
+        while ended == nil, unsent.count + unacknowledged.count >= window { condition.wait() }
+        if let ending = ended {
             condition.unlock()
             throw ending == .finished ? BatchQueueEnded.finished : BatchQueueEnded.stopped
         }
@@ -59,7 +66,7 @@ final class BatchQueue: @unchecked Sendable {
     private func takeUnsent() -> (TransitionBatch?, ended: Bool) {
         condition.lock()
         defer { condition.unlock() }
-        if ending != nil { return (nil, true) }
+        if ended != nil { return (nil, true) }
         guard !unsent.isEmpty else { return (nil, false) }
         let batch = unsent.removeFirst()
         unacknowledged.append(batch)
@@ -95,7 +102,7 @@ final class BatchQueue: @unchecked Sendable {
     /// Ends the queue: waiting collectors throw, the sender's `next` returns nil.
     func end(_ how: Ending) {
         condition.lock()
-        if ending == nil { ending = how }
+        if ended == nil { ended = how }
         condition.broadcast()
         condition.unlock()
         doorbell.close()

@@ -41,7 +41,8 @@ extension CollectionServer {
             StreamingServerResponse(of: WeightsSnapshot.self) { writer in
                 for try await ask in request.messages {
                     let run = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
-                    let have = Int(clamping: ask.have)
+                    // A version newer than any here is another learner's (before a restart): send the newest.
+                    let have = ask.have > Int64(run.weights.version) ? -1 : Int(clamping: ask.have)
                     if have >= 0 {
                         // The collector asks as soon as it applied `have`: how far the learner got
                         // meanwhile, in versions and in time since the first version it lacks.
@@ -92,13 +93,17 @@ extension CollectionServer {
             throw RPCError(code: .failedPrecondition, message: "the collector's transitions are \(request.spec); this run's memory holds \(run.table.spec) "
                            + "(another environment version or registry on the collector's machine?)")
         }
-        let (collector, isNew) = state.withLock { s -> (CollectorRecord, Bool) in
+        let name = String(request.name.prefix(200))
+        let (collector, isNew) = try state.withLock { s -> (CollectorRecord, Bool) in
             if let known = s.collectors[request.incarnation] { return (known, false) }
-            let record = CollectorRecord(number: UInt32(s.collectors.count + 1), name: request.name, nextSequence: 0)
+            guard s.collectors.count < Self.maxCollectors else {
+                throw RPCError(code: .resourceExhausted, message: "this learner has registered \(Self.maxCollectors) collectors, its most")
+            }
+            let record = CollectorRecord(number: UInt32(s.collectors.count + 1), name: name, nextSequence: 0)
             s.collectors[request.incarnation] = record
             return (record, true)
         }
-        log("collector \(collector.number) (\(request.name)) \(isNew ? "joined" : "reconnected")")
+        log("collector \(collector.number) (\(name)) \(isNew ? "joined" : "reconnected")")
         return RegistrationReply(epoch: epoch, collector: collector.number, maxBatchTransitions: UInt32(maxBatchTransitions),
                                  nextSequence: collector.nextSequence)
     }
@@ -123,7 +128,9 @@ extension CollectionServer {
         } catch {
             throw refusal(.invalidArgument, "\(who): \(error)")
         }
-        // Claim the sequence number: a batch sent again after a reconnection is acknowledged, not inserted twice.
+        guard batch.sequence < UInt64.max else { throw refusal(.invalidArgument, "\(who): sequence numbers end below \(UInt64.max)") }
+        // Claim the sequence number: a batch sent again after a reconnection is acknowledged, not
+        // inserted twice. A claimed batch that is not inserted after all gives its claim back.
         let fresh = state.withLock { s -> Bool in
             guard var collector = s.collectors[batch.incarnation], batch.sequence >= collector.nextSequence else {
                 s.duplicates += 1
@@ -134,16 +141,29 @@ extension CollectionServer {
             return true
         }
         if fresh {
+            func giveBack() {
+                state.withLock { s in
+                    if s.collectors[batch.incarnation]?.nextSequence == batch.sequence + 1 { s.collectors[batch.incarnation]?.nextSequence = batch.sequence }
+                }
+            }
             // Backpressure: read no more from this stream while the rate limiter holds collectors
             // back (until a learner update admits inserts again); HTTP/2 flow control then stops
             // the collector's sends.
-            if !run.table.admitsInserts() {
-                let table = run.table
+            var counted = false
+            let table = run.table
+            while !table.admitsInserts(countingWait: !counted) {
+                counted = true
+                if table.isClosed || verdict != nil {
+                    giveBack()
+                    return try await stopping(run, sequence: batch.sequence)
+                }
+                if Task.isCancelled {
+                    giveBack()
+                    throw CancellationError()
+                }
                 await signal.waitForUpdate { table.admitsInserts(countingWait: false) || table.isClosed }
-                if table.isClosed || verdict != nil { return try await stopping(run, sequence: batch.sequence) }
-                guard table.admitsInserts(countingWait: false) else { throw CancellationError() }   // the stream went away
             }
-            let writer = stream.writer ?? run.table.makeWriter(blockSize: 256)
+            let writer = stream.writer ?? table.makeWriter(blockSize: 256)
             stream.writer = writer
             do {
                 try batch.rows.withUnsafeBytes { raw in
@@ -152,6 +172,7 @@ extension CollectionServer {
                 }
                 writer.flush()
             } catch ReplayError.closed {
+                // Training ended under the insert: some rows may be in (and in the final checkpoint).
                 return try await stopping(run, sequence: batch.sequence)
             }
             for episode in batch.episodes { run.statistics.recordEpisode(return: episode.return, length: episode.length) }
@@ -210,7 +231,7 @@ extension CollectionServer {
     /// The memory closed under a batch: training ended. Waits (briefly) for the run's verdict and
     /// answers with it.
     private func stopping(_ run: ServedRun, sequence: UInt64) async throws -> Acknowledgement {
-        for _ in 0..<300 where verdict == nil { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<3_000 where verdict == nil { try await Task.sleep(for: .milliseconds(10)) }   // the final checkpoint may take a while
         return try ending(run, finished: verdict ?? false, sequence: sequence)
     }
 
@@ -218,7 +239,7 @@ extension CollectionServer {
     /// resumed learner serves again.
     private func ending(_ run: ServedRun, finished: Bool, sequence: UInt64) throws -> Acknowledgement {
         guard finished else {
-            throw RPCError(code: .unavailable, message: "the learner stopped; the run resumes from its checkpoint")
+            throw RPCError(code: .unavailable, message: "the learner stopped (interrupted, or failed) before the end of the run; wait for it to resume from its checkpoint")
         }
         return Acknowledgement(sequence: sequence, finished: true, environmentSteps: Int64(run.statistics.environmentSteps),
                                policyVersion: Int64(run.weights.version))

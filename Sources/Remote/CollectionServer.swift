@@ -42,6 +42,8 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
     /// The HTTP/2 flow-control window per stream. The default 64 KiB caps a stream at a few
     /// tens of MB/s; a window of several batches keeps ingest at the memory's pace.
     public static let windowBytes = 8 << 20
+    /// Collector incarnations one learner process registers at most (each restart of a collector is a new one).
+    public static let maxCollectors = 4096
 
     struct CollectorRecord {
         var number: UInt32
@@ -136,7 +138,7 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
             _ = done.wait(timeout: .now() + 3)
         }
         let (collectors, batches) = state.withLock { ($0.collectors.count, $0.batches) }
-        log("stopped (\(finished ? "run finished" : "interrupted; collectors wait for the learner to resume")): \(collectors) collectors sent \(batches) batches")
+        log("stopped (\(finished ? "run finished" : "before the end of the run; collectors wait for the learner to resume")): \(collectors) collectors sent \(batches) batches")
     }
 }
 #endif

@@ -60,7 +60,12 @@ public final class RemoteCollector: @unchecked Sendable {
     public let incarnation: UInt64
     private let statistics = CollectorStatistics()
     private let policyVersion = ManagedAtomic<Int>(-1)
+    /// When the learner last acknowledged (or answered a registration): what patience is measured from.
     private let lastContact = Locked(ContinuousClock.now)
+    /// A fatal error of the weights stream (a protocol violation), for the wait before acting.
+    private let weightsFailure = Locked<RemoteError?>(nil)
+    /// When a retry was last logged (one line per few seconds).
+    private let lastRetryLog = Locked(ContinuousClock.now - .seconds(60))
     /// This process's registration with the current learner.
     private let registration = Locked<RegistrationReply?>(nil)
 
@@ -120,6 +125,7 @@ public final class RemoteCollector: @unchecked Sendable {
             // Act only with the learner's weights.
             while policyVersion.load(ordering: .relaxed) < 0 {
                 try await Task.sleep(for: .milliseconds(5))
+                if let failure = weightsFailure.withLock({ $0 }) { throw failure }
                 try checkPatience()
                 if statistics.stopRequested { queue.end(.stopped); break }
             }
@@ -182,7 +188,9 @@ public final class RemoteCollector: @unchecked Sendable {
                                    descriptor: CollectionService.register, serializer: WireCoder<Registration>(),
                                    deserializer: WireCoder<RegistrationReply>(), options: self.callOptions) { try $0.message }
         }
-        guard reply.maxBatchTransitions >= 1 else { throw RemoteError.protocolViolation("the learner allows batches of \(reply.maxBatchTransitions) transitions") }
+        guard (1...65_536).contains(reply.maxBatchTransitions) else {
+            throw RemoteError.protocolViolation("the learner allows batches of \(reply.maxBatchTransitions) transitions (1 to 65536 make sense)")
+        }
         registration.withLock { $0 = reply }
     }
 
@@ -220,7 +228,7 @@ public final class RemoteCollector: @unchecked Sendable {
                 queue.resendUnacknowledged()
                 if let rpc = error as? RPCError {
                     switch rpc.code {
-                    case .invalidArgument, .unimplemented, .internalError, .dataLoss:
+                    case .invalidArgument, .unimplemented, .resourceExhausted:
                         throw RemoteError.refused(learner: options.learner, detail: rpc.message)
                     case .failedPrecondition:
                         // A new learner (it restarted from its checkpoint): join it, if it still runs our run.
@@ -230,11 +238,16 @@ public final class RemoteCollector: @unchecked Sendable {
                             throw RemoteError.refused(learner: options.learner, detail: "it now runs \(description.runID.prefix(8)), not \(runID.prefix(8))")
                         }
                         try await register(client, runID: runID, spec: spec)
+                        if registration.withLock({ $0?.epoch }) != epoch {
+                            // Another learner: its versions count from its own start, so ours mean nothing there.
+                            policyVersion.store(-1, ordering: .relaxed)
+                        }
                         queue.dropBefore(registration.withLock { $0?.nextSequence ?? 0 })
                         continue
                     default: break
                     }
                 }
+                logRetry("sending batches", error)
                 try checkPatience(lastError: "\(error)")
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, Self.maxBackoff)
@@ -268,15 +281,16 @@ public final class RemoteCollector: @unchecked Sendable {
                         }
                         weights.publish(parameters: snapshot.parameters)
                         self.policyVersion.store(Int(snapshot.version), ordering: .relaxed)
-                        self.lastContact.withLock { $0 = .now }
                         asks.continuation.yield(snapshot.version)
                     }
                     asks.continuation.finish()
                 }
             } catch let error as RemoteError {
+                weightsFailure.withLock { $0 = error }
                 throw error
             } catch {
                 // The sender rejoins a new learner; this stream follows its registration.
+                if !Task.isCancelled, queue.ending == nil { logRetry("receiving weights", error) }
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -296,7 +310,9 @@ public final class RemoteCollector: @unchecked Sendable {
 
     private var weightsCallOptions: CallOptions {
         var options = callOptions
+        // Weights of large networks: both limits, as the transport reads one or the other per direction.
         options.maxResponseMessageBytes = 1 << 30
+        options.maxRequestMessageBytes = 1 << 30
         return options
     }
 
@@ -314,12 +330,23 @@ public final class RemoteCollector: @unchecked Sendable {
             } catch let error as RemoteError {
                 throw error
             } catch {
-                if statistics.stopRequested { throw RemoteError.collectorFailed("stopped while trying to \(what)") }
+                if statistics.stopRequested { throw RemoteError.stopped }
+                logRetry(what, error)
                 try checkPatience(lastError: "\(error)")
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, Self.maxBackoff)
             }
         }
+    }
+
+    /// Says why the learner cannot be reached, once every few seconds.
+    private func logRetry(_ what: String, _ error: any Error) {
+        let due = lastRetryLog.withLock { last -> Bool in
+            guard ContinuousClock.now - last >= .seconds(5) else { return false }
+            last = .now
+            return true
+        }
+        if due { log("retrying (\(what)): \(error)") }
     }
 
     private func checkPatience(lastError: String = "no weights yet") throws {
@@ -337,7 +364,7 @@ public final class RemoteCollector: @unchecked Sendable {
     public static func parse(address: String) throws -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port),
               colon != address.startIndex else {
-            throw RemoteError.protocolViolation("'\(address)' is not HOST:PORT")
+            throw RemoteError.badAddress(address)
         }
         var host = String(address[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -9,6 +9,10 @@ public enum RemoteError: Error, CustomStringConvertible {
     case learnerGone(learner: String, seconds: Double, lastError: String)
     /// The collector's own run failed (an environment error, an invalid action).
     case collectorFailed(String)
+    /// The learner's address is not HOST:PORT.
+    case badAddress(String)
+    /// A signal stopped the collector before it joined.
+    case stopped
 
     public var description: String {
         switch self {
@@ -18,6 +22,8 @@ public enum RemoteError: Error, CustomStringConvertible {
         case .learnerGone(let learner, let seconds, let lastError):
             return "no learner answered at \(learner) for \(Int(seconds)) s (last error: \(lastError))"
         case .collectorFailed(let detail): return "collection failed: \(detail)"
+        case .badAddress(let address): return "'\(address)' is not a learner's address: give HOST:PORT (e.g. 10.0.0.1:50051)"
+        case .stopped: return "stopped before joining the learner"
         }
     }
 }

@@ -136,7 +136,10 @@ import Testing
             #expect(stranger?.code == .failedPrecondition && stranger?.message.contains("register first") == true)
             let oldEpoch = await rpcError { _ = try await insert(s, [batch(epoch: epoch &+ 1, sequence: 6, count: 1)]) }
             #expect(oldEpoch?.code == .failedPrecondition && oldEpoch?.message.contains("register again") == true)
-            #expect(s.server.metrics().first { $0.0 == "remote_refused" }?.1 == 3)
+            // The last sequence number cannot be followed: refused, not a crash of the learner.
+            let last = await rpcError { _ = try await insert(s, [batch(epoch: epoch, sequence: UInt64.max, count: 1)]) }
+            #expect(last?.code == .invalidArgument && last?.message.contains("sequence numbers end") == true)
+            #expect(s.server.metrics().first { $0.0 == "remote_refused" }?.1 == 4)
         }
     }
 
@@ -217,6 +220,18 @@ import Testing
             }
             // The newest when asked, never a queue of old ones; then the next as soon as it is published.
             #expect(received == [5, 55, 56])
+            // A collector coming from another learner (before a restart) asks with a version this one
+            // has not reached: it gets the newest at once.
+            let fromAnotherLearner = try await s.client.bidirectionalStreaming(
+                request: StreamingClientRequest(of: WeightsRequest.self) { writer in
+                    try await writer.write(WeightsRequest(epoch: reply.epoch, incarnation: 1, have: 400_000))
+                },
+                descriptor: CollectionService.weights,
+                serializer: WireCoder<WeightsRequest>(), deserializer: WireCoder<WeightsSnapshot>(), options: .defaults) { response in
+                for try await snapshot in response.messages { return snapshot.version }
+                return -1
+            }
+            #expect(fromAnotherLearner == 56)
         }
     }
 
