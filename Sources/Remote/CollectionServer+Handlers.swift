@@ -163,7 +163,7 @@ extension CollectionServer {
                 }
                 await signal.waitForUpdate { table.admitsInserts(countingWait: false) || table.isClosed }
             }
-            let writer = stream.writer ?? table.makeWriter(blockSize: 256)
+            let writer = stream.writer ?? table.makeWriter(blockSize: 64)
             stream.writer = writer
             do {
                 try batch.rows.withUnsafeBytes { raw in

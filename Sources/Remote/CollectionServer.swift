@@ -75,7 +75,7 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
     /// Log lines (joins, refusals); stderr by default.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("[serve] " + $0 + "\n").utf8)) }
 
-    public init(listening: Listening, maxBatchTransitions: Int = 64) {
+    public init(listening: Listening, maxBatchTransitions: Int = 32) {
         self.listening = listening
         self.maxBatchTransitions = maxBatchTransitions
         var generator = SystemRandomNumberGenerator()

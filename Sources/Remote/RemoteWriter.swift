@@ -23,7 +23,7 @@ final class RemoteWriter: TransitionWriter {
     /// Once the queue has ended (the run finished, the process stops), batches are dropped and
     /// the collectors of `statistics` are asked to stop.
     init(spec: TransitionSpec, queue: BatchQueue, statistics: CollectorStatistics, episodes: EpisodeLog, policyVersion: ManagedAtomic<Int>,
-         maxTransitions: Int, maxDelay: Duration = .milliseconds(5)) {
+         maxTransitions: Int, maxDelay: Duration = .milliseconds(2)) {
         self.spec = spec
         rows = TransitionRows(spec: spec)
         self.queue = queue
