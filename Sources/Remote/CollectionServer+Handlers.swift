@@ -110,7 +110,8 @@ extension CollectionServer {
 
     fileprivate func insert(_ batch: TransitionBatch, _ stream: IngestStream) async throws -> Acknowledgement {
         let run = try registered(epoch: batch.epoch, incarnation: batch.incarnation)
-        if let finished = verdict { return try ending(run, finished: finished, sequence: batch.sequence) }
+        state.withLock { $0.collectors[batch.incarnation]?.lastSeen = .now }
+        if let finished = verdict { return try ending(run, finished: finished, batch: batch) }
         let rows = stream.rows ?? TransitionRows(spec: run.table.spec)
         stream.rows = rows
         let who = "collector \(number(of: batch.incarnation))'s batch \(batch.sequence)"
@@ -155,7 +156,7 @@ extension CollectionServer {
                 counted = true
                 if table.isClosed || verdict != nil {
                     giveBack()
-                    return try await stopping(run, sequence: batch.sequence)
+                    return try await stopping(run, batch: batch)
                 }
                 if Task.isCancelled {
                     giveBack()
@@ -173,7 +174,7 @@ extension CollectionServer {
                 writer.flush()
             } catch ReplayError.closed {
                 // Training ended under the insert: some rows may be in (and in the final checkpoint).
-                return try await stopping(run, sequence: batch.sequence)
+                return try await stopping(run, batch: batch)
             }
             for episode in batch.episodes { run.statistics.recordEpisode(return: episode.return, length: episode.length) }
             run.statistics.addSteps(batch.count)
@@ -230,18 +231,19 @@ extension CollectionServer {
 
     /// The memory closed under a batch: training ended. Waits (briefly) for the run's verdict and
     /// answers with it.
-    private func stopping(_ run: ServedRun, sequence: UInt64) async throws -> Acknowledgement {
+    private func stopping(_ run: ServedRun, batch: TransitionBatch) async throws -> Acknowledgement {
         for _ in 0..<3_000 where verdict == nil { try await Task.sleep(for: .milliseconds(10)) }   // the final checkpoint may take a while
-        return try ending(run, finished: verdict ?? false, sequence: sequence)
+        return try ending(run, finished: verdict ?? false, batch: batch)
     }
 
     /// The answer once training ended: `finished` (the collector exits), or unavailable until a
     /// resumed learner serves again.
-    private func ending(_ run: ServedRun, finished: Bool, sequence: UInt64) throws -> Acknowledgement {
+    private func ending(_ run: ServedRun, finished: Bool, batch: TransitionBatch) throws -> Acknowledgement {
         guard finished else {
             throw RPCError(code: .unavailable, message: "the learner stopped (interrupted, or failed) before the end of the run; wait for it to resume from its checkpoint")
         }
-        return Acknowledgement(sequence: sequence, finished: true, environmentSteps: Int64(run.statistics.environmentSteps),
+        state.withLock { $0.collectors[batch.incarnation]?.toldFinished = true }
+        return Acknowledgement(sequence: batch.sequence, finished: true, environmentSteps: Int64(run.statistics.environmentSteps),
                                policyVersion: Int64(run.weights.version))
     }
 

@@ -51,6 +51,9 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         var nextSequence: UInt64
         var batches = 0
         var transitions = 0
+        /// When it last sent a batch, and whether it has been told the run finished.
+        var lastSeen = ContinuousClock.now
+        var toldFinished = false
     }
     struct State {
         var run: ServedRun?
@@ -128,6 +131,16 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         state.withLock { $0.finished = $0.finished ?? finished }
         signal.close()
         guard let shutdown, let serving else { return }
+        if finished {
+            // Every collector active in the last seconds hears "finished" (at its next batch) before
+            // the server goes, for at most 10 s: one between retries would otherwise wait out its patience.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, state.withLock({ s in
+                s.collectors.values.contains { !$0.toldFinished && ContinuousClock.now - $0.lastSeen < .seconds(5) }
+            }) {
+                usleep(10_000)
+            }
+        }
         // Collectors get their last acknowledgements (finished: they exit) for a moment, then the
         // server goes, whatever is still open.
         shutdown()

@@ -43,7 +43,7 @@ import Testing
         try await withGRPCClient(transport: transport.client) { client in
             try await body(Served(server: server, client: client, table: table, statistics: statistics, weights: weights, network: network, config: config))
         }
-        await onThread { server.stop(finished: true) }
+        await onThread { server.stop(finished: false) }   // no collector process waits for "finished" here
     }
 
     func describe(_ s: Served) async throws -> RunDescription {
