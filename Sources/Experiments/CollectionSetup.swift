@@ -44,11 +44,7 @@ public struct CollectionSetup {
     /// writing through `writer`.
     public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: CollectorStatistics) throws -> Collector {
         let count = numEnvs ?? config.int("collectors.num_envs")
-        let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
-        let environments = try VectorEnvironment(registry: registry, id: config.string("env.id"), count: count, seed: seed,
-                                                 maxEpisodeSteps: maxEpisodeSteps)
-        return Collector(environments: environments, agent: parts.makeAgent(count, deriveSeed(seed, 9)), writer: writer,
-                         statistics: statistics, seed: seed, nStep: config.int("algorithm.n_step"),
-                         gamma: Float(config.double("algorithm.gamma")))
+        return Experiment.replayCollector(config, environments: try Experiment.vectorEnvironment(config, registry: registry, count: count, seed: seed),
+                                          agent: parts.makeAgent(count, deriveSeed(seed, 9)), writer: writer, statistics: statistics, seed: seed)
     }
 }

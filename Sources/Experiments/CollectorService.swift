@@ -16,6 +16,7 @@ public protocol CollectorService: AnyObject {
     var callbacks: [Callback] { get }
     /// Stops accepting transitions. `finished`: the run is over and its collectors should
     /// exit; otherwise it was interrupted (resumable), and they wait for a learner to rejoin.
+    /// The first call decides; later ones do nothing.
     func stop(finished: Bool)
 }
 

@@ -138,10 +138,9 @@ public enum Experiment {
         var environment = try algorithmEnvironment(config, environments: registry)
         let spec = AlgorithmParts.transitionSpec(config, environment)
         let statistics = CollectorStatistics()
-        let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
         // Environment j of collector c resets with seed deriveSeed(seed, 1, c) + j.
         func vectorEnvironment(_ c: Int) throws -> VectorEnvironment {
-            try VectorEnvironment(registry: registry, id: envID, count: numEnvs, seed: deriveSeed(seed, 1, UInt64(c)), maxEpisodeSteps: maxEpisodeSteps)
+            try Self.vectorEnvironment(config, registry: registry, count: numEnvs, seed: deriveSeed(seed, 1, UInt64(c)))
         }
         func checkSpec(_ parts: AlgorithmParts) throws {
             guard parts.spec == spec else {
@@ -193,9 +192,8 @@ public enum Experiment {
                 var agent = parts.makeAgent(numEnvs, deriveSeed(collectorSeed, 9))
                 // The memory keeps raw observations; the agent acts on normalised ones and adds what it sees to the statistics.
                 if let normalization { agent = NormalizingAgent(agent, normalization: normalization, recording: c) }
-                return Collector(environments: try vectorEnvironment(c), agent: agent, table: replay,
-                                 statistics: statistics, seed: collectorSeed, nStep: config.int("algorithm.n_step"),
-                                 gamma: Float(config.double("algorithm.gamma")), writerBlockSize: deterministic ? 1 : 64)
+                return Self.replayCollector(config, environments: try vectorEnvironment(c), agent: agent,
+                                            writer: replay.makeWriter(blockSize: deterministic ? 1 : 64), statistics: statistics, seed: collectorSeed)
             }
         case .rollouts:
             parts = try config.definition.build(config, environment)
@@ -291,14 +289,8 @@ public enum Experiment {
 
         // Remote collectors join once the run's counters and weights are restored.
         if let service, let served { try service.start(served) }
-        // Tells remote collectors whether to wait for a resumed learner (an interrupted run) or to exit.
-        var serviceStopped = false
-        func stopService(finished: Bool) {
-            guard let service, !serviceStopped else { return }
-            serviceStopped = true
-            service.stop(finished: finished)
-        }
-        defer { stopService(finished: false) }
+        // An error leaves remote collectors waiting for a learner to come back (the first stop decides).
+        defer { service?.stop(finished: false) }
 
         // A learner waiting for data when the signal comes stops waiting (its collectors stop, or are remote).
         let releasable = deterministic ? nil : table
@@ -337,7 +329,7 @@ public enum Experiment {
         if let error = statistics.error { throw TrainingError.collectorFailed(error) }
         let stoppedBy: StopReason = stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
             : (evaluator?.stoppedSolved == true ? .solved : .budget)
-        stopService(finished: !stoppedBy.isInterruption)
+        service?.stop(finished: !stoppedBy.isInterruption)
 
         var result = RunResult(
             runID: config.id, algorithm: config.algorithm.rawValue, environment: envID, seed: Int(seed),
@@ -391,6 +383,19 @@ public enum Experiment {
         let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
         return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
                                     sampler: nil)
+    }
+
+    /// `count` environments of the config's `env.id` (with its time limit), the first reset with `seed`.
+    static func vectorEnvironment(_ config: ExperimentConfig, registry: EnvironmentRegistry, count: Int, seed: UInt64) throws -> VectorEnvironment {
+        let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
+        return try VectorEnvironment(registry: registry, id: config.string("env.id"), count: count, seed: seed, maxEpisodeSteps: maxEpisodeSteps)
+    }
+
+    /// A replay collector of the config (its n-step returns and γ), in this process or another one.
+    static func replayCollector(_ config: ExperimentConfig, environments: VectorEnvironment, agent: Agent, writer: TransitionWriter,
+                                statistics: CollectorStatistics, seed: UInt64) -> Collector {
+        Collector(environments: environments, agent: agent, writer: writer, statistics: statistics, seed: seed,
+                  nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")))
     }
 
     /// The run's observation and reward normalisation (`env.normalize_*`), or nil when neither is on.

@@ -28,7 +28,8 @@ final class BatchQueue: @unchecked Sendable {
         defer { condition.unlock() }
         return ended
     }
-    private let doorbell = Doorbell()
+    /// The sender task waiting for a batch to send.
+    private let sender = WaiterList()
 
     init(window: Int) {
         precondition(window >= 1)
@@ -48,7 +49,7 @@ final class BatchQueue: @unchecked Sendable {
         nextSequence += 1
         unsent.append(batch)
         condition.unlock()
-        doorbell.ring()
+        sender.wakeAll()
     }
 
     /// The next batch to send (from the sender task), moved to the unacknowledged ones; nil once
@@ -58,9 +59,16 @@ final class BatchQueue: @unchecked Sendable {
             let (batch, ended) = takeUnsent()
             if ended { return nil }
             if let batch { return batch }
-            await doorbell.wait()
+            await sender.wait { [self] in hasWork }
         }
         return nil
+    }
+
+    /// Whether the sender has something to do: a batch to send, or the end.
+    private var hasWork: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return ended != nil || !unsent.isEmpty
     }
 
     private func takeUnsent() -> (TransitionBatch?, ended: Bool) {
@@ -87,7 +95,7 @@ final class BatchQueue: @unchecked Sendable {
         unsent.insert(contentsOf: unacknowledged, at: 0)
         unacknowledged.removeAll()
         condition.unlock()
-        doorbell.ring()
+        sender.wakeAll()
     }
 
     /// The learner already inserted every batch before `sequence` (a reconnection to the same learner).
@@ -105,7 +113,7 @@ final class BatchQueue: @unchecked Sendable {
         if ended == nil { ended = how }
         condition.broadcast()
         condition.unlock()
-        doorbell.close()
+        sender.close()
     }
 
     /// Batches submitted and not yet acknowledged.
@@ -119,50 +127,4 @@ final class BatchQueue: @unchecked Sendable {
 /// Why `BatchQueue.submit` refused a batch.
 enum BatchQueueEnded: Error {
     case finished, stopped
-}
-
-/// Wakes one async waiter from any thread; a ring with nobody waiting is kept for the next wait.
-final class Doorbell: @unchecked Sendable {
-    private let state = Locked<(rung: Bool, closed: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, false, nil))
-
-    func ring() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard let waiter = s.waiter else { s.rung = true; return nil }
-            s.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    func close() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.closed = true
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns at the next ring (at once if one came since the last wait), on close, or on cancellation.
-    func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { s -> Bool in
-                    if s.rung || s.closed || Task.isCancelled {
-                        s.rung = false
-                        return true
-                    }
-                    s.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
-        }
-    }
 }

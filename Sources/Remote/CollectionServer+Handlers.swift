@@ -6,10 +6,16 @@ import Memory
 import Shared
 
 /// What one `Insert` stream keeps between its batches: its own writer into the memory (claiming
-/// rows in blocks) and a row being unpacked. Used by one handler task at a time.
+/// rows in blocks) and a row being unpacked, made at its first batch. Used by one handler task at a time.
 private final class IngestStream: @unchecked Sendable {
-    var writer: ReplayTable.Writer?
-    var rows: TransitionRows?
+    private(set) var writer: ReplayTable.Writer!
+    var rows: TransitionRows!
+
+    func prepare(for table: ReplayTable) {
+        guard rows == nil else { return }
+        rows = TransitionRows(spec: table.spec)
+        writer = table.makeWriter(blockSize: 64)
+    }
 }
 
 extension CollectionServer {
@@ -40,7 +46,7 @@ extension CollectionServer {
                                serializer: WireCoder<WeightsSnapshot>()) { request, _ in
             StreamingServerResponse(of: WeightsSnapshot.self) { writer in
                 for try await ask in request.messages {
-                    let run = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
+                    let (run, _) = try self.registered(epoch: ask.epoch, incarnation: ask.incarnation)
                     // A version newer than any here is another learner's (before a restart): send the newest.
                     let have = ask.have > Int64(run.weights.version) ? -1 : Int(clamping: ask.have)
                     if have >= 0 {
@@ -51,7 +57,7 @@ extension CollectionServer {
                         var staleness = 0
                         if current > have, let since = self.signal.publishTime(of: have + 1) {
                             let elapsed = ContinuousClock.now - since
-                            staleness = min(1000, Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 10_000))
+                            staleness = min(1000, Int(elapsed / .microseconds(100)))   // 0.1 ms bins
                         }
                         self.state.withLock { s in
                             s.weightsLagHistogram[lag] += 1
@@ -109,14 +115,12 @@ extension CollectionServer {
     }
 
     fileprivate func insert(_ batch: TransitionBatch, _ stream: IngestStream) async throws -> Acknowledgement {
-        let run = try registered(epoch: batch.epoch, incarnation: batch.incarnation)
-        state.withLock { $0.collectors[batch.incarnation]?.lastSeen = .now }
+        let (run, number) = try registered(epoch: batch.epoch, incarnation: batch.incarnation, sending: true)
         if let finished = verdict { return try ending(run, finished: finished, batch: batch) }
-        let rows = stream.rows ?? TransitionRows(spec: run.table.spec)
-        stream.rows = rows
-        let who = "collector \(number(of: batch.incarnation))'s batch \(batch.sequence)"
-        guard batch.width == rows.width else {
-            throw refusal(.invalidArgument, "\(who) has rows of \(batch.width) words; this run's transitions take \(rows.width)")
+        stream.prepare(for: run.table)
+        var who: String { "collector \(number)'s batch \(batch.sequence)" }
+        guard batch.width == stream.rows.width else {
+            throw refusal(.invalidArgument, "\(who) has rows of \(batch.width) words; this run's transitions take \(stream.rows.width)")
         }
         guard batch.count <= maxBatchTransitions else {
             throw refusal(.invalidArgument, "\(who) carries \(batch.count) transitions, at most \(maxBatchTransitions)")
@@ -125,7 +129,7 @@ extension CollectionServer {
             throw refusal(.invalidArgument, "\(who) reports an episode of return \(episode.return) and length \(episode.length)")
         }
         do {
-            try batch.rows.withUnsafeBytes { try rows.check($0, count: batch.count) }
+            try batch.rows.withUnsafeBytes { try stream.rows.check($0, count: batch.count) }
         } catch {
             throw refusal(.invalidArgument, "\(who): \(error)")
         }
@@ -164,12 +168,10 @@ extension CollectionServer {
                 }
                 await signal.waitForUpdate { table.admitsInserts(countingWait: false) || table.isClosed }
             }
-            let writer = stream.writer ?? table.makeWriter(blockSize: 64)
-            stream.writer = writer
+            let writer = stream.writer!
             do {
                 try batch.rows.withUnsafeBytes { raw in
-                    var unpack = rows
-                    for r in 0..<batch.count { try unpack.withTransition(raw, row: r) { try writer.insert($0, waiting: false) } }
+                    for r in 0..<batch.count { try stream.rows.withTransition(raw, row: r) { try writer.insert($0, waiting: false) } }
                 }
                 writer.flush()
             } catch ReplayError.closed {
@@ -206,18 +208,22 @@ extension CollectionServer {
     }
 
     /// The run, if `incarnation` registered with this learner (`epoch`).
-    func registered(epoch: UInt64, incarnation: UInt64) throws -> ServedRun {
-        let run = try currentRun()
+    /// The run and the collector's number, if `incarnation` registered with this learner
+    /// (`epoch`); `sending` notes that it is sending batches now.
+    func registered(epoch: UInt64, incarnation: UInt64, sending: Bool = false) throws -> (ServedRun, number: UInt32) {
         guard epoch == self.epoch else {
             throw RPCError(code: .failedPrecondition, message: "learner epoch \(String(epoch, radix: 16)) ended; this learner's is \(String(self.epoch, radix: 16)): register again")
         }
-        guard state.withLock({ $0.collectors[incarnation] }) != nil else {
+        let (run, number) = state.withLock { s -> (ServedRun?, UInt32?) in
+            if sending { s.collectors[incarnation]?.lastSeen = .now }
+            return (s.run, s.collectors[incarnation]?.number)
+        }
+        guard let run else { throw RPCError(code: .unavailable, message: "the learner is starting") }
+        guard let number else {
             throw RPCError(code: .failedPrecondition, message: "collector incarnation \(String(incarnation, radix: 16)) has not registered with this learner: register first")
         }
-        return run
+        return (run, number)
     }
-
-    private func number(of incarnation: UInt64) -> UInt32 { state.withLock { $0.collectors[incarnation]?.number ?? 0 } }
 
     private func refuse(_ what: String) {
         state.withLock { $0.refused += 1 }

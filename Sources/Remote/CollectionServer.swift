@@ -97,9 +97,7 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         let host: String, port: Int
         switch listening {
         case .inProcess(let transport):
-            let server = GRPCServer(transport: transport, services: [self])
-            shutdown = { server.beginGracefulShutdown() }
-            serving = Task { try await server.serve() }
+            _ = serve(transport)
             return
         case .tcp(let h, let p):
             (host, port) = (h, p)
@@ -109,11 +107,7 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
             config.http2.maxFrameSize = 1 << 20
             config.rpc.maxRequestPayloadSize = 64 << 20
         }
-        let server = GRPCServer(transport: .http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config),
-                                services: [self])
-        shutdown = { server.beginGracefulShutdown() }
-        let task = Task { try await server.serve() }
-        serving = task
+        let (server, task) = serve(.http2NIOPosix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config))
         // Wait until it listens (or failed to: a port in use is an error of this run, said by the serve task).
         do {
             let address = try runBlocking { try await server.listeningAddress.map { String(describing: $0) } ?? "?" }
@@ -127,8 +121,23 @@ public final class CollectionServer: CollectorService, RegistrableRPCService, @u
         }
     }
 
+    /// Serves this service over `transport` until `stop`.
+    private func serve<Transport: ServerTransport>(_ transport: Transport) -> (GRPCServer<Transport>, Task<Void, Error>) {
+        let server = GRPCServer(transport: transport, services: [self])
+        let task = Task { try await server.serve() }
+        shutdown = { server.beginGracefulShutdown() }
+        serving = task
+        return (server, task)
+    }
+
     public func stop(finished: Bool) {
-        state.withLock { $0.finished = $0.finished ?? finished }
+        // The first call decides; later ones find the service stopped.
+        let first = state.withLock { s -> Bool in
+            guard s.finished == nil else { return false }
+            s.finished = finished
+            return true
+        }
+        guard first else { return }
         signal.close()
         guard let shutdown, let serving else { return }
         if finished {

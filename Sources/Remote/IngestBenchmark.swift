@@ -34,7 +34,7 @@ public enum IngestBenchmark {
             Thread.sleep(forTimeInterval: 1)
             let count = table.insertCount, now = ContinuousClock.now
             let elapsed = now - lastTime
-            let rate = Double(count - last) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let rate = Double(count - last) / (elapsed / .seconds(1))
             rates.append(rate)
             report(String(format: "%.0f transitions/s", rate))
             (last, lastTime) = (count, now)

@@ -352,7 +352,7 @@ public final class RemoteCollector: @unchecked Sendable {
     private func checkPatience(lastError: String = "no weights yet") throws {
         let since = lastContact.withLock { ContinuousClock.now - $0 }
         if since > options.patience {
-            let seconds = Double(since.components.seconds) + Double(since.components.attoseconds) / 1e18
+            let seconds = since / .seconds(1)
             throw RemoteError.learnerGone(learner: options.learner, seconds: seconds, lastError: lastError)
         }
     }
