@@ -41,7 +41,7 @@ long rl_replay_gather(const rl_replay_layout *layout, const long *rows, long fir
     const long obs = layout->observation_size, act = layout->action_width, extras = layout->extras_width;
     const long next_word = layout->next_observation_word, action_word = layout->action_word;
     const long reward_word = layout->reward_word, flags_word = layout->flags_word, extras_word = layout->extras_word;
-    const int discrete = layout->discrete;
+    const int discrete = layout->discrete, recheck = !layout->skip_stamp_recheck;
     float *const observations = out->observations, *const next_observations = out->next_observations;
     float *const action_values = out->action_values, *const rewards = out->rewards;
     float *const terminated = out->terminated, *const truncated = out->truncated, *const extra_values = out->extras;
@@ -77,7 +77,7 @@ long rl_replay_gather(const rl_replay_layout *layout, const long *rows, long fir
         const uint32_t flags = load_relaxed(row + flags_word);
         if (extras > 0) copy_words(row + extras_word, extra_values + i * extras, extras);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (load_relaxed(row + RL_REPLAY_STAMP_WORD) != s1) { retry[failed++] = i; continue; }
+        if (recheck && load_relaxed(row + RL_REPLAY_STAMP_WORD) != s1) { retry[failed++] = i; continue; }
         terminated[i] = (float)(flags & 1);
         truncated[i] = (float)((flags >> 1) & 1);
         keys[i] = lo | (hi << 32);

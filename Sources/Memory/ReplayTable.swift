@@ -96,7 +96,8 @@ public final class ReplayTable: @unchecked Sendable {
             words: UnsafeRawPointer(words).assumingMemoryBound(to: UInt32.self), row_stride: rowStride,
             next_observation_word: nextObservationWord, action_word: actionWord, reward_word: rewardWord,
             flags_word: flagsWord, extras_word: extrasWord, observation_size: observationSize,
-            action_width: actionWidth, extras_width: extrasWidth, discrete: discreteActions == nil ? 0 : 1)
+            action_width: actionWidth, extras_width: extrasWidth, discrete: discreteActions == nil ? 0 : 1,
+            skip_stamp_recheck: 0)
     }
 
     deinit {
@@ -147,6 +148,18 @@ public final class ReplayTable: @unchecked Sendable {
 
     /// Whether `close()` was called.
     public var isClosed: Bool { gate.isClosed }
+
+    /// Threads blocked in this table right now (the learner waiting for rows or for the rate
+    /// limiter, collectors waiting for the learner): lets a caller, or a test, see that a wait began.
+    public var blockedThreads: Int { gate.sleepers }
+
+    /// Tests only: samples keep a row without the seqlock's second stamp load, so a row a writer
+    /// changed mid-copy is taken torn. It exists to show that the stress tests catch such tears
+    /// (`Tests/MemoryTests/ConcurrencyTests.swift`); set it before sampling starts, never in a run.
+    @_spi(Testing) public var skipsStampRecheckForTesting: Bool {
+        get { gatherLayout.skip_stamp_recheck != 0 }
+        set { gatherLayout.skip_stamp_recheck = newValue ? 1 : 0 }
+    }
 
     @inline(__always) @usableFromInline
     func word(_ row: Int, _ offset: Int) -> UnsafeAtomic<UInt32> {

@@ -58,6 +58,16 @@ public final class RolloutBuffer: @unchecked Sendable {
     /// The learner took the current rollout; its next `take` reopens the segments.
     private var taken = false
     private var closed = false
+    /// Threads inside a wait right now (under `condition`).
+    private var sleeping = 0
+
+    /// Threads blocked in this buffer right now (collectors waiting for the learner to take the
+    /// rollout, the learner waiting for segments): lets a caller, or a test, see that a wait began.
+    public var blockedThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return sleeping
+    }
 
     public init(observationSize: Int, action: TransitionSpec.ActionForm, segments: Int, environments: Int, steps: Int) {
         precondition(segments > 0 && environments > 0 && steps > 0, "a rollout needs segments, environments and steps")
@@ -103,7 +113,7 @@ public final class RolloutBuffer: @unchecked Sendable {
     public func awaitOpen(segment s: Int) throws {
         condition.lock()
         defer { condition.unlock() }
-        while finished[s] && !closed { condition.wait() }
+        while finished[s] && !closed { sleep() }
         if closed { throw ReplayError.closed }
     }
 
@@ -140,12 +150,19 @@ public final class RolloutBuffer: @unchecked Sendable {
         }
         release()
         condition.lock()
-        while finishedCount < segments && !closed { condition.wait() }
+        while finishedCount < segments && !closed { sleep() }
         let complete = finishedCount == segments
         if complete { taken = true }
         condition.unlock()
         guard complete else { throw ReplayError.closed }
         copy(into: batch)
+    }
+
+    /// One wait on `condition` (held), counted in `blockedThreads`.
+    private func sleep() {
+        sleeping += 1
+        condition.wait()
+        sleeping -= 1
     }
 
     /// Wakes every waiter; waits and takes from now on throw `ReplayError.closed`.

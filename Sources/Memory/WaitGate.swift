@@ -21,6 +21,9 @@ final class WaitGate: @unchecked Sendable {
 
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
+    /// Threads inside `wait` whose condition did not hold on entry (asleep, or about to sleep).
+    var sleepers: Int { waiters.load(ordering: .sequentiallyConsistent) }
+
     private let learnerReleased = ManagedAtomic<Bool>(false)
 
     /// Whether the learner's waits end (`releaseLearner`).

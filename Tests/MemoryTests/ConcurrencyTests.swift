@@ -1,6 +1,6 @@
 import Atomics
 import Foundation
-import Memory
+@_spi(Testing) import Memory
 import SeededRandom
 import Testing
 
@@ -21,6 +21,22 @@ final class TestThread: @unchecked Sendable {
     }
 }
 
+/// A wait for something another thread does, with a bound that fails loudly: returns once
+/// `condition()` holds, throws (naming `what`) if it still does not after `seconds`. The bound
+/// is far above the time the event takes on a loaded machine; it only keeps a broken wait from
+/// hanging the suite.
+struct TimedOut: Error, CustomStringConvertible {
+    let description: String
+}
+
+func waitUntil(_ what: String, seconds: Double = 60, _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(description: "gave up after \(seconds) s waiting until \(what)") }
+        usleep(200)
+    }
+}
+
 /// All threads spin here until every one has arrived, so they truly overlap.
 final class SpinBarrier: Sendable {
     private let arrived = ManagedAtomic<Int>(0)
@@ -33,41 +49,88 @@ final class SpinBarrier: Sendable {
 }
 
 @Suite struct ReplayConcurrencyTests {
-    /// Two producers and a sampler for at least a second; every sampled record is checked
-    /// field by field, so a torn or half-written read fails the test. Runs under TSan in CI.
+    /// Batches of 256 each stress test samples: counted, not timed, so a fast build does not
+    /// see other values than a slow one, and every build crosses the record rule's wrap.
+    static let sampleBatches = 3_000
+
+    /// Producer p writes values p, p + 2, p + 4, … from just below the record rule's wrap at
+    /// 2^20, so every run, however slow, writes records on both sides of it.
+    static func firstValue(producer p: Int) -> UInt32 { (1 << 20) - 2_048 + UInt32(p) }
+
+    /// `RL_TEST_SKIP_STAMP_RECHECK=1` runs the stress tests with the reader's second stamp load
+    /// off (`ReplayTable.skipsStampRecheckForTesting`): they must then report tears, which shows
+    /// that they can fail. Never set in CI.
+    static var skipsRecheck: Bool { ProcessInfo.processInfo.environment["RL_TEST_SKIP_STAMP_RECHECK"] == "1" }
+
+    /// Counts the torn rows of a sampled batch, keeping the first for the failure message.
+    struct TornRows {
+        var count = 0, sampled = 0
+        var first: String?
+        mutating func check(_ batch: ReplayBatch, rows: Int) {
+            for i in 0..<rows where checkRecord(batch, i) == nil {
+                count += 1
+                if first == nil { first = describeRecord(batch, i) }
+            }
+            sampled += rows
+        }
+        var message: String { "\(count) torn records of \(sampled); the first: \(first ?? "none")" }
+    }
+
+    /// Two producers and a sampler; every sampled record is checked field by field, so a torn
+    /// or half-written read fails the test. Runs under TSan in CI.
     @Test(arguments: [(cartPoleSpec, 1), (mujocoSpec, 1), (cartPoleSpec, 16)])
     func concurrentInsertsAndSamplesNeverTearARecord(spec: TransitionSpec, blockSize: Int) throws {
         let table = try ReplayTable(spec: spec, capacity: 512)  // small, so writers lap the sampler constantly
-        let barrier = SpinBarrier(parties: 3)
+        table.skipsStampRecheckForTesting = Self.skipsRecheck
+        let torn = try Self.stress(table, producers: 2, batches: Self.sampleBatches, blockSize: blockSize) { _ in false }
+        #expect(torn.count == 0, "\(torn.message)")
+        #expect(table.insertCount > 512)
+    }
+
+    /// Runs `producers` threads inserting records into `table` (through `table.insert` for block
+    /// size 1, else a Writer) while this thread samples batches of 256 and checks them, until it
+    /// sampled `batches` batches or `enough(torn)`.
+    static func stress(_ table: ReplayTable, producers count: Int, batches: Int, blockSize: Int,
+                       until enough: (TornRows) -> Bool) throws -> TornRows {
+        let spec = table.spec
+        let barrier = SpinBarrier(parties: count + 1)
         let stop = ManagedAtomic<Bool>(false)
-        let producers = (0..<2).map { p in
+        let producers = (0..<count).map { p in
             TestThread {
-                // Block size 1 uses table.insert; larger ones a Writer claiming rows in blocks.
                 let writer = blockSize > 1 ? table.makeWriter(blockSize: blockSize) : nil
                 barrier.arriveAndWait()
-                var v = UInt32(p)
+                var v = Self.firstValue(producer: p)
                 while !stop.load(ordering: .relaxed) {
                     if let writer { try withRecord(spec, v) { try writer.insert($0) } } else { try insertRecord(table, v) }
-                    v &+= 2
+                    v &+= UInt32(count)
                 }
                 writer?.flush()
             }
         }
         barrier.arriveAndWait()
-        try table.awaitSize(256)
-        let batch = ReplayBatch(spec: spec, capacity: 256)
+        let rows = min(256, table.capacity)
+        try table.awaitSize(rows)
+        let batch = ReplayBatch(spec: spec, capacity: rows)
         var rng = Xoshiro256(seed: 7)
-        var torn = 0, sampled = 0
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(1) {
-            try table.sample(into: batch, count: 256, using: &rng)
-            for i in 0..<256 where checkRecord(batch, i) == nil { torn += 1 }
-            sampled += 256
+        var torn = TornRows()
+        for _ in 0..<batches where !enough(torn) {
+            try table.sample(into: batch, count: rows, using: &rng)
+            torn.check(batch, rows: rows)
         }
         stop.store(true, ordering: .relaxed)
         for producer in producers { try producer.join() }
-        #expect(torn == 0, "\(torn) torn records of \(sampled)")
-        #expect(sampled > 0 && table.insertCount > 512)
+        return torn
+    }
+
+    /// The check above can fail: with the reader's second stamp load off, rows that a writer
+    /// changes while they are copied come out torn, and the same harness reports them. A table
+    /// of 4 rows keeps the writers on the rows being read; the wait is bounded by a sample count
+    /// (64 million rows) that fails loudly. Runs under TSan in CI.
+    @Test func theStressHarnessReportsTearsWhenTheSeqlockRecheckIsOff() throws {
+        let table = try ReplayTable(spec: mujocoSpec, capacity: 4)
+        table.skipsStampRecheckForTesting = true
+        let torn = try Self.stress(table, producers: 2, batches: 16_000_000, blockSize: 1) { $0.count > 0 }
+        #expect(torn.count > 0, "no torn record in \(torn.sampled) samples with the stamp recheck off")
     }
 
     /// Prioritized sampling and priority updates while two producers keep overwriting a small
@@ -75,13 +138,14 @@ final class SpinBarrier: Sendable {
     /// sum of the priorities it holds for the rows now in the table. Runs under TSan in CI.
     @Test func prioritizedSamplingStaysConsistentWhileInsertsContinue() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 512)
+        table.skipsStampRecheckForTesting = Self.skipsRecheck
         let barrier = SpinBarrier(parties: 3)
         let stop = ManagedAtomic<Bool>(false)
         let producers = (0..<2).map { p in
             TestThread {
                 let writer = table.makeWriter(blockSize: 8)
                 barrier.arriveAndWait()
-                var v = UInt32(p)
+                var v = Self.firstValue(producer: p)
                 while !stop.load(ordering: .relaxed) {
                     try withRecord(cartPoleSpec, v) { try writer.insert($0) }
                     v &+= 2
@@ -95,17 +159,16 @@ final class SpinBarrier: Sendable {
         let batch = ReplayBatch(spec: cartPoleSpec, capacity: 64)
         var rng = Xoshiro256(seed: 9)
         var priorities = [Float](repeating: 0, count: 64)
-        var torn = 0, badWeights = 0, sampled = 0
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(1) {
+        var torn = TornRows()
+        var badWeights = 0
+        for _ in 0..<(Self.sampleBatches * 4) {
             try per.sample(into: batch, count: 64, using: &rng)
+            torn.check(batch, rows: 64)
             for i in 0..<64 {
-                if checkRecord(batch, i) == nil { torn += 1 }
                 if !(batch.weights[i] > 0 && batch.weights[i] <= 1.0001) { badWeights += 1 }
                 priorities[i] = Float(batch.keys[i] % 7) + 0.5
             }
             try per.updatePriorities(keys: batch.keys, priorities: priorities, count: 64)
-            sampled += 64
         }
         stop.store(true, ordering: .relaxed)
         for producer in producers { try producer.join() }
@@ -118,7 +181,7 @@ final class SpinBarrier: Sendable {
         for key in (newest > 600 ? newest - 600 : 0)..<(newest + 100) {
             if let p = per.priority(ofKey: key) { held += p; known += 1 }
         }
-        #expect(torn == 0, "\(torn) torn records of \(sampled)")
+        #expect(torn.count == 0, "\(torn.message)")
         #expect(badWeights == 0, "\(badWeights) weights outside (0, 1]")
         #expect(known == 512)
         #expect(abs(per.totalPriority - held) <= 1e-9 * held, "tree total \(per.totalPriority), leaves \(held)")
@@ -141,20 +204,23 @@ final class SpinBarrier: Sendable {
 
     @Test func awaitSizeSleepsUntilEnoughRowsArrive() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 1000)
-        let producer = TestThread { for v in 0..<600 { try insertRecord(table, UInt32(v)) } }
+        // The producer starts only once this thread sleeps in awaitSize, so the wait is real.
+        let producer = TestThread {
+            try waitUntil("the learner sleeps in awaitSize") { table.blockedThreads == 1 }
+            for v in 0..<600 { try insertRecord(table, UInt32(v)) }
+        }
         try table.awaitSize(500)
         #expect(table.count >= 500)
         try producer.join()
+        #expect(table.blockedThreads == 0)
     }
 
     @Test func closeWakesABlockedWaiterWithAnError() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 100)
-        let started = ManagedAtomic<Bool>(false)
         let waiter = TestThread {
-            started.store(true, ordering: .releasing)
             try table.awaitSize(50)   // nobody inserts: only close() can end this
         }
-        while !started.load(ordering: .acquiring) {}
+        try waitUntil("the waiter sleeps in awaitSize") { table.blockedThreads == 1 }   // closing earlier would not test the wake
         table.close()
         #expect(throws: ReplayError.closed) { try waiter.join() }
         #expect(throws: ReplayError.closed) { try insertRecord(table, 1) }

@@ -1,6 +1,6 @@
 import Atomics
 import Foundation
-import Memory
+@_spi(Testing) @testable import Memory
 import SeededRandom
 import StateDictIO
 import Testing
@@ -11,34 +11,43 @@ func insertRecord(_ table: ReplayTable, _ value: UInt32) throws {
     try withRecord(table.spec, value) { try table.insert($0) }
 }
 
+/// The part of a record's value that its fields carry: floats hold integers exactly only up to
+/// 2^24, and the observation adds up to 2 × 17 to it, so values wrap at 2^20. Every field (flags
+/// and action index too) derives from this reduced value, never from the full one, so a record
+/// written with value 2^20 + k reads back as the record of k.
+func recordValue(_ value: UInt32) -> UInt32 { value % (1 << 20) }
+
 /// Builds the self-describing transition for `value` and hands it to `body`.
 func withRecord(_ spec: TransitionSpec, _ value: UInt32, _ body: (TransitionView) throws -> Void) throws {
-    let v = Float(value % (1 << 20))
+    let reduced = recordValue(value)
+    let v = Float(reduced)
     var obs = [Float](repeating: 0, count: spec.observationSize)
     var next = obs
     for j in 0..<obs.count { obs[j] = v + Float(j); next[j] = v + Float(j + obs.count) }
     let extras = [Float](repeating: v * 2, count: spec.extrasWidth)
     var values = [Float](repeating: -v, count: spec.action.width)
     let index: Int32
-    if case .discrete(let n) = spec.action { index = Int32(value % UInt32(n)) } else { index = 0; values[0] = -v }
+    if case .discrete(let n) = spec.action { index = Int32(reduced % UInt32(n)) } else { index = 0; values[0] = -v }
     try obs.withUnsafeBufferPointer { o in
         try next.withUnsafeBufferPointer { nx in
             try values.withUnsafeBufferPointer { a in
                 try extras.withUnsafeBufferPointer { e in
                     try body(TransitionView(
                         observation: o, actionIndex: index, actionValues: a, reward: v * 0.5,
-                        terminated: value % 3 == 0, truncated: value % 5 == 0, nextObservation: nx, extras: e))
+                        terminated: reduced % 3 == 0, truncated: reduced % 5 == 0, nextObservation: nx, extras: e))
                 }
             }
         }
     }
 }
 
-/// Checks row i of a batch against the record rule; returns the record's value or nil if torn.
+/// Checks row i of a batch against the record rule; returns the record's (reduced) value, or
+/// nil if the row is torn (its fields come from more than one record).
 func checkRecord(_ batch: ReplayBatch, _ i: Int) -> Float? {
     let spec = batch.spec
     let n = spec.observationSize
     let v = batch.observations[i * n]
+    guard v >= 0, v < Float(1 << 20), v == v.rounded() else { return nil }
     for j in 0..<n {
         guard batch.observations[i * n + j] == v + Float(j), batch.nextObservations[i * n + j] == v + Float(j + n) else { return nil }
     }
@@ -54,10 +63,73 @@ func checkRecord(_ batch: ReplayBatch, _ i: Int) -> Float? {
     return v
 }
 
+/// Row i of a batch, every field, for a failure message.
+func describeRecord(_ batch: ReplayBatch, _ i: Int) -> String {
+    let spec = batch.spec, n = spec.observationSize, a = spec.action.width, e = spec.extrasWidth
+    let action: String
+    if case .discrete = spec.action { action = "index \(batch.actionIndices[i])" } else { action = "\(Array(batch.actionValues[(i * a)..<((i + 1) * a)]))" }
+    return "row \(i) (key \(batch.keys[i])): observation \(Array(batch.observations[(i * n)..<((i + 1) * n)])), "
+        + "next \(Array(batch.nextObservations[(i * n)..<((i + 1) * n)])), action \(action), reward \(batch.rewards[i]), "
+        + "terminated \(batch.terminated[i]), truncated \(batch.truncated[i]), extras \(Array(batch.extras[(i * e)..<((i + 1) * e)]))"
+}
+
 let cartPoleSpec = TransitionSpec(observationSize: 4, action: .discrete(n: 2))
 let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6), extras: [ExtraColumn(name: "discount")])
 
 @Suite struct ReplayTableSemanticsTests {
+    /// Values at the record rule's wrap (2^20) read back whole: the flags and the action follow
+    /// the reduced value like every other field. (Flags from the full value made 80% of the
+    /// records a fast producer wrote past 2^20 look torn.)
+    @Test(arguments: [cartPoleSpec, mujocoSpec])
+    func recordsAroundTheWrapRoundTrip(spec: TransitionSpec) throws {
+        let batch = ReplayBatch(spec: spec, capacity: 1)
+        var rng = Xoshiro256(seed: 1)
+        for value: UInt32 in [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, (1 << 21) + 7, .max] {
+            let table = try ReplayTable(spec: spec, capacity: 1)
+            try insertRecord(table, value)
+            try table.sample(into: batch, count: 1, using: &rng)
+            let read = checkRecord(batch, 0)
+            #expect(read == Float(recordValue(value)), "value \(value): \(describeRecord(batch, 0))")
+        }
+    }
+
+    /// The record check catches a row whose fields come from two records, whichever field it is.
+    @Test(arguments: [cartPoleSpec, mujocoSpec])
+    func aRowMixingTwoRecordsIsCaught(spec: TransitionSpec) throws {
+        let table = try ReplayTable(spec: spec, capacity: 2)
+        // 999 and 1000 differ in every field, flags and action index included.
+        for value: UInt32 in [999, 1_000] { try insertRecord(table, value) }
+        var rng = Xoshiro256(seed: 2)
+        func record(_ value: UInt32) throws -> ReplayBatch {
+            let batch = ReplayBatch(spec: spec, capacity: 1)
+            repeat { try table.sample(into: batch, count: 1, using: &rng) } while checkRecord(batch, 0) != Float(value)
+            return batch
+        }
+        let other = try record(1_000)
+        let n = spec.observationSize, e = spec.extrasWidth
+        var mixes: [(String, (ReplayBatch) -> Void)] = [
+            ("reward", { $0.rewards[0] = other.rewards[0] }),
+            ("terminated", { $0.terminated[0] = other.terminated[0] }),
+            ("truncated", { $0.truncated[0] = other.truncated[0] }),
+        ]
+        for j in 0..<n {
+            mixes.append(("observation[\(j)]", { $0.observations[j] = other.observations[j] }))
+            mixes.append(("next_observation[\(j)]", { $0.nextObservations[j] = other.nextObservations[j] }))
+        }
+        if case .discrete = spec.action {
+            mixes.append(("action", { $0.actionIndices[0] = other.actionIndices[0] }))
+        } else {
+            mixes.append(("action[0]", { $0.actionValues[0] = other.actionValues[0] }))
+        }
+        for j in 0..<e { mixes.append(("extras[\(j)]", { $0.extras[j] = other.extras[j] })) }
+        #expect(mixes.count == 4 + 2 * n + e)
+        for (field, mix) in mixes {
+            let torn = try record(999)
+            mix(torn)
+            #expect(checkRecord(torn, 0) == nil, "a row with \(field) from another record passed: \(describeRecord(torn, 0))")
+        }
+    }
+
     @Test func countsGrowUntilCapacityThenOldestRowsAreOverwritten() throws {
         let table = try ReplayTable(spec: cartPoleSpec, capacity: 8)
         #expect(table.count == 0)
@@ -279,7 +351,7 @@ let mujocoSpec = TransitionSpec(observationSize: 17, action: .continuous(size: 6
         let learner = TestThread {
             do { try table.awaitSize(10) } catch ReplayError.closed { waited.store(1, ordering: .relaxed) }
         }
-        Thread.sleep(forTimeInterval: 0.05)
+        try waitUntil("the learner waits in awaitSize") { table.blockedThreads == 1 }
         table.releaseLearner()
         try learner.join()
         #expect(waited.load(ordering: .relaxed) == 1)

@@ -87,7 +87,7 @@ import Testing
             do { try buffer.awaitOpen(segment: 0) } catch ReplayError.closed { outcome.set() } catch {}
             woke.signal()
         }.start()
-        Thread.sleep(forTimeInterval: 0.05)
+        try waitUntil("the collector waits for the next rollout") { buffer.blockedThreads == 1 }
         buffer.close()
         woke.wait()
         #expect(outcome.value)

@@ -61,6 +61,9 @@ typedef struct {
     long row_stride, next_observation_word, action_word, reward_word, flags_word, extras_word;
     long observation_size, action_width, extras_width;
     int discrete;
+    /* Tests only (ReplayTable.skipsStampRecheckForTesting): take rows without the second stamp
+     * load, so the stress tests can show that they catch the tears it prevents. Always 0 otherwise. */
+    int skip_stamp_recheck;
 } rl_replay_layout;
 
 /* Where a sampled batch goes; position i of each column receives row rows[i]. */
