@@ -21,6 +21,14 @@ final class BatchQueue: @unchecked Sendable {
     private var unacknowledged: [TransitionBatch] = []
     private var nextSequence: UInt64 = 0
     private var ended: Ending?
+    private var blockedSubmitters = 0
+
+    /// Collector threads waiting in `submit` for room in the window right now.
+    var waitingSubmitters: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return blockedSubmitters
+    }
 
     /// How the queue ended (nil while it goes on).
     var ending: Ending? {
@@ -39,7 +47,11 @@ final class BatchQueue: @unchecked Sendable {
     /// Queues a batch (from a collector thread); waits while the window is full. Throws once the queue ended.
     func submit(_ batch: TransitionBatch) throws {
         condition.lock()
-        while ended == nil, unsent.count + unacknowledged.count >= window { condition.wait() }
+        while ended == nil, unsent.count + unacknowledged.count >= window {
+            blockedSubmitters += 1
+            condition.wait()
+            blockedSubmitters -= 1
+        }
         if let ending = ended {
             condition.unlock()
             throw ending == .finished ? BatchQueueEnded.finished : BatchQueueEnded.stopped

@@ -57,6 +57,11 @@ final class LearnerSignal: Callback, @unchecked Sendable {
         await updates.wait(until: ready)
     }
 
+    /// Whether a `Weights` stream waits for a newer version right now.
+    var hasVersionWaiters: Bool { versions.hasWaiters }
+    /// Whether an `Insert` stream waits for the learner's next update right now (held back by the rate limiter).
+    var hasUpdateWaiters: Bool { updates.hasWaiters }
+
     /// When version `version` was published, if it is recent enough to be remembered.
     func publishTime(of version: Int) -> ContinuousClock.Instant? {
         published.withLock { ring in

@@ -38,7 +38,8 @@ import Testing
                         if i % 100 == 99 { try! writer.flush() }
                     }
                 }
-                // Whatever is left goes out once it is old enough.
+                // Whatever is left goes out once it is older than the writer's delay (2 ms): a
+                // sleep of 10 ms is at least that long however loaded the machine is.
                 Thread.sleep(forTimeInterval: 0.01)
                 try! writer.flush()
                 done.wrappingIncrement(ordering: .relaxed)
@@ -66,8 +67,7 @@ import Testing
         #expect(received.values.reduce(0, +) == threads * perThread)
         #expect(Set(received.keys) == Set(0..<UInt64(received.count)), "sequence numbers are dense from 0")
         queue.end(.finished)
-        for _ in 0..<200 where done.load(ordering: .relaxed) < threads { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(done.load(ordering: .relaxed) == threads)
+        try await waitUntil("every collector thread is done") { done.load(ordering: .relaxed) == threads }
         #expect(queue.outstanding == 0)
     }
 
@@ -85,11 +85,11 @@ import Testing
         let handed = UncheckedSendable(writer)
         let blocked = Thread { try! insert(handed.value) }   // waits for the window
         blocked.start()
-        Thread.sleep(forTimeInterval: 0.05)
+        try waitUntilBlocking("the second insert waits for the window") { queue.waitingSubmitters == 1 }
         #expect(!statistics.stopRequested)
         queue.end(.finished)
-        for _ in 0..<200 where !statistics.stopRequested { Thread.sleep(forTimeInterval: 0.005) }
-        #expect(statistics.stopRequested)
+        try waitUntilBlocking("the ended queue stops the collectors") { statistics.stopRequested }
+        #expect(queue.waitingSubmitters == 0)
     }
 
     /// A learner thread publishing versions wakes every async waiter; none waits past a version newer than it asked for.

@@ -161,10 +161,11 @@ import Testing
                 }
             }
             func waitFor(_ n: Int) async throws {
-                for _ in 0..<500 where acks.withLock({ $0.count }) < n { try await Task.sleep(for: .milliseconds(10)) }
+                try await waitUntil("\(n) batches are acknowledged") { acks.withLock({ $0.count }) >= n }
             }
             try await waitFor(2)
-            try await Task.sleep(for: .milliseconds(300))
+            // The third batch's stream waits for the learner's next update: it was held back.
+            try await waitUntil("the third batch waits for the learner") { s.server.signal.hasUpdateWaiters }
             #expect(acks.withLock { $0 } == [0, 1])
             #expect(s.table.insertCount == 8 && s.table.rateLimitedInserts >= 1)
             // The learner samples 4 and ends its update: the third batch goes in.
@@ -204,13 +205,12 @@ import Testing
                             s.weights.publish(s.network)
                             try s.server.signal.endCycle(&state)
                         }
-                        try await Task.sleep(for: .milliseconds(100))
                     }
                     if snapshot.version == 56 { break }
                     asks.continuation.yield(snapshot.version)
                     if versions.count == 2 {
                         // Nothing newer: the answer waits for the next version.
-                        try await Task.sleep(for: .milliseconds(100))
+                        try await waitUntil("the stream waits for version 56") { s.server.signal.hasVersionWaiters }
                         s.weights.publish(s.network)
                         try s.server.signal.endCycle(&state2)
                     }
@@ -264,7 +264,7 @@ import Testing
         let outcome = try await withGRPCClient(transport: transport.client) { client in
             try await RemoteCollector(collectorOptions).collect(with: client)
         }
-        for _ in 0..<1000 where learner.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil("the learner's run returns") { learner.withLock({ $0 }) != nil }
         let result = try #require(try learner.withLock { $0 }?.get())
         #expect(outcome.finished && outcome.runID == config.id)
         #expect(result.stoppedBy == .budget && result.environmentSteps >= 3000 && result.updates > 0)

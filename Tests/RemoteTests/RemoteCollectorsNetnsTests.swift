@@ -124,9 +124,8 @@ struct RemoteCollectorsNetnsTests {
             let c2 = try HostProcess("c2", [executable, "collect", "--learner", learnerAddress, "--patience", "60"], log: directory.appendingPathComponent("c2.log"))
             // Once both collect and the learner trains, SIGKILL the first collector and start another in its place.
             #expect(c1.waitFor("collecting for run", timeout: 60) && c2.waitFor("collecting for run", timeout: 60), "c1: \(c1.output)\nc2: \(c2.output)")
-            // The first evaluation comes after 2,000 updates: the run is still far from solved here.
-            Thread.sleep(forTimeInterval: 0.5)
-            #expect(!learner.output.contains("solved"))
+            // At once: the first evaluation comes after 2,000 updates, and the checks below that c3
+            // joined as collector 3 and the learner counted it fail if the run ended before.
             c1.signal(SIGKILL)
             #expect(c1.wait(timeout: 10) == SIGKILL)
             let c3 = try HostProcess("c1", [executable, "collect", "--learner", learnerAddress, "--patience", "60"], log: directory.appendingPathComponent("c3.log"))

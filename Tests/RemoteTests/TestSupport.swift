@@ -15,3 +15,28 @@ func onThread(_ body: @escaping @Sendable () -> Void) async {
         }.start()
     }
 }
+
+/// A wait for something another thread or task does, with a bound that fails loudly: returns
+/// once `condition()` holds, throws (naming `what`) if it still does not after `seconds`. The
+/// bound is far above the time the event takes on a loaded machine; it only keeps a broken wait
+/// from hanging the suite.
+struct TimedOut: Error, CustomStringConvertible {
+    let description: String
+}
+
+func waitUntil(_ what: String, seconds: Double = 60, _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(description: "gave up after \(seconds) s waiting until \(what)") }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+}
+
+/// The same for a thread outside Swift concurrency.
+func waitUntilBlocking(_ what: String, seconds: Double = 60, _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(description: "gave up after \(seconds) s waiting until \(what)") }
+        usleep(500)
+    }
+}
