@@ -100,18 +100,23 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "LearnerTests", dependencies: ["Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
+        // Pins the AVX2 kernels of OpenBLAS and libxsmm in the test process before any test
+        // runs, so the exact learning figures hold under a plain `swift test` on any AVX2 machine.
+        .target(name: "TestKernelPins", path: "Tests/TestKernelPins", linkerSettings: [
+            .linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m"),
+        ]),
+        .testTarget(name: "LearnerTests", dependencies: ["TestKernelPins", "Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestKernelPins", "Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
+        .testTarget(name: "NNTests", dependencies: ["TestKernelPins", "NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
-        .testTarget(name: "RemoteTests", dependencies: [
+        .testTarget(name: "RemoteTests", dependencies: ["TestKernelPins", 
             "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom", "Learner", "Shared", "Remote",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Experiments", "Collectors", "Learner"]),
+        .testTarget(name: "ReportingTests", dependencies: ["TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),
     ]
 )
