@@ -117,6 +117,8 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Envs", "Memory", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "SweepsTests", dependencies: ["TestKernelPins", "Sweeps", "Experiments", "Learner"]),
         .testTarget(name: "ReportingTests", dependencies: ["TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),
     ]
 )

@@ -99,8 +99,13 @@ public struct CSVTable {
         return rows.map { $0[index] }
     }
 
-    /// (x, y) pairs of two columns where both are present.
+    /// (x, y) pairs of two columns where both are present and finite: a loss that diverged to
+    /// NaN or infinity is a gap in a curve, not a point (and not a NaN that would poison a
+    /// rolling mean from there on).
     public func points(x: String, y: String) -> [(Double, Double)] {
-        zip(column(x), column(y)).compactMap { a, b in a.flatMap { a in b.map { (a, $0) } } }
+        zip(column(x), column(y)).compactMap { a, b in
+            guard let a, let b, a.isFinite, b.isFinite else { return nil }
+            return (a, b)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Learner
 import Sweeps
 import Testing
 
@@ -134,12 +135,20 @@ private let rayClusterAvailable: Bool = {
         interrupted.standardOutput = FileHandle.nullDevice
         interrupted.standardError = FileHandle.nullDevice
         try interrupted.run()
-        let stoppedProgress = runs.appendingPathComponent("sweeps/stopped/ray-progress.jsonl")
-        let until = Date().addingTimeInterval(60)
-        while Date() < until, ((try? String(contentsOf: stoppedProgress, encoding: .utf8)) ?? "").components(separatedBy: "submitted").count < 3 {
-            Thread.sleep(forTimeInterval: 0.2)
+        // Interrupt once a point trains: its first periodic checkpoint (every 200 updates) is in its
+        // run directory on the worker (run_point's mkdtemp under /tmp).
+        func aPointCheckpointed() -> Bool {
+            let workDirectories = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("swiftrl-") }
+            return workDirectories.contains { work in
+                let workRuns = URL(fileURLWithPath: "/tmp/\(work)/runs")
+                return ((try? FileManager.default.contentsOfDirectory(atPath: workRuns.path)) ?? [])
+                    .filter { $0.contains("seed=21") || $0.contains("seed=22") }
+                    .contains { !CheckpointLoader.checkpoints(in: workRuns.appendingPathComponent($0).appendingPathComponent("checkpoints")).isEmpty }
+            }
         }
-        Thread.sleep(forTimeInterval: 4)
+        let until = Date().addingTimeInterval(180)
+        while Date() < until, interrupted.isRunning, !aPointCheckpointed() { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(aPointCheckpointed(), "no point of the sweep to stop wrote a checkpoint within 180 s")
         kill(interrupted.processIdentifier, SIGINT)   // env and ip exec into rl-train: this is the sweep
         interrupted.waitUntilExit()
         #expect(interrupted.terminationStatus == 130)
