@@ -97,6 +97,7 @@ let package = Package(
                 "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
                 .target(name: "Remote", condition: .when(traits: ["Remote"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
 
@@ -106,7 +107,7 @@ let package = Package(
             .linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m"),
         ]),
         .testTarget(name: "LearnerTests", dependencies: ["TestKernelPins", "Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["TestKernelPins", "Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestKernelPins", "Shared", "Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
         .testTarget(name: "NNTests", dependencies: ["TestKernelPins", "NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

@@ -1,3 +1,4 @@
+import Atomics
 import Collectors
 import Envs
 import Foundation
@@ -5,6 +6,7 @@ import Learner
 import Memory
 import NN
 import SeededRandom
+import Shared
 import StateDictIO
 
 /// Why training ended.
@@ -13,7 +15,8 @@ public enum StopReason: String, Sendable, Codable {
     case budget
     /// A periodic evaluation reached the threshold.
     case solved
-    /// SIGINT or SIGTERM: a final checkpoint was written; the run can be resumed.
+    /// A stop request (`RunOptions.stop`: SIGINT or SIGTERM in rl-train): a final checkpoint
+    /// was written; the run can be resumed.
     case signal
     /// A callback asked to stop (`TrainingState.stopRequested`): resumable, like a signal.
     case requested
@@ -96,6 +99,11 @@ public struct RunOptions {
     /// Makes the service remote collectors join on a port (`collectors.serve`); nil in a build
     /// without the `Remote` trait, where such a config is refused with how to build it.
     public var collectorService: ((_ port: Int) throws -> CollectorService)?
+    /// Ends the run early when requested, as a signal does in rl-train: the trainer leaves its
+    /// loop, every callback's `endTraining` runs (a checkpointer writes its final checkpoint),
+    /// the collectors are joined, and the result says `StopReason.signal`. The library installs
+    /// no signal handler: the program that owns the process decides what requests a stop.
+    public var stop: StopRequest?
 
     public init(directory: URL? = nil, resume: StateDict? = nil, environments: EnvironmentRegistry = .builtIn,
                 callbacks: CallbackRegistry = .builtIn, progress: ((TrainingProgress) -> Void)? = nil) {
@@ -292,10 +300,16 @@ public enum Experiment {
         // An error leaves remote collectors waiting for a learner to come back (the first stop decides).
         defer { service?.stop(finished: false) }
 
-        // A learner waiting for data when the signal comes stops waiting (its collectors stop, or are remote).
+        // A learner waiting for data when the stop comes stops waiting (its collectors stop, or are remote).
         let releasable = deterministic ? nil : table
-        let stopOnSignal = SignalStop(statistics: statistics) { releasable?.releaseLearner() }
-        defer { stopOnSignal.cancel() }
+        let stopRequested = ManagedAtomic<Bool>(false)
+        let stopObservation = options.stop?.observe { count in
+            guard count == 1 else { return }
+            stopRequested.store(true, ordering: .relaxed)
+            statistics.requestStop()
+            releasable?.releaseLearner()
+        }
+        defer { stopObservation?.cancel() }
         if rollouts != nil, deterministic {
             // Every collector fills its segment inline before each update.
             trainer.feed = { _ in for case let collector as RolloutCollector in collectors { try collector.collectRollout() } }
@@ -327,7 +341,7 @@ public enum Experiment {
             throw error
         }
         if let error = statistics.error { throw TrainingError.collectorFailed(error) }
-        let stoppedBy: StopReason = stopOnSignal.received ? .signal : trainer.state.stopRequested ? .requested
+        let stoppedBy: StopReason = stopRequested.load(ordering: .relaxed) ? .signal : trainer.state.stopRequested ? .requested
             : (evaluator?.stoppedSolved == true ? .solved : .budget)
         service?.stop(finished: !stoppedBy.isInterruption)
 

@@ -129,3 +129,9 @@ public final class PeriodicEvaluation: Callback {
         }
     }
 }
+
+/// Keys the run's own callbacks publish in the training state.
+public enum RunKeys {
+    /// The latest periodic evaluation.
+    public static let evaluation = StateKey<PeriodicEvaluation.Record>("evaluation")
+}

@@ -54,6 +54,9 @@ extension RLTrain {
             options.seed = seed
             options.patience = .milliseconds(Int(patience * 1000))
             options.window = window
+            let signals = ProcessSignals(second: .terminates)
+            defer { signals.restore() }
+            options.stop = signals.stop
             let outcome: RemoteCollector.Outcome
             do {
                 outcome = try RemoteCollector(options).run()

@@ -139,9 +139,12 @@ extension RLTrain {
             }
             try RLTrain.checkServing(resolved)
             let display = ProgressDisplay()
+            let signals = ProcessSignals(second: .terminates)
+            defer { signals.restore() }
             var options = RunOptions()
             options.progress = { display.show($0) }
             options.collectorService = RLTrain.collectorService
+            options.stop = signals.stop
             let outcome = try RunLauncher.train(resolved, forceNew: forceNew, fallback: fallback, options: options) { print($0) }
             display.finish()
             try RLTrain.report(outcome)
@@ -157,9 +160,12 @@ extension RLTrain {
 
         func run() throws {
             let display = ProgressDisplay()
+            let signals = ProcessSignals(second: .terminates)
+            defer { signals.restore() }
             var options = RunOptions()
             options.progress = { display.show($0) }
             options.collectorService = RLTrain.collectorService
+            options.stop = signals.stop
             let outcome = try RunLauncher.resume(URL(fileURLWithPath: runDirectory), fallback: fallback, options: options) { print($0) }
             display.finish()
             try RLTrain.report(outcome)
@@ -268,7 +274,9 @@ extension RLTrain {
                                        driver: driver)
             }
             let started = ContinuousClock.now
-            let runs = try runner.run(ray: launcher) { runs in
+            let signals = ProcessSignals(second: .requestsAgain, hangUp: true)
+            defer { signals.restore() }
+            let runs = try runner.run(ray: launcher, stop: signals.stop) { runs in
                 func count(_ f: (SweepRun.State) -> Bool) -> Int { runs.filter { f($0.state) }.count }
                 let failed = count { if case .failed = $0 { return true } else { return false } }
                 let elapsed = ContinuousClock.now - started

@@ -43,6 +43,9 @@ public final class RemoteCollector: @unchecked Sendable {
         /// Progress lines on stderr every this many seconds (nil: none).
         public var reportEvery: Double? = 10
         public var environments: EnvironmentRegistry = .builtIn
+        /// Ends the collection early when requested (rl-train collect requests it on SIGINT and
+        /// SIGTERM): the collectors stop after their current step and the batches in flight go out.
+        public var stop: StopRequest?
 
         public init(learner: String) { self.learner = learner }
     }
@@ -87,8 +90,8 @@ public final class RemoteCollector: @unchecked Sendable {
                 config.backoff.initial = .milliseconds(20)
                 config.backoff.max = .seconds(1)
             })
-        let signals = SignalStop(statistics: statistics)
-        defer { signals.cancel() }
+        let stopping = options.stop?.observe { [statistics] _ in statistics.requestStop() }
+        defer { stopping?.cancel() }
         return try runBlocking { try await withGRPCClient(transport: transport) { client in try await self.collect(with: client) } }
     }
 

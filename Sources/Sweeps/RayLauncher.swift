@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Shared
 
 /// Where a sweep's grid points run on a Ray cluster: the cluster's address, the Python with
 /// `ray` installed, and the driver (`python/swiftrl_ray.py`).
@@ -32,7 +33,7 @@ extension SweepRunner {
     /// Runs every queued point as a Ray task through the driver, which writes each returned run
     /// directory into the local runs directory; the states come from the run directories
     /// afterwards, exactly as for local runs (complete runs were never submitted).
-    func run(on ray: RayLauncher, progress: ([SweepRun]) -> Void) throws -> [SweepRun] {
+    func run(on ray: RayLauncher, stop: StopRequest, progress: ([SweepRun]) -> Void) throws -> [SweepRun] {
         let queued = runs.indices.filter { runs[$0].state == .queued }
         progress(runs)
         guard !queued.isEmpty else { return runs }
@@ -54,15 +55,13 @@ extension SweepRunner {
         for index in queued { runs[index].state = .running }
         progress(runs)
 
-        let stop = SweepSignal()
-        defer { stop.restore() }
         let log = directory.appendingPathComponent("logs/ray-driver.log")
         let driver = try ChildProcess(executable: "/usr/bin/env", arguments: [ray.python, ray.driver.path, planFile.path],
-                                      log: log.path, defaultSignals: stop.handled)
+                                      log: log.path)
         var forwarded = false, seen = 0
         var failures: [String: String] = [:]
         while true {
-            if stop.received, !forwarded {
+            if stop.isRequested, !forwarded {
                 driver.interrupt()   // the driver cancels its tasks; each run writes a final checkpoint
                 forwarded = true
             }
@@ -91,7 +90,7 @@ extension SweepRunner {
             if let status = finished {
                 for index in queued where runs[index].state == .running {
                     // Stopped by a signal: what did not come back keeps its local state and runs again on a rerun.
-                    runs[index].state = stop.received ? .interrupted
+                    runs[index].state = stop.isRequested ? .interrupted
                         : state(of: runs[index].directory, failure: "the Ray driver exited with status \(status) (log: \(log.path))")
                     runs[index].result = RunDirectory.readResult(in: runs[index].directory)
                 }

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Shared
 import Reporting
 
 /// A sweep: a base config, a grid of values per key path, and a concurrency limit in tokens.
@@ -243,10 +244,16 @@ public final class SweepRunner {
 
     /// Runs every queued point; `progress` is called with the runs whenever one changes state.
     /// With `ray`, the points run as tasks on that Ray cluster instead of local child processes.
-    public func run(ray: RayLauncher? = nil, progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
+    /// `stop` ends the sweep early (rl-train requests it on SIGINT, SIGTERM and SIGHUP): the
+    /// first request asks every running point for a final checkpoint, a later one at least a
+    /// second after it ends them.
+    public func run(ray: RayLauncher? = nil, stop: StopRequest = StopRequest(), progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         try writeRunList()
-        if let ray { return try run(on: ray, progress: progress) }
+        // Children must be reapable with waitpid: an inherited "ignore SIGCHLD" would make the
+        // kernel reap them and lose their exit status.
+        signal(SIGCHLD, SIG_DFL)
+        if let ray { return try run(on: ray, stop: stop, progress: progress) }
         let baseFile: String
         if spec.baseFile.isEmpty {
             let file = directory.appendingPathComponent("base.yaml")
@@ -255,8 +262,7 @@ public final class SweepRunner {
         } else {
             baseFile = spec.baseFile
         }
-        let stop = SweepSignal()
-        defer { stop.restore() }
+        var forwardedAt: ContinuousClock.Instant?, countAtForward = 0, escalated = false
         var running: [(index: Int, child: ChildProcess, tokens: Int)] = []
         // Whatever ends this function (an error included), no child is left running unsupervised.
         defer {
@@ -275,7 +281,7 @@ public final class SweepRunner {
                 if status == 0, let result = RunDirectory.readResult(in: run.directory) {
                     run.state = .finished
                     run.result = result
-                } else if status == 130 || stop.received {
+                } else if status == 130 || stop.isRequested {
                     run.state = .interrupted
                 } else {
                     let tail = (try? String(contentsOf: run.log!, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: " | ") ?? ""
@@ -284,19 +290,18 @@ public final class SweepRunner {
                 runs[entry.index] = run
                 progress(runs)
             }
-            if stop.received {
-                // The first signal asks every run for a final checkpoint. A signal at least a
+            if stop.isRequested {
+                // The first request asks every run for a final checkpoint. A request at least a
                 // second later ends them at once (the runs then take the default action);
-                // signals that arrive together (SIGHUP and its echo when a terminal closes) count
+                // requests that arrive together (SIGHUP and its echo when a terminal closes) count
                 // as one, or the second would kill the runs mid-checkpoint.
-                if stop.forwardedAt == nil {
+                if forwardedAt == nil {
                     for entry in running { entry.child.interrupt() }
-                    stop.forwardedAt = ContinuousClock.now
-                    stop.countAtForward = stop.count
-                } else if stop.count > stop.countAtForward, !stop.escalated,
-                          ContinuousClock.now - stop.forwardedAt! >= .seconds(1) {
+                    forwardedAt = ContinuousClock.now
+                    countAtForward = stop.count
+                } else if stop.count > countAtForward, !escalated, let forwardedAt, ContinuousClock.now - forwardedAt >= .seconds(1) {
                     for entry in running { entry.child.interrupt() }
-                    stop.escalated = true
+                    escalated = true
                 }
                 if running.isEmpty { break }
             } else {
@@ -306,8 +311,7 @@ public final class SweepRunner {
                     guard used + need <= spec.tokens else { break }
                     let log = directory.appendingPathComponent("logs").appendingPathComponent(runs[next].directory.lastPathComponent + ".log")
                     let arguments = ["train", baseFile] + runs[next].point.overrides.flatMap { ["--set", $0] }
-                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path,
-                                                 defaultSignals: stop.handled)
+                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path)
                     runs[next].state = .running
                     runs[next].log = log
                     running.append((next, child, need))
@@ -318,51 +322,8 @@ public final class SweepRunner {
             }
             usleep(50_000)
         }
-        for i in runs.indices where runs[i].state == .queued && stop.received { runs[i].state = .interrupted }
+        for i in runs.indices where runs[i].state == .queued && stop.isRequested { runs[i].state = .interrupted }
         return runs
-    }
-}
-
-/// SIGINT/SIGTERM/SIGHUP handling for the sweep process: counts the signals; the runner
-/// forwards each one to the running children.
-final class SweepSignal {
-    nonisolated(unsafe) static var received: sig_atomic_t = 0
-    var forwardedAt: ContinuousClock.Instant?
-    var countAtForward = 0
-    var escalated = false
-    private var previous: [Int32: sigaction] = [:]
-    /// Signals the sweep handles (SIGHUP only when it was not ignored, as under nohup).
-    private(set) var handled: [Int32] = []
-
-    init() {
-        SweepSignal.received = 0
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            var old = sigaction()
-            sigaction(number, nil, &old)
-            // nohup: an ignored SIGHUP stays ignored (SIG_IGN is the handler address 1).
-            if number == SIGHUP, unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 1 { continue }
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in SweepSignal.received += 1 }
-            sigemptyset(&action.sa_mask)
-            sigaction(number, &action, &old)
-            previous[number] = old
-            handled.append(number)
-        }
-        // Children must be reapable with waitpid: an inherited "ignore SIGCHLD" would make the
-        // kernel reap them and lose their exit status.
-        signal(SIGCHLD, SIG_DFL)
-        // A parent may have started us with these signals blocked (a blocked mask survives exec).
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for number in handled { sigaddset(&unblock, number) }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-    }
-
-    var received: Bool { SweepSignal.received != 0 }
-    var count: Int { Int(SweepSignal.received) }
-
-    func restore() {
-        for (number, var old) in previous { sigaction(number, &old, nil) }
     }
 }
 
@@ -372,9 +333,14 @@ final class ChildProcess {
     let pid: pid_t
     private var status: Int32?
 
-    /// `defaultSignals` get their default action in the child (the ones the sweep handles; an
-    /// ignored SIGHUP stays ignored).
-    init(executable: String, arguments: [String], log: String, defaultSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]) throws {
+    /// SIGINT, SIGTERM and SIGHUP get their default action in the child unless this process
+    /// ignores them (an ignored SIGHUP, as under nohup, stays ignored).
+    init(executable: String, arguments: [String], log: String) throws {
+        let defaultSignals = [SIGINT, SIGTERM, SIGHUP].filter { number in
+            var current = sigaction()
+            sigaction(number, nil, &current)
+            return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) != 1   // SIG_IGN
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
