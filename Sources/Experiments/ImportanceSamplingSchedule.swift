@@ -8,7 +8,7 @@ import Memory
 /// uninterrupted run's did: it depends only on the step count).
 final class ImportanceSamplingSchedule: Callback {
     let name = "importance_sampling"
-    var order: Int { -100 }
+    var phase: CallbackPhase { .prepare }
     let sampler: PrioritizedSampler
     let initialBeta: Double
     let budget: Int

@@ -10,7 +10,7 @@ import Learner
 final class MetricsLogger: Callback {
     let name = "metrics"
     let cycle: Int?
-    var order: Int { 95 }   // after the evaluation (90)
+    var phase: CallbackPhase { .log }
     let file: URL
     let statistics: CollectorStatistics
     /// Seconds of training so far, counting earlier sessions of a resumed run.

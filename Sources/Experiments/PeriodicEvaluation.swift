@@ -35,7 +35,7 @@ public final class PeriodicEvaluation: Callback {
 
     public let name = "evaluation"
     public let cycle: Int?
-    public var order: Int { 90 }
+    public var phase: CallbackPhase { .evaluate }
     let threshold: Double?
     /// z of the one-sided confidence bound that must reach the threshold.
     let margin: Double

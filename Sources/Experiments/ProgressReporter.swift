@@ -21,7 +21,7 @@ public struct TrainingProgress: Sendable {
 final class ProgressReporter: Callback {
     let name = "progress"
     let cycle: Int?
-    var order: Int { 100 }
+    var phase: CallbackPhase { .report }
     let statistics: CollectorStatistics
     let budget: Int
     let metrics: [String]

@@ -37,6 +37,31 @@ public struct TrainingState {
     }
 }
 
+/// Where in an update a callback runs. The trainer runs the phases in this order, and the
+/// callbacks of one phase in the order they were given (an algorithm's builder lists its
+/// losses in the order they depend on each other).
+public enum CallbackPhase: Int, Comparable, Sendable, CaseIterable {
+    /// Before any loss: shape the batch (normalise its observations, anneal importance weights).
+    case prepare
+    /// The algorithm's losses and optimizer steps (SAC: the soft TD target, both critics, the
+    /// actor, α). The default.
+    case loss
+    /// Target networks follow the online ones (hard copies, Polyak averaging).
+    case targets
+    /// The collectors' weights, and what waits for them (remote collectors).
+    case publish
+    /// Periodic evaluation of the policy.
+    case evaluate
+    /// Loggers (metrics.csv, episodes.csv, TensorBoard): after the evaluation they report.
+    case log
+    /// The progress line.
+    case report
+    /// Checkpoints: after everything that changes state in an update.
+    case persist
+
+    public static func < (a: CallbackPhase, b: CallbackPhase) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// One piece of a training step, after emote's callbacks. The trainer calls, in order:
 /// `restoreState` → `beginTraining` → per update: `beginCycle` (when this callback's cycle
 /// starts) → `beginBatch` → `backward` → `endBatch` → `endCycle` (when it ends) → … →
@@ -47,8 +72,9 @@ public struct TrainingState {
 public protocol Callback: AnyObject {
     /// A stable name, used as the prefix of this callback's entries in a checkpoint.
     var name: String { get }
-    /// Callbacks run in ascending order (ties keep the order given).
-    var order: Int { get }
+    /// Where in an update this callback runs (`CallbackPhase`); within a phase, callbacks run in
+    /// the order they were given.
+    var phase: CallbackPhase { get }
     /// Updates per cycle; nil for no `beginCycle`/`endCycle` calls.
     var cycle: Int? { get }
 
@@ -66,7 +92,7 @@ public protocol Callback: AnyObject {
 }
 
 extension Callback {
-    public var order: Int { 0 }
+    public var phase: CallbackPhase { .loss }
     public var cycle: Int? { nil }
     public func restoreState(_ state: inout TrainingState) throws {}
     public func beginTraining(_ state: inout TrainingState) throws {}

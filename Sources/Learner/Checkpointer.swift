@@ -12,7 +12,7 @@ import StateDictIO
 public final class Checkpointer: Callback {
     public let name = "checkpointer"
     public let cycle: Int?
-    public var order: Int { 1_000 }   // after everything that changes state in a step
+    public var phase: CallbackPhase { .persist }
     public let directory: URL
     public let keep: Int
     private let contents: (_ state: TrainingState, _ includeMemory: Bool) -> StateDict

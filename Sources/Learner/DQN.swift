@@ -171,7 +171,7 @@ public final class TargetNetworkUpdate: Callback {
     public let target: MLP
     public let tau: Float?
     public let cycle: Int?
-    public var order: Int { 10 }   // after the losses
+    public var phase: CallbackPhase { .targets }
 
     /// Hard updates every `every` learner updates.
     public init(online: MLP, target: MLP, every: Int) {
@@ -202,7 +202,7 @@ public final class WeightPublishing: Callback {
     public let network: MLP
     public let publisher: WeightPublisher
     public let cycle: Int?
-    public var order: Int { 20 }
+    public var phase: CallbackPhase { .publish }
 
     public init(network: MLP, publisher: WeightPublisher, every: Int) {
         self.network = network

@@ -9,7 +9,7 @@ import StateDictIO
 /// observations and next observations with the current statistics, before any loss sees them.
 public final class NormalizationUpdate: Callback {
     public let name = "normalization"
-    public var order: Int { -100 }
+    public var phase: CallbackPhase { .prepare }
     public let normalization: Normalization
     public let normalizesBatches: Bool
     public init(normalization: Normalization, normalizesBatches: Bool = false) {

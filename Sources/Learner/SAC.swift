@@ -48,16 +48,11 @@ public final class SACModel {
     var logProbabilities: [Float]
     var logProbabilitiesUpdate = -1
 
-    /// One update's steps, in this order (the callbacks' `order`, declared here and nowhere
-    /// else): the soft target (`beginBatch`), both critics, the policy (which writes log π),
-    /// α (which reads it), then the Polyak target updates and weight publishing (orders 10, 20).
-    /// A step that finds its input not written in the same update throws instead of using a
-    /// stale one.
-    public enum Step {
-        public static let target = -10, critics = 0, policy = 5, alpha = 6
-    }
-
-    /// SAC's learning callbacks in their order (target, critics, policy, α; α fixed unless `tuneAlpha`).
+    /// SAC's learning callbacks, all of the loss phase, in the order they run: the soft target
+    /// (`beginBatch`), both critics, the policy (which writes log π), α (which reads it; fixed
+    /// unless `tuneAlpha`). The Polyak target updates and weight publishing follow in their own
+    /// phases. A step that finds its input not written in the same update throws instead of
+    /// using a stale one.
     public func callbacks(tuneAlpha: Bool = true) -> [Callback] {
         [SACTarget(model: self), SACCriticLoss(model: self), SACPolicyLoss(model: self), SACAlphaLoss(model: self, tunes: tuneAlpha)]
     }
@@ -126,7 +121,6 @@ public final class SACModel {
 /// row's `discount` column (γᵏ of an n-step transition) when the spec has one.
 public final class SACTarget: Callback {
     public let name = "sac_target"
-    public var order: Int { SACModel.Step.target }
     let model: SACModel
     public init(model: SACModel) { self.model = model }
 
@@ -152,7 +146,6 @@ public final class SACTarget: Callback {
 /// twin-critic loss).
 public final class SACCriticLoss: Callback {
     public let name = "critics"
-    public var order: Int { SACModel.Step.critics }
     let model: SACModel
     var gradient1: [Float], gradient2: [Float]
 
@@ -202,7 +195,6 @@ public final class SACCriticLoss: Callback {
 /// taken through the critics' inputs (the critics' parameter gradients are not computed).
 public final class SACPolicyLoss: Callback {
     public let name = "policy"
-    public var order: Int { SACModel.Step.policy }
     let model: SACModel
     var dQ1: [Float], dQ2: [Float], dInput1: [Float], dInput2: [Float], dActions: [Float], dLogP: [Float], dRaw: [Float]
 
@@ -279,7 +271,6 @@ public final class SACPolicyLoss: Callback {
 /// entropy falls below the target H̄ = −|A| and shrinks when it is above.
 public final class SACAlphaLoss: Callback {
     public let name = "alpha"
-    public var order: Int { SACModel.Step.alpha }
     let model: SACModel
     var gradient: [Float] = [0]
     /// log α as a one-parameter "network", so its Adam state is named like every other.

@@ -100,7 +100,6 @@ public final class TD3Model {
 /// step each.
 public final class TD3CriticLoss: Callback {
     public let name = "critics"
-    public var order: Int { 0 }
     let model: TD3Model
     public init(model: TD3Model) { self.model = model }
 
@@ -164,7 +163,6 @@ public final class TD3CriticLoss: Callback {
 /// Every `policyDelay` updates: the actor follows ∂Q₁(s, μ(s))/∂a (loss −mean Q₁), one Adam step.
 public final class TD3PolicyLoss: Callback {
     public let name = "policy"
-    public var order: Int { 5 }
     let model: TD3Model
     public init(model: TD3Model) { self.model = model }
 
@@ -213,7 +211,7 @@ public final class TD3PolicyLoss: Callback {
 /// both target critics.
 public final class TD3TargetUpdate: Callback {
     public let name = "target_update"
-    public var order: Int { 10 }
+    public var phase: CallbackPhase { .targets }
     let model: TD3Model
     public init(model: TD3Model) { self.model = model }
 

@@ -66,7 +66,7 @@ public final class Trainer {
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
                 prioritized: PrioritizedSampler? = nil, seed: UInt64) {
         source = .replay(table, prioritized)
-        self.callbacks = callbacks.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
+        self.callbacks = Self.inPhaseOrder(callbacks)
         self.batchSize = batchSize
         self.minSize = max(minSize, batchSize)
         rng = Xoshiro256(seed: seed)
@@ -76,9 +76,14 @@ public final class Trainer {
     /// An on-policy learner: every update takes the next whole rollout from `rollouts` (the
     /// collectors of the previous one are released first) and hands it to the callbacks as one
     /// batch; the algorithm's loss makes its own epochs and minibatches of it.
+    /// `callbacks` by phase, in the order given within one (a stable sort).
+    static func inPhaseOrder(_ callbacks: [Callback]) -> [Callback] {
+        callbacks.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
+    }
+
     public init(rollouts: RolloutBuffer, callbacks: [Callback], seed: UInt64) {
         source = .rollouts(rollouts)
-        self.callbacks = callbacks.enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
+        self.callbacks = Self.inPhaseOrder(callbacks)
         batchSize = rollouts.rows
         minSize = 0
         rng = Xoshiro256(seed: seed)

@@ -9,7 +9,7 @@ import Shared
 /// after the weight publisher in every update, and records the service's figures as metrics.
 final class LearnerSignal: Callback, @unchecked Sendable {
     let name = "remote_learner_signal"
-    var order: Int { 30 }   // after WeightPublishing (20) in the same update
+    var phase: CallbackPhase { .publish }   // after the run's own weight publishing, listed before it
     var cycle: Int? { 1 }
 
     private let versions = WaiterList()

@@ -26,7 +26,7 @@ public struct EvaluationPoint: Sendable, Equatable {
 public final class TensorBoardLogger: Callback {
     public let name = "tensorboard"
     public let cycle: Int?
-    public var order: Int { 96 }   // after the evaluation (90) and metrics.csv (95)
+    public var phase: CallbackPhase { .log }
     public let directory: URL
     let statistics: CollectorStatistics
     let episodes: EpisodeLog
@@ -94,7 +94,7 @@ public final class TensorBoardLogger: Callback {
 public final class EpisodeLogger: Callback {
     public let name = "episodes"
     public let cycle: Int?
-    public var order: Int { 97 }
+    public var phase: CallbackPhase { .log }
     public let file: URL
     public static let header = "return,length,seconds,env_steps"
     let statistics: CollectorStatistics

@@ -11,15 +11,15 @@ import Testing
 /// Records every hook it sees, in order.
 final class RecordingCallback: Callback {
     let name: String
-    let order: Int
+    let phase: CallbackPhase
     let cycle: Int?
     var log: [String] = []
     var failOnBackward = false
     struct Failure: Error {}
 
-    init(name: String, order: Int = 0, cycle: Int? = nil) {
+    init(name: String, phase: CallbackPhase = .loss, cycle: Int? = nil) {
         self.name = name
-        self.order = order
+        self.phase = phase
         self.cycle = cycle
     }
     func restoreState(_ state: inout TrainingState) throws { log.append("restore") }
@@ -50,16 +50,18 @@ final class RecordingCallback: Callback {
         ])
     }
 
-    @Test func callbacksRunByOrderAndEndTrainingRunsAfterAnError() throws {
+    @Test func callbacksRunByPhaseThenAsGivenAndEndTrainingRunsAfterAnError() throws {
         let table = try twoStateTable()
-        let late = RecordingCallback(name: "late", order: 5), early = RecordingCallback(name: "early", order: -1)
+        let late = RecordingCallback(name: "late", phase: .targets), early = RecordingCallback(name: "early", phase: .prepare)
+        let secondLoss = RecordingCallback(name: "second loss"), firstLoss = RecordingCallback(name: "first loss")
+        let persist = RecordingCallback(name: "persist", phase: .persist)
         late.failOnBackward = true
-        let trainer = Trainer(table: table, callbacks: [late, early], batchSize: 8, minSize: 8, seed: 1)
-        #expect(trainer.callbacks.map(\.name) == ["early", "late"])
+        let trainer = Trainer(table: table, callbacks: [persist, late, firstLoss, early, secondLoss], batchSize: 8, minSize: 8, seed: 1)
+        #expect(trainer.callbacks.map(\.name) == ["early", "first loss", "second loss", "late", "persist"])
         #expect(throws: RecordingCallback.Failure.self) {
             try trainer.train(budget: TrainingBudget(updates: 10), statistics: CollectorStatistics())
         }
-        #expect(early.log.last == "end" && late.log.last == "end")
+        #expect([early, late, firstLoss, secondLoss, persist].allSatisfy { $0.log.last == "end" })
     }
 
     @Test func weightPublisherHandsOutNewerSnapshotsOnly() {
