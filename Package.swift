@@ -60,28 +60,31 @@ let package = Package(
         // Collector threads: step environments with an agent, write transitions into Memory.
         // Small general helpers (a lock-protected value, filled raw buffers).
         .target(name: "Shared"),
+        // What every layer of a run shares: the acting side of a policy (`Agent`), the run's
+        // control (counters, episode stream, stop requests), its result and its files' names.
+        .target(name: "Core", dependencies: ["SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "Collectors", dependencies: [
-            "Envs", "Memory", "SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics"),
+            "Core", "Envs", "Memory", "SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // The learner: Trainer, callbacks, algorithms (DQN) and their acting side.
-        .target(name: "Learner", dependencies: ["NN", "Memory", "Collectors", "SeededRandom", "StateDictIO", "Shared"]),
+        .target(name: "Learner", dependencies: ["Core", "NN", "Memory", "SeededRandom", "StateDictIO", "Shared"]),
         // Seeing training: TensorBoard event files, episodes.csv, SVG plots and HTML reports, read
         // back from run directories (knows no algorithm).
-        .target(name: "Reporting", dependencies: ["Collectors", "Learner"]),
+        .target(name: "Reporting", dependencies: ["Core", "Learner"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
-            "Envs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
+            "Core", "Envs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
             .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
         // Sweeps: grids of configs, their launchers (local processes, Ray) and result tables.
         .target(name: "Sweeps", dependencies: [
-            "Experiments", "Reporting", "Shared", .product(name: "Yams", package: "Yams"),
+            "Core", "Experiments", "Reporting", "Shared", .product(name: "Yams", package: "Yams"),
         ]),
         // Collectors on other machines: the learner's gRPC service (transitions in, weights out) and
         // the remote collector process. Without the `Remote` trait only its gRPC-free parts are
         // built (the wire format, the batch queue, the weights signal), and tested under TSan.
         .target(name: "Remote", dependencies: [
-            "Experiments", "Collectors", "Memory", "NN", "Envs", "Shared",
+            "Core", "Experiments", "Collectors", "Memory", "NN", "Envs", "Shared",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
@@ -94,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
+                "Core", "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
                 .target(name: "Remote", condition: .when(traits: ["Remote"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -106,20 +109,20 @@ let package = Package(
         .target(name: "TestKernelPins", path: "Tests/TestKernelPins", linkerSettings: [
             .linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m"),
         ]),
-        .testTarget(name: "LearnerTests", dependencies: ["TestKernelPins", "Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["TestKernelPins", "Shared", "Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
+        .testTarget(name: "LearnerTests", dependencies: ["Core", "TestKernelPins", "Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Core", "TestKernelPins", "Shared", "Experiments", "Sweeps", "Envs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
         .testTarget(name: "NNTests", dependencies: ["TestKernelPins", "NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
-        .testTarget(name: "RemoteTests", dependencies: ["TestKernelPins", 
+        .testTarget(name: "RemoteTests", dependencies: ["Core", "TestKernelPins", 
             "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom", "Learner", "Shared", "Remote",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Envs", "Memory", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "SweepsTests", dependencies: ["TestKernelPins", "Sweeps", "Experiments", "Learner"]),
-        .testTarget(name: "ReportingTests", dependencies: ["TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Core", "Collectors", "Envs", "Memory", "SeededRandom", "StateDictIO"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Core", "TestKernelPins", "Sweeps", "Experiments", "Learner"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Core", "TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Core
 import Envs
 import Foundation
 import Memory
@@ -17,7 +18,7 @@ import StateDictIO
 /// Continuous agents act in [−1, 1]ᴬ: the collector rescales each action to the environment's
 /// box (where its bounds are finite) for stepping and stores the [−1, 1] action in replay. An error
 /// (an environment returning NaN or throwing, an invalid action) stops every collector and is
-/// reported through `CollectorStatistics.error`, naming the environment and step.
+/// reported through `RunControl.error`, naming the environment and step.
 /// With `nStep` > 1 the collector folds n-step returns before inserting: the stored reward is
 /// rₜ + γrₜ₊₁ + … + γⁿ⁻¹rₜ₊ₙ₋₁, the next observation is sₜ₊ₙ, and the table's `discount` extra
 /// column holds γᵏ for the k rewards folded (shorter at an episode's end, where every pending
@@ -28,7 +29,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     public let agent: Agent
     /// The shape of the transitions it writes.
     public let spec: TransitionSpec
-    public let statistics: CollectorStatistics
+    public let statistics: RunControl
     /// Steps folded into one stored transition (1: plain one-step transitions).
     public let nStep: Int
     public let gamma: Float
@@ -64,14 +65,14 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     /// one-step collector writes γ there too. `writerBlockSize` is how many rows the collector
     /// claims at once (1 for a collector stepped inline a step at a time, as in deterministic
     /// mode, so no claimed rows wait unwritten between its calls).
-    public convenience init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: CollectorStatistics, seed: UInt64,
+    public convenience init(environments: VectorEnvironment, agent: Agent, table: ReplayTable, statistics: RunControl, seed: UInt64,
                             nStep: Int = 1, gamma: Float = 0.99, writerBlockSize: Int = 64) {
         self.init(environments: environments, agent: agent, writer: table.makeWriter(blockSize: writerBlockSize), statistics: statistics,
                   seed: seed, nStep: nStep, gamma: gamma)
     }
 
     /// A collector writing through `writer` (owned by this collector from now on).
-    public init(environments: VectorEnvironment, agent: Agent, writer: TransitionWriter, statistics: CollectorStatistics, seed: UInt64,
+    public init(environments: VectorEnvironment, agent: Agent, writer: TransitionWriter, statistics: RunControl, seed: UInt64,
                 nStep: Int = 1, gamma: Float = 0.99) {
         precondition(nStep >= 1, "nStep must be at least 1")
         let spec = writer.spec

@@ -1,3 +1,4 @@
+import Core
 import Shared
 import Envs
 import Foundation
@@ -25,7 +26,7 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     public let agent: OnPolicyAgent
     public let buffer: RolloutBuffer
     public let segment: Int
-    public let statistics: CollectorStatistics
+    public let statistics: RunControl
     public let normalization: Normalization?
     public let gamma: Float, lambda: Float
     private var rng: Xoshiro256
@@ -45,7 +46,7 @@ public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     /// Each environment's discounted return so far (reward normalisation).
     private var discountedReturns: [Double]
 
-    public init(environments: VectorEnvironment, agent: OnPolicyAgent, buffer: RolloutBuffer, segment: Int, statistics: CollectorStatistics,
+    public init(environments: VectorEnvironment, agent: OnPolicyAgent, buffer: RolloutBuffer, segment: Int, statistics: RunControl,
                 normalization: Normalization? = nil, seed: UInt64, gamma: Float, lambda: Float) {
         precondition(environments.count == buffer.environments, "the buffer's segments hold \(buffer.environments) environments")
         precondition(environments.observationSize == buffer.spec.observationSize, "observation sizes differ")

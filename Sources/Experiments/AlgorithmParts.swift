@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Learner
 import Memory
 import NN

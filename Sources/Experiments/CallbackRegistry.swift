@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Foundation
 import Learner
 import Reporting
@@ -9,14 +10,14 @@ public struct CallbackContext {
     /// The run directory (nil for runs without one, e.g. in tests).
     public let runDirectory: URL?
     public let config: ExperimentConfig
-    public let statistics: CollectorStatistics
+    public let statistics: RunControl
     /// Everything a checkpoint of the run holds at a training state (the run's `RunState`),
     /// with the replay memory when `includeMemory`.
     public let checkpointContents: (_ state: TrainingState, _ includeMemory: Bool) -> StateDict
     /// Seconds of training so far, over every session of a resumed run.
     public let seconds: () -> Double
 
-    public init(runDirectory: URL?, config: ExperimentConfig, statistics: CollectorStatistics,
+    public init(runDirectory: URL?, config: ExperimentConfig, statistics: RunControl,
                 checkpointContents: @escaping (_ state: TrainingState, _ includeMemory: Bool) -> StateDict, seconds: @escaping () -> Double) {
         self.runDirectory = runDirectory
         self.config = config
@@ -78,7 +79,7 @@ public struct CallbackRegistry: Sendable {
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
             let includeMemory = spec["save_memory"]!.boolValue!
-            return Checkpointer(directory: directory.appendingPathComponent("checkpoints"), every: spec["every"]!.intValue!,
+            return Checkpointer(directory: directory.appendingPathComponent(RunFiles.checkpoints), every: spec["every"]!.intValue!,
                                 keep: spec["keep"]!.intValue!, metadata: ["run_id": context.config.id, "config": context.config.yaml()],
                                 saveMemory: includeMemory, contents: context.checkpointContents)
         })
@@ -87,7 +88,7 @@ public struct CallbackRegistry: Sendable {
             parameters: [("every", .int(min: 1, max: nil), "updates between rows", .int(1_000))],
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
-            return MetricsLogger(file: directory.appendingPathComponent("metrics.csv"), every: spec["every"]!.intValue!,
+            return MetricsLogger(file: directory.appendingPathComponent(RunFiles.metrics), every: spec["every"]!.intValue!,
                                  statistics: context.statistics, metrics: context.config.definition.metrics, seconds: context.seconds)
         })
         try! registry.register(CallbackKind(
@@ -96,7 +97,7 @@ public struct CallbackRegistry: Sendable {
             parameters: [("every", .int(min: 1, max: nil), "updates between scalar writes (episodes are all written)", .int(100))],
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
-            return TensorBoardLogger(directory: directory.appendingPathComponent("tensorboard"), every: spec["every"]!.intValue!,
+            return TensorBoardLogger(directory: directory.appendingPathComponent(RunFiles.tensorboard), every: spec["every"]!.intValue!,
                                      statistics: context.statistics, seconds: context.seconds) { state in
                 state[RunKeys.evaluation].map { EvaluationPoint(updates: $0.updates, environmentSteps: $0.environmentSteps, mean: $0.mean, std: $0.std) }
             }
@@ -106,7 +107,7 @@ public struct CallbackRegistry: Sendable {
             parameters: [("every", .int(min: 1, max: nil), "updates between writes to the file", .int(1_000))],
             affectsTraining: false) { spec, context in
             guard let directory = context.runDirectory else { return nil }
-            return EpisodeLogger(file: directory.appendingPathComponent("episodes.csv"), every: spec["every"]!.intValue!,
+            return EpisodeLogger(file: directory.appendingPathComponent(RunFiles.episodes), every: spec["every"]!.intValue!,
                                  statistics: context.statistics, seconds: context.seconds)
         })
         registry.defaultList = ["checkpointer", "metrics", "tensorboard", "episodes"].map(registry.specWithDefaults)

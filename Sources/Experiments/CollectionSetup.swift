@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Envs
 import Memory
 import NN
@@ -42,7 +43,7 @@ public struct CollectionSetup {
 
     /// A collector of `collectors.num_envs` environments (`numEnvs` if given), seeded with `seed`,
     /// writing through `writer`.
-    public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: CollectorStatistics) throws -> Collector {
+    public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: RunControl) throws -> Collector {
         let count = numEnvs ?? config.int("collectors.num_envs")
         return Experiment.replayCollector(config, environments: try Experiment.vectorEnvironment(config, registry: registry, count: count, seed: seed),
                                           agent: parts.makeAgent(count, deriveSeed(seed, 9)), writer: writer, statistics: statistics, seed: seed)

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Learner
 import Memory
 import NN
@@ -27,10 +28,10 @@ public protocol CollectorService: AnyObject {
 public struct ServedRun: @unchecked Sendable {
     public let config: ExperimentConfig
     public let table: ReplayTable
-    public let statistics: CollectorStatistics
+    public let statistics: RunControl
     public let weights: WeightPublisher
 
-    public init(config: ExperimentConfig, table: ReplayTable, statistics: CollectorStatistics, weights: WeightPublisher) {
+    public init(config: ExperimentConfig, table: ReplayTable, statistics: RunControl, weights: WeightPublisher) {
         self.config = config
         self.table = table
         self.statistics = statistics

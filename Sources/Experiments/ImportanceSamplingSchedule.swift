@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Learner
 import Memory
 
@@ -12,9 +13,9 @@ final class ImportanceSamplingSchedule: Callback {
     let sampler: PrioritizedSampler
     let initialBeta: Double
     let budget: Int
-    let statistics: CollectorStatistics
+    let statistics: RunControl
 
-    init(sampler: PrioritizedSampler, initialBeta: Double, budget: Int, statistics: CollectorStatistics) {
+    init(sampler: PrioritizedSampler, initialBeta: Double, budget: Int, statistics: RunControl) {
         self.sampler = sampler
         self.initialBeta = initialBeta
         self.budget = budget

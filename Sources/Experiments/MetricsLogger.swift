@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Foundation
 import Learner
 
@@ -12,7 +13,7 @@ final class MetricsLogger: Callback {
     let cycle: Int?
     var phase: CallbackPhase { .log }
     let file: URL
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     /// Seconds of training so far, counting earlier sessions of a resumed run.
     let seconds: () -> Double
     private var handle: FileHandle?
@@ -26,7 +27,7 @@ final class MetricsLogger: Callback {
             + ["eval_return", "eval_confirmation"]).joined(separator: ",")
     }
 
-    init(file: URL, every: Int, statistics: CollectorStatistics, metrics: [String], seconds: @escaping () -> Double) {
+    init(file: URL, every: Int, statistics: RunControl, metrics: [String], seconds: @escaping () -> Double) {
         cycle = every
         self.seconds = seconds
         self.file = file

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Learner
 import Shared
 import StateDictIO
@@ -40,7 +41,7 @@ public final class PeriodicEvaluation: Callback {
     /// z of the one-sided confidence bound that must reach the threshold.
     let margin: Double
     let stopWhenSolved: Bool
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     /// Returns over the configured episodes, reset seeds `seed`, `seed + 1`, ...
     let evaluate: (_ seed: UInt64) throws -> [Double]
     /// The reset seeds of the evaluation at an update count, and of its confirmation: fresh
@@ -56,7 +57,7 @@ public final class PeriodicEvaluation: Callback {
     /// Whether the run stopped because it was solved.
     public private(set) var stoppedSolved = false
 
-    init(every: Int, threshold: Double?, margin: Double = 1.645, stopWhenSolved: Bool, statistics: CollectorStatistics,
+    init(every: Int, threshold: Double?, margin: Double = 1.645, stopWhenSolved: Bool, statistics: RunControl,
          seeds: @escaping (_ updates: Int) -> (evaluation: UInt64, confirmation: UInt64),
          evaluate: @escaping (_ seed: UInt64) throws -> [Double]) {
         cycle = every

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Foundation
 import Learner
 
@@ -22,7 +23,7 @@ final class ProgressReporter: Callback {
     let name = "progress"
     let cycle: Int?
     var phase: CallbackPhase { .report }
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     let budget: Int
     let metrics: [String]
     let report: ((TrainingProgress) -> Void)?
@@ -30,7 +31,7 @@ final class ProgressReporter: Callback {
     var start: ContinuousClock.Instant?
     var startSteps = 0, startUpdates = 0
 
-    init(statistics: CollectorStatistics, budget: Int, every: Int = 500, metrics: [String], report: ((TrainingProgress) -> Void)?) {
+    init(statistics: RunControl, budget: Int, every: Int = 500, metrics: [String], report: ((TrainingProgress) -> Void)?) {
         cycle = every
         self.statistics = statistics
         self.budget = budget

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Learner
 import StateDictIO
@@ -28,7 +29,7 @@ public enum RunDirectory {
     public static func status(of directory: URL) -> Status {
         guard FileManager.default.fileExists(atPath: directory.path) else { return .new }
         if let result = readResult(in: directory) { return .complete(result) }
-        if !CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints")).isEmpty { return .resumable }
+        if !CheckpointLoader.checkpoints(in: directory.appendingPathComponent(RunFiles.checkpoints)).isEmpty { return .resumable }
         return .startedWithoutCheckpoint
     }
 
@@ -46,7 +47,7 @@ public enum RunDirectory {
     /// Creates the directory and writes `config.yaml` (atomically) unless it is there.
     public static func prepare(_ directory: URL, config: ExperimentConfig) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("config.yaml")
+        let file = directory.appendingPathComponent(RunFiles.config)
         if !FileManager.default.fileExists(atPath: file.path) {
             let header = "resolved config of run \(config.runName)-\(config.id8) (id \(config.id))\nrerun: rl-train train \(file.path)"
             try config.yaml(header: header).write(to: file, atomically: true, encoding: .utf8)
@@ -55,7 +56,7 @@ public enum RunDirectory {
 
     /// The run's resolved config from `config.yaml`.
     public static func config(in directory: URL, callbacks: CallbackRegistry = .builtIn) throws -> ExperimentConfig {
-        let file = directory.appendingPathComponent("config.yaml")
+        let file = directory.appendingPathComponent(RunFiles.config)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ConfigError.unreadable(file: file.path, detail: "no config.yaml: not a run directory")
         }
@@ -67,11 +68,11 @@ public enum RunDirectory {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var data = try encoder.encode(result)
         data.append(0x0A)
-        try data.write(to: directory.appendingPathComponent("result.json"), options: .atomic)
+        try data.write(to: directory.appendingPathComponent(RunFiles.result), options: .atomic)
     }
 
     public static func readResult(in directory: URL) -> RunResult? {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("result.json")) else { return nil }
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(RunFiles.result)) else { return nil }
         return try? JSONDecoder().decode(RunResult.self, from: data)
     }
 }
@@ -115,12 +116,12 @@ public enum RunLauncher {
         case .complete(let result):
             return .alreadyComplete(result, directory: directory)
         case .resumable:
-            let (url, dict) = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent("checkpoints"), fallback: fallback)
+            let (url, dict) = try CheckpointLoader.loadNewest(in: directory.appendingPathComponent(RunFiles.checkpoints), fallback: fallback)
             announce("resuming \(directory.path) from \(url.lastPathComponent)")
             options.resume = dict
         case .startedWithoutCheckpoint:
             announce("restarting \(directory.path) (interrupted before its first checkpoint)")
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent("metrics.csv"))
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(RunFiles.metrics))
         case .new:
             announce("run directory \(directory.path)")
         }

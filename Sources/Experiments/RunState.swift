@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Foundation
 import Learner
 import Memory
@@ -13,7 +14,7 @@ import StateDictIO
 /// and the wall time so far.
 final class RunState {
     let callbacks: [Callback]
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     let collectors: [CollectorThread]
     /// The replay memory (nil on-policy: a rollout is consumed before every checkpoint).
     let table: ReplayTable?
@@ -27,7 +28,7 @@ final class RunState {
     private var previousSeconds = 0.0
     private let started = ContinuousClock.now
 
-    init(callbacks: [Callback], statistics: CollectorStatistics, collectors: [CollectorThread], table: ReplayTable?,
+    init(callbacks: [Callback], statistics: RunControl, collectors: [CollectorThread], table: ReplayTable?,
          sampler: PrioritizedSampler?, collectorsAtRest: Bool) {
         self.callbacks = callbacks
         self.statistics = statistics

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import StateDictIO
 
@@ -85,7 +86,7 @@ public enum CheckpointLoader {
 
     static func fileName(updates: Int) -> String { String(format: "checkpoint_%09d.safetensors.gz", updates) }
     /// The best policy's checkpoint in a checkpoints directory (`Checkpointer.saveBest`).
-    public static let bestFileName = "best.safetensors.gz"
+    public static let bestFileName = RunFiles.bestPolicy
 
     /// The best policy's checkpoint in `directory`, verified; nil when the run kept none.
     public static func loadBest(in directory: URL) throws -> (url: URL, dict: StateDict)? {

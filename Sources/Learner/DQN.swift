@@ -1,5 +1,5 @@
+import Core
 import Shared
-import Collectors
 import Memory
 import NN
 import SeededRandom

@@ -1,4 +1,4 @@
-import Collectors
+import Core
 import Memory
 import NN
 import SeededRandom

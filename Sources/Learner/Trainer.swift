@@ -1,4 +1,4 @@
-import Collectors
+import Core
 import Foundation
 import Memory
 import SeededRandom
@@ -61,7 +61,7 @@ public final class Trainer {
     public private(set) var loopSeconds = 0.0
     private let clock = ContinuousClock()
     /// The collectors' counters during `train`.
-    private var statistics: CollectorStatistics?
+    private var statistics: RunControl?
 
     public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
                 prioritized: PrioritizedSampler? = nil, seed: UInt64) {
@@ -92,7 +92,7 @@ public final class Trainer {
 
     /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
     /// `endTraining` runs for every callback in every case; the first error is rethrown.
-    public func train(budget: TrainingBudget, statistics: CollectorStatistics) throws {
+    public func train(budget: TrainingBudget, statistics: RunControl) throws {
         self.statistics = statistics
         defer { self.statistics = nil }
         for callback in callbacks { try callback.restoreState(&state) }

@@ -1,4 +1,5 @@
 import Atomics
+import Core
 import Foundation
 import Shared
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Envs
 import Experiments
 import Sweeps
@@ -195,7 +196,7 @@ extension RLTrain {
             }
             let file: URL, checkpoint: StateDict
             if isDirectory.boolValue {
-                let checkpoints = url.lastPathComponent == "checkpoints" ? url : url.appendingPathComponent("checkpoints")
+                let checkpoints = url.lastPathComponent == RunFiles.checkpoints ? url : url.appendingPathComponent(RunFiles.checkpoints)
                 if !last, let best = try CheckpointLoader.loadBest(in: checkpoints) {
                     (file, checkpoint) = best
                 } else {

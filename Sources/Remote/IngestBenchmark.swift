@@ -1,5 +1,6 @@
 #if Remote
 import Collectors
+import Core
 import Experiments
 import Foundation
 import GRPCCore
@@ -25,7 +26,7 @@ public enum IngestBenchmark {
         var rng = Xoshiro256(seed: 1)
         let weights = WeightPublisher(initial: MLP(sizes: [4, 64, 64, 2], activation: .relu, initializer: .pytorchDefault, rng: &rng))
         let server = CollectionServer(listening: .tcp(host: "0.0.0.0", port: port), maxBatchTransitions: 1024)
-        try server.start(ServedRun(config: config, table: table, statistics: CollectorStatistics(), weights: weights))
+        try server.start(ServedRun(config: config, table: table, statistics: RunControl(), weights: weights))
         defer { server.stop(finished: true) }
         while table.insertCount == 0 { usleep(1000) }
         var rates: [Double] = []

@@ -1,6 +1,7 @@
 #if Remote
 import Atomics
 import Collectors
+import Core
 import Envs
 import Experiments
 import Foundation
@@ -61,7 +62,7 @@ public final class RemoteCollector: @unchecked Sendable {
 
     public let options: Options
     public let incarnation: UInt64
-    private let statistics = CollectorStatistics()
+    private let statistics = RunControl()
     private let policyVersion = ManagedAtomic<Int>(-1)
     /// When the learner last acknowledged (or answered a registration): what patience is measured from.
     private let lastContact = Locked(ContinuousClock.now)

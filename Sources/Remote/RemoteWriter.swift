@@ -1,5 +1,6 @@
 import Atomics
 import Collectors
+import Core
 import Memory
 
 /// A collector thread's `TransitionWriter` in a collector process: packs transitions into rows
@@ -10,7 +11,7 @@ final class RemoteWriter: TransitionWriter {
     let spec: TransitionSpec
     private let rows: TransitionRows
     private let queue: BatchQueue
-    private let statistics: CollectorStatistics
+    private let statistics: RunControl
     private let episodes: EpisodeLog
     private let policyVersion: ManagedAtomic<Int>
     private let maxTransitions: Int
@@ -22,7 +23,7 @@ final class RemoteWriter: TransitionWriter {
     /// `policyVersion`: the learner's version of the weights the process acts with (−1 before any).
     /// Once the queue has ended (the run finished, the process stops), batches are dropped and
     /// the collectors of `statistics` are asked to stop.
-    init(spec: TransitionSpec, queue: BatchQueue, statistics: CollectorStatistics, episodes: EpisodeLog, policyVersion: ManagedAtomic<Int>,
+    init(spec: TransitionSpec, queue: BatchQueue, statistics: RunControl, episodes: EpisodeLog, policyVersion: ManagedAtomic<Int>,
          maxTransitions: Int, maxDelay: Duration = .milliseconds(2)) {
         self.spec = spec
         rows = TransitionRows(spec: spec)

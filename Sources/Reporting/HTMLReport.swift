@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Self-contained HTML pages (inline SVG and CSS, no script, nothing fetched): a sweep's
@@ -44,15 +45,15 @@ public enum HTMLReport {
         let header = ["run", "seed", "stopped by", "solved at (env steps)", "final policy", "best policy (fresh episodes)", "seconds",
                       "last metrics", "best checkpoint"]
         let rows = runs.map { run -> [String] in
-            let r = run.result ?? [:]
+            let r = run.result
             func summary(_ e: (mean: Double, std: Double, episodes: Int)?) -> String {
                 e.map { String(format: "%.2f ± %.2f (%d episodes)", $0.mean, $0.std, $0.episodes) } ?? "—"
             }
-            let metrics = (r["metrics"] as? [String: Double])?.sorted { $0.key < $1.key }
+            let metrics = r?.metrics?.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(String(format: "%.4g", $0.value))" }.joined(separator: ", ") ?? ""
-            return [run.name, run.seed.map(String.init) ?? "—", r["stopped_by"] as? String ?? "unfinished",
-                    (r["solved_at_env_steps"] as? Int).map(String.init) ?? "—", summary(run.evaluation(best: false)),
-                    summary(run.evaluation(best: true)), (r["seconds"] as? Double).map { String(format: "%.1f", $0) } ?? "—", metrics,
+            return [run.name, run.seed.map(String.init) ?? "—", r?.stoppedBy.rawValue ?? "unfinished",
+                    r?.solvedAtEnvironmentSteps.map(String.init) ?? "—", summary(run.evaluation(best: false)),
+                    summary(run.evaluation(best: true)), r.map { String(format: "%.1f", $0.seconds) } ?? "—", metrics,
                     run.bestCheckpoint?.path ?? "—"]
         }
         return table(header: header, rows: rows)

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What a run directory holds, read back for plots and reports: `result.json` (when the run
@@ -5,45 +6,45 @@ import Foundation
 /// an algorithm: metric columns are whatever the run wrote.
 public struct RunRecord {
     public let directory: URL
-    /// result.json as decoded JSON (nil while the run is unfinished).
-    public let result: [String: Any]?
+    /// result.json (nil while the run is unfinished).
+    public let result: RunResult?
     public let metrics: CSVTable
     public let episodes: CSVTable
 
     public init(directory: URL) throws {
         self.directory = directory
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("metrics.csv").path)
-                || FileManager.default.fileExists(atPath: directory.appendingPathComponent("result.json").path) else {
+        let resultFile = directory.appendingPathComponent(RunFiles.result)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunFiles.metrics).path)
+                || FileManager.default.fileExists(atPath: resultFile.path) else {
             throw ReportError.notARun(directory.path)
         }
-        if let data = try? Data(contentsOf: directory.appendingPathComponent("result.json")) {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ReportError.unreadable(directory.appendingPathComponent("result.json").path, "not a JSON object")
+        if let data = try? Data(contentsOf: resultFile) {
+            do {
+                result = try JSONDecoder().decode(RunResult.self, from: data)
+            } catch {
+                throw ReportError.unreadable(resultFile.path, "not a run's result (\(error))")
             }
-            result = object
         } else {
             result = nil
         }
-        metrics = try CSVTable(file: directory.appendingPathComponent("metrics.csv"))
-        episodes = try CSVTable(file: directory.appendingPathComponent("episodes.csv"))
+        metrics = try CSVTable(file: directory.appendingPathComponent(RunFiles.metrics))
+        episodes = try CSVTable(file: directory.appendingPathComponent(RunFiles.episodes))
     }
 
     /// The directory's name (`<name>-<id8>`).
     public var name: String { directory.lastPathComponent }
-    public var seed: Int? { result?["seed"] as? Int }
+    public var seed: Int? { result?.seed }
     /// Tag values of the run's config (`train.tags`: the swept keys of a sweep).
-    public var tags: [String: String] { (result?["tags"] as? [String: String]) ?? [:] }
+    public var tags: [String: String] { result?.tags ?? [:] }
     public var bestCheckpoint: URL? {
-        let url = directory.appendingPathComponent("checkpoints").appendingPathComponent("best.safetensors.gz")
+        let url = directory.appendingPathComponent(RunFiles.checkpoints).appendingPathComponent(RunFiles.bestPolicy)
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
     /// A summary of the final or best evaluation (`final`, `best.fresh`).
     public func evaluation(best: Bool) -> (mean: Double, std: Double, episodes: Int)? {
-        let summary = best ? ((result?["best"] as? [String: Any])?["fresh"] as? [String: Any]) ?? result?["final"] as? [String: Any]
-            : result?["final"] as? [String: Any]
-        guard let summary, let mean = summary["mean"] as? Double, let std = summary["std"] as? Double else { return nil }
-        return (mean, std, summary["episodes"] as? Int ?? 0)
+        guard let summary = result?.evaluation(last: !best) else { return nil }
+        return (summary.mean, summary.std, summary.episodes)
     }
 
     /// The metric columns of metrics.csv besides the counters, rates and returns every run writes.

@@ -1,4 +1,4 @@
-import Collectors
+import Core
 import Foundation
 import Learner
 
@@ -28,7 +28,7 @@ public final class TensorBoardLogger: Callback {
     public let cycle: Int?
     public var phase: CallbackPhase { .log }
     public let directory: URL
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     let episodes: EpisodeLog
     let seconds: () -> Double
     let evaluation: (TrainingState) -> EvaluationPoint?
@@ -37,7 +37,7 @@ public final class TensorBoardLogger: Callback {
 
     /// `seconds` gives the run's training seconds so far (over every session); `evaluation`, the
     /// latest evaluation in the training state.
-    public init(directory: URL, every: Int, statistics: CollectorStatistics, seconds: @escaping () -> Double,
+    public init(directory: URL, every: Int, statistics: RunControl, seconds: @escaping () -> Double,
                 evaluation: @escaping (TrainingState) -> EvaluationPoint?) {
         self.directory = directory
         cycle = every
@@ -97,12 +97,12 @@ public final class EpisodeLogger: Callback {
     public var phase: CallbackPhase { .log }
     public let file: URL
     public static let header = "return,length,seconds,env_steps"
-    let statistics: CollectorStatistics
+    let statistics: RunControl
     let episodes: EpisodeLog
     let seconds: () -> Double
     private var handle: FileHandle?
 
-    public init(file: URL, every: Int, statistics: CollectorStatistics, seconds: @escaping () -> Double) {
+    public init(file: URL, every: Int, statistics: RunControl, seconds: @escaping () -> Double) {
         self.file = file
         cycle = every
         self.statistics = statistics

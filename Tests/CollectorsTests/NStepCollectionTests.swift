@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Envs
 import Foundation
 import Memory
@@ -37,7 +38,7 @@ struct CountingEnvironment: Environment {
         let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .discrete(n: 2), extras: [ExtraColumn(name: "discount")]),
                                     capacity: 100)
         let collector = Collector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
-                                  statistics: CollectorStatistics(), seed: 1, nStep: nStep, gamma: 0.5)
+                                  statistics: RunControl(), seed: 1, nStep: nStep, gamma: 0.5)
         try collector.run(steps: steps)
         return try rows(table)
     }
@@ -75,7 +76,7 @@ struct CountingEnvironment: Environment {
         let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .discrete(n: 2)), capacity: 1000)
         let vector = try VectorEnvironment(registry: registry, id: "Counting-v0", count: 1)
         let collector = Collector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
-                                  statistics: CollectorStatistics(), seed: 1)
+                                  statistics: RunControl(), seed: 1)
         for _ in 0..<10 { try collector.run(steps: 1) }
         #expect(try table.stateDict().tensor("key").uint64s(name: "key") == Array(0..<10))
         #expect(table.count == 10)

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Envs
 import Foundation
 import Memory
@@ -40,7 +41,7 @@ final class RecordingAgent: OnPolicyAgent {
             let vector = try VectorEnvironment(registry: registry, id: id, count: 1)
             let buffer = RolloutBuffer(observationSize: 1, action: .discrete(n: 2), segments: 1, environments: 1, steps: 4)
             let agent = RecordingAgent(observationSize: 1)
-            let statistics = CollectorStatistics()
+            let statistics = RunControl()
             let collector = RolloutCollector(environments: vector, agent: agent, buffer: buffer, segment: 0, statistics: statistics, seed: 1,
                                              gamma: 0.5, lambda: 1)
             try collector.collectRollout()

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 @testable import Experiments
 import Foundation
 import Learner
@@ -9,7 +10,7 @@ import Testing
     /// A PeriodicEvaluation whose evaluations return scripted means: `means[seed]` (two episodes
     /// at mean ± 1), with evaluation seeds 1000·u and confirmation seeds 1000·u + 1.
     func evaluator(threshold: Double?, stop: Bool, means: [UInt64: Double], spread: Double = 1,
-                   statistics: CollectorStatistics) -> PeriodicEvaluation {
+                   statistics: RunControl) -> PeriodicEvaluation {
         PeriodicEvaluation(every: 10, threshold: threshold, stopWhenSolved: stop, statistics: statistics,
                            seeds: { (UInt64($0) * 1000, UInt64($0) * 1000 + 1) },
                            evaluate: { seed in
@@ -21,7 +22,7 @@ import Testing
     /// Both means above the threshold, but the returns so spread that the mean's 95% lower
     /// bound is below it: not solved (a policy that fails now and then keeps training).
     @Test func aSpreadOfReturnsBelowTheConfidenceBoundIsNotSolved() throws {
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 100], spread: 30, statistics: statistics)
         var state = TrainingState()
         state.updates = 10
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func aCrossingCountsOnlyWhenItsConfirmationAlsoReachesTheThreshold() throws {
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         // Update 10: 100 (crosses 90), confirmation 50 (fails). Update 20: 95, confirmation 92 (solved).
         let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 50, 20_000: 95, 20_001: 92], statistics: statistics)
         var bests: [Int] = []
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func withoutStoppingTheBestIsKeptAndItsStateRoundTrips() throws {
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         let e = evaluator(threshold: 90, stop: false, means: [10_000: 10, 20_000: 95, 20_001: 96, 30_000: 20], statistics: statistics)
         var state = TrainingState()
         for u in [10, 20, 30] {
@@ -66,12 +67,12 @@ import Testing
         #expect(e.solvedAt == 0)
         #expect(e.best?.updates == 20 && e.best?.score == 95.5 && e.best?.episodes == 4)
 
-        let restored = evaluator(threshold: 90, stop: false, means: [:], statistics: CollectorStatistics())
+        let restored = evaluator(threshold: 90, stop: false, means: [:], statistics: RunControl())
         try restored.loadStateDict(e.stateDict(), loadNetwork: true, loadOptimizer: true, loadHparams: true)
         #expect(restored.best == e.best)
         #expect(restored.solvedAt == 0)
         // Nothing reached the threshold without a threshold: never solved.
-        let plain = evaluator(threshold: nil, stop: true, means: [10_000: 1e9], statistics: CollectorStatistics())
+        let plain = evaluator(threshold: nil, stop: true, means: [10_000: 1e9], statistics: RunControl())
         state.updates = 10
         try plain.endCycle(&state)
         #expect(plain.solvedAt == nil && state[RunKeys.evaluation]?.confirmationMean == nil)

@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import Learner
 import Memory
+import Core
 import Shared
 import Testing
 

@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Envs
 import Experiments
 import Learner
@@ -48,12 +49,12 @@ struct TargetActionEnvironment: Environment {
         }
         let model = SACModel(observationSize: 1, actionSize: 1, hidden: [4], batchSize: 4, seed: 1)
         let complete = Trainer(table: table, callbacks: model.callbacks(), batchSize: 4, minSize: 4, seed: 1)
-        try complete.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics())
+        try complete.train(budget: TrainingBudget(updates: 3), statistics: RunControl())
         #expect(complete.state.metrics["alpha"] != nil && complete.state.metrics["entropy"] != nil)
 
         let withoutPolicy = Trainer(table: table, callbacks: model.callbacks().filter { !($0 is SACPolicyLoss) }, batchSize: 4, minSize: 4, seed: 1)
-        #expect(throws: SACModel.OrderError.self) { try withoutPolicy.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics()) }
+        #expect(throws: SACModel.OrderError.self) { try withoutPolicy.train(budget: TrainingBudget(updates: 3), statistics: RunControl()) }
         let withoutTarget = Trainer(table: table, callbacks: model.callbacks().filter { !($0 is SACTarget) }, batchSize: 4, minSize: 4, seed: 1)
-        #expect(throws: SACModel.OrderError.self) { try withoutTarget.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics()) }
+        #expect(throws: SACModel.OrderError.self) { try withoutTarget.train(budget: TrainingBudget(updates: 3), statistics: RunControl()) }
     }
 }

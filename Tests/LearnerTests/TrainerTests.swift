@@ -1,4 +1,5 @@
 import Collectors
+import Core
 import Envs
 import Experiments
 import Foundation
@@ -40,7 +41,7 @@ final class RecordingCallback: Callback {
         let table = try twoStateTable()
         let callback = RecordingCallback(name: "a", cycle: 2)
         let trainer = Trainer(table: table, callbacks: [callback], batchSize: 8, minSize: 8, seed: 1)
-        try trainer.train(budget: TrainingBudget(updates: 3), statistics: CollectorStatistics())
+        try trainer.train(budget: TrainingBudget(updates: 3), statistics: RunControl())
         #expect(callback.log == [
             "restore", "begin",
             "beginCycle@0", "beginBatch", "backward", "endBatch",
@@ -59,7 +60,7 @@ final class RecordingCallback: Callback {
         let trainer = Trainer(table: table, callbacks: [persist, late, firstLoss, early, secondLoss], batchSize: 8, minSize: 8, seed: 1)
         #expect(trainer.callbacks.map(\.name) == ["early", "first loss", "second loss", "late", "persist"])
         #expect(throws: RecordingCallback.Failure.self) {
-            try trainer.train(budget: TrainingBudget(updates: 10), statistics: CollectorStatistics())
+            try trainer.train(budget: TrainingBudget(updates: 10), statistics: RunControl())
         }
         #expect([early, late, firstLoss, secondLoss, persist].allSatisfy { $0.log.last == "end" })
     }

@@ -1,5 +1,6 @@
 import Atomics
 import Collectors
+import Core
 import Foundation
 import Learner
 import Memory
@@ -20,7 +21,7 @@ import Testing
     /// every transition arrives, each batch once in order of its sequence number.
     @Test func everyBatchArrivesOnceThroughLossesAndResends() async throws {
         let queue = BatchQueue(window: 2)
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         let episodes = statistics.subscribeEpisodes()
         let version = ManagedAtomic<Int>(7)
         let threads = 3, perThread = 2_000
@@ -74,7 +75,7 @@ import Testing
     /// Once the queue ended, a collector's submit does not block or fail: its collectors are told to stop.
     @Test func anEndedQueueStopsTheCollectors() throws {
         let queue = BatchQueue(window: 1)
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         let writer = RemoteWriter(spec: Self.spec, queue: queue, statistics: statistics, episodes: statistics.subscribeEpisodes(),
                                   policyVersion: ManagedAtomic(0), maxTransitions: 1)
         @Sendable func insert(_ writer: RemoteWriter) throws {

@@ -1,5 +1,6 @@
 #if Remote
 import Collectors
+import Core
 import Experiments
 import Foundation
 import GRPCCore
@@ -22,7 +23,7 @@ import Testing
         let server: CollectionServer
         let client: GRPCClient<InProcessTransport.Client>
         let table: ReplayTable
-        let statistics: CollectorStatistics
+        let statistics: RunControl
         let weights: WeightPublisher
         let network: MLP
         let config: ExperimentConfig
@@ -35,7 +36,7 @@ import Testing
         var rng = Xoshiro256(seed: 1)
         let network = MLP(sizes: [4, 8, 2], activation: .relu, initializer: .pytorchDefault, rng: &rng)
         let weights = WeightPublisher(initial: network)
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         let transport = InProcessTransport()
         let server = CollectionServer(listening: .inProcess(transport.server), maxBatchTransitions: 64)
         server.log = { _ in }

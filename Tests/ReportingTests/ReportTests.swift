@@ -1,3 +1,4 @@
+import Core
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -18,13 +19,15 @@ func makeRun(in base: URL, name: String, seed: Int, tags: [String: String], scor
     }
     try metrics.write(to: directory.appendingPathComponent("metrics.csv"), atomically: true, encoding: .utf8)
     try episodes.write(to: directory.appendingPathComponent("episodes.csv"), atomically: true, encoding: .utf8)
-    let result: [String: Any] = [
-        "run_id": "abc", "algorithm": "dqn", "environment": "CartPole-v1", "seed": seed, "stopped_by": "budget", "env_steps": 5000,
-        "updates": 2000, "episodes": 60, "seconds": 2.0, "tags": tags, "metrics": ["loss": 0.05, "epsilon": 0.05],
-        "final": ["mean": score - 1, "std": 2.0, "episodes": 20, "returns": [Double](repeating: score - 1, count: 20)],
-        "best": ["selection_score": score, "selection_episodes": 40, "fresh": ["mean": score, "std": 1.0, "episodes": 20]],
-    ]
-    try JSONSerialization.data(withJSONObject: result).write(to: directory.appendingPathComponent("result.json"))
+    // The final policy scores score − 1 on every episode, the best one score ± 1.
+    let result = RunResult(
+        runID: "abc", algorithm: "dqn", environment: "CartPole-v1", seed: seed, stoppedBy: .budget, environmentSteps: 5000,
+        updates: 2000, episodes: 60,
+        final: EvaluationSummary(updates: 2000, environmentSteps: 5000, seed: 4, returns: [Double](repeating: score - 1, count: 20)),
+        best: BestEvaluation(selectionScore: score, selectionEpisodes: 40, fresh: EvaluationSummary(
+            updates: 1500, environmentSteps: 3750, seed: 4, returns: (0..<20).map { score + ($0 % 2 == 0 ? 1 : -1) })),
+        seconds: 2.0, tags: tags, metrics: ["loss": 0.05, "epsilon": 0.05])
+    try JSONEncoder().encode(result).write(to: directory.appendingPathComponent(RunFiles.result))
     try Data([0x1F, 0x8B]).write(to: directory.appendingPathComponent("checkpoints/best.safetensors.gz"))
     return directory
 }

@@ -1,20 +1,6 @@
+import Core
 import SeededRandom
 import StateDictIO
-
-/// The acting side of an on-policy actor-critic (PPO, A2C): besides the actions it reports
-/// log π(a|s) and V(s) of each row, and values V(s) of other observations (a truncated
-/// episode's final one, the observation after a rollout), which GAE needs.
-public protocol OnPolicyAgent: Agent {
-    /// Samples one action per row: discrete `indices` (0-based), or continuous `values`
-    /// (count, A) as drawn from the policy (unclipped; the collector clips them to [−1, 1] for
-    /// stepping); writes log π(a|s) and V(s) of each row.
-    func act(observations: UnsafeBufferPointer<Float>, count: Int, indices: UnsafeMutableBufferPointer<Int>,
-             values: UnsafeMutableBufferPointer<Float>, logProbabilities: UnsafeMutablePointer<Float>,
-             stateValues: UnsafeMutablePointer<Float>, rng: inout Xoshiro256)
-
-    /// V(s) of `count` observations.
-    func stateValues(observations: UnsafeBufferPointer<Float>, count: Int, into values: UnsafeMutablePointer<Float>)
-}
 
 /// An agent that normalises observations with a run's frozen `Normalization` statistics before
 /// its inner agent sees them: a replay algorithm's collectors (which also add the raw

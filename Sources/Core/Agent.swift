@@ -1,4 +1,3 @@
-import Envs
 import SeededRandom
 import StateDictIO
 
@@ -24,24 +23,17 @@ extension Agent {
     public func loadStateDict(_ dict: StateDict) throws {}
 }
 
-/// Uniformly random actions: discrete indices over the space, continuous actions over [−1, 1]ᴬ
-/// (which the collector rescales to the box), for warm-up and as the baseline.
-public final class RandomAgent: Agent {
-    public let actionSpace: Space
-    public init(actionSpace: Space) { self.actionSpace = actionSpace }
+/// The acting side of an on-policy actor-critic (PPO, A2C): besides the actions it reports
+/// log π(a|s) and V(s) of each row, and values V(s) of other observations (a truncated
+/// episode's final one, the observation after a rollout), which GAE needs.
+public protocol OnPolicyAgent: Agent {
+    /// Samples one action per row: discrete `indices` (0-based), or continuous `values`
+    /// (count, A) as drawn from the policy (unclipped; the collector clips them to [−1, 1] for
+    /// stepping); writes log π(a|s) and V(s) of each row.
+    func act(observations: UnsafeBufferPointer<Float>, count: Int, indices: UnsafeMutableBufferPointer<Int>,
+             values: UnsafeMutableBufferPointer<Float>, logProbabilities: UnsafeMutablePointer<Float>,
+             stateValues: UnsafeMutablePointer<Float>, rng: inout Xoshiro256)
 
-    public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
-                    indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
-                    rng: inout Xoshiro256) {
-        switch actionSpace {
-        case .discrete(let space):
-            for i in 0..<count { indices[i] = space.start + rng.nextIndex(below: space.n) }
-        case .box(let box):
-            for i in 0..<count {
-                for j in 0..<box.size {
-                    values[i * box.size + j] = rng.nextUnitFloat() * 2 - 1
-                }
-            }
-        }
-    }
+    /// V(s) of `count` observations.
+    func stateValues(observations: UnsafeBufferPointer<Float>, count: Int, into values: UnsafeMutablePointer<Float>)
 }

@@ -1,13 +1,14 @@
 import Collectors
+import Core
 import Foundation
 import Testing
 
 /// What collector threads report to the learner side: step and episode counts, the recent
 /// mean over a window, episodes stamped with the step that ended them and delivered to every
 /// subscriber once, and the first failure. Runs under ThreadSanitizer in CI.
-@Suite struct CollectorStatisticsTests {
+@Suite struct RunControlTests {
     @Test func episodesReachEverySubscriberOnceStampedWithTheirStep() {
-        let statistics = CollectorStatistics(window: 3)
+        let statistics = RunControl(window: 3)
         #expect(statistics.recentMeanReturn == nil)
         let early = statistics.subscribeEpisodes()
         statistics.addSteps(10)
@@ -28,7 +29,7 @@ import Testing
     /// Four collector threads record episodes and steps at once: every count adds up, and each
     /// subscriber gets every episode exactly once.
     @Test func countsAddUpAcrossCollectorThreads() {
-        let statistics = CollectorStatistics(window: 10_000)
+        let statistics = RunControl(window: 10_000)
         let log = statistics.subscribeEpisodes()
         let threads = 4, perThread = 2_000
         let done = DispatchGroup()
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func aStopRequestIsSeenByEveryCollector() {
-        let statistics = CollectorStatistics()
+        let statistics = RunControl()
         #expect(!statistics.stopRequested && statistics.error == nil)
         statistics.requestStop()
         #expect(statistics.stopRequested && statistics.error == nil, "a stop is not a failure")

@@ -2,10 +2,11 @@ import Atomics
 import Foundation
 import Shared
 
-/// What the collectors report to the learner side: environment steps, finished episodes and
-/// their recent returns, and the first error any collector hit. Shared by all collector
-/// threads and read by the trainer and the progress display.
-public final class CollectorStatistics: Sendable {
+/// A run's shared control: its counters (environment steps, finished episodes and their recent
+/// returns), the stream of finished episodes, the stop request to the collectors, and the first
+/// error a collector hit. Collector threads (in this process or behind a remote service) write
+/// it; the trainer, the loggers and the progress display read it.
+public final class RunControl: Sendable {
     private let steps = ManagedAtomic<Int>(0)
     private let episodeCount = ManagedAtomic<Int>(0)
     private let recent: Locked<RecentEpisodes>
@@ -71,7 +72,7 @@ public final class CollectorStatistics: Sendable {
     }
 
     /// Records the first failure and asks every collector to stop.
-    func fail(_ message: String) {
+    public func fail(_ message: String) {
         firstError.withLock { if $0 == nil { $0 = message } }
         requestStop()
     }

@@ -1,3 +1,5 @@
+import Shared
+
 /// A request to stop, made by whoever owns the process and observed by the library code that
 /// runs for long: a run, a sweep, a remote collector. `rl-train` requests it on SIGINT and
 /// SIGTERM (the one place that handles signals); a program that embeds a run keeps its own

@@ -42,6 +42,12 @@ public struct BestEvaluation: Sendable, Codable, Equatable {
     /// The best policy over the final evaluation's episodes.
     public var fresh: EvaluationSummary
 
+    public init(selectionScore: Double, selectionEpisodes: Int, fresh: EvaluationSummary) {
+        self.selectionScore = selectionScore
+        self.selectionEpisodes = selectionEpisodes
+        self.fresh = fresh
+    }
+
     enum CodingKeys: String, CodingKey {
         case selectionScore = "selection_score", selectionEpisodes = "selection_episodes", fresh
     }

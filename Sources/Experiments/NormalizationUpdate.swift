@@ -1,4 +1,5 @@
 import Collectors
+import Learner
 import Memory
 import StateDictIO
 
