@@ -46,14 +46,10 @@ public struct Algorithm: Sendable {
     public let defaults: [String: ConfigValue]
     /// The names of the scalars its callbacks record (`TrainingState.record`), in display order.
     public let metrics: [String]
-    /// How its collectors feed the learner.
-    public enum Collection: String, Sendable {
-        /// Transitions into a replay table the learner samples (DQN, SAC, TD3).
-        case replay
-        /// Whole rollouts into a `RolloutBuffer`, each taken by one update, then cleared (PPO, A2C).
-        case rollouts
-    }
-    public let collection: Collection
+    /// How its collectors feed the learner: `ReplayFlow` (transitions into a replay table the
+    /// learner samples: DQN, SAC, TD3), `RolloutFlow` (whole rollouts, each taken by one update:
+    /// PPO, A2C), or a flow of its own with its own memory.
+    public let dataFlow: DataFlow
     /// Whether its loss updates priorities (then `memory.prioritized` may be on: the builder
     /// gets the `PrioritizedSampler` the trainer samples with, in `AlgorithmEnvironment.sampler`).
     public let updatesPriorities: Bool
@@ -64,7 +60,7 @@ public struct Algorithm: Sendable {
     let build: @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts
 
     public init(name: AlgorithmName, summary: String, actions: Actions, defaultEnvironment: String, keys: [ConfigKey],
-                defaults: [String: ConfigValue], metrics: [String], updatesPriorities: Bool = false, collection: Collection = .replay,
+                defaults: [String: ConfigValue], metrics: [String], updatesPriorities: Bool = false, dataFlow: DataFlow = ReplayFlow(),
                 build: @escaping @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts) {
         precondition(keys.allSatisfy { $0.section == "algorithm" }, "an algorithm's own keys live in the algorithm section")
         self.name = name
@@ -75,7 +71,7 @@ public struct Algorithm: Sendable {
         self.defaults = defaults
         self.metrics = metrics
         self.updatesPriorities = updatesPriorities
-        self.collection = collection
+        self.dataFlow = dataFlow
         schema = ConfigSchema.keys(own: keys, defaults: defaults)
         schemaByPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
         self.build = build

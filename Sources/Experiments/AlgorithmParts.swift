@@ -15,8 +15,11 @@ public struct AlgorithmParts {
     public let makeAgent: (_ maxBatch: Int, _ seed: UInt64) -> Agent
     /// An agent acting with the learner's current weights (for evaluation).
     public let evaluationAgent: (_ deterministic: Bool) -> Agent
-    /// What an on-policy algorithm's rollouts are (its collectors' agents must be `OnPolicyAgent`s); nil for replay.
+    /// What an on-policy algorithm's rollouts are; nil for replay.
     public let rollout: Rollout?
+    /// An on-policy collector's agent (it reports log π and V with each action), when the
+    /// algorithm collects rollouts; `makeAgent` gives the same agent as an `Agent`.
+    public let makeOnPolicyAgent: ((_ maxBatch: Int, _ seed: UInt64) -> OnPolicyAgent)?
     /// The publisher the collectors' agents take their weights from (nil when they act with the
     /// learner's own networks, as on-policy collectors do). Remote collectors receive what it
     /// publishes, and their process publishes it into its own copy.
@@ -34,14 +37,31 @@ public struct AlgorithmParts {
         }
     }
 
+    /// A replay algorithm's parts (or any whose collectors need only act): `weights` is what
+    /// the collectors' agents take their weights from.
     public init(spec: TransitionSpec, learning: [Callback], makeAgent: @escaping (_ maxBatch: Int, _ seed: UInt64) -> Agent,
-                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent, rollout: Rollout? = nil, weights: WeightPublisher? = nil) {
+                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent, weights: WeightPublisher? = nil) {
         self.spec = spec
         self.learning = learning
         self.makeAgent = makeAgent
         self.evaluationAgent = evaluationAgent
-        self.rollout = rollout
         self.weights = weights
+        rollout = nil
+        makeOnPolicyAgent = nil
+    }
+
+    /// An on-policy algorithm's parts: rollouts of `rollout`'s shape, collected by the agents
+    /// `makeOnPolicyAgent` makes (they act with the learner's own networks, so nothing is published).
+    public init(spec: TransitionSpec, learning: [Callback], rollout: Rollout,
+                makeOnPolicyAgent: @escaping (_ maxBatch: Int, _ seed: UInt64) -> OnPolicyAgent,
+                evaluationAgent: @escaping (_ deterministic: Bool) -> Agent) {
+        self.spec = spec
+        self.learning = learning
+        self.makeAgent = makeOnPolicyAgent
+        self.makeOnPolicyAgent = makeOnPolicyAgent
+        self.evaluationAgent = evaluationAgent
+        self.rollout = rollout
+        weights = nil
     }
 
     /// The weight initialiser a config names (`network.init`).
@@ -49,11 +69,10 @@ public struct AlgorithmParts {
         config.string("network.init") == "orthogonal" ? .orthogonal : .pytorchDefault
     }
 
-    /// The transition spec of a config: the action's kind and size, and the n-step discount
-    /// column (replay), or a rollout's extras (on-policy).
+    /// The transition spec of a config: the action's kind and size, and its data flow's extra
+    /// columns (the n-step discount of replay, a rollout's extras).
     public static func transitionSpec(_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) -> TransitionSpec {
-        let extras = config.definition.collection == .rollouts ? RolloutBuffer.extras
-            : config.int("algorithm.n_step") > 1 ? [ExtraColumn(name: "discount")] : []
+        let extras = config.definition.dataFlow.extras(config)
         switch environment.actionSpace {
         case .discrete(let d): return TransitionSpec(observationSize: environment.observationSize, action: .discrete(n: d.n), extras: extras)
         case .box(let box): return TransitionSpec(observationSize: environment.observationSize, action: .continuous(size: box.size), extras: extras)

@@ -24,8 +24,8 @@ public struct CollectionSetup {
     /// Builds the algorithm's parts for `config` (the networks start untrained: the collectors
     /// wait for the learner's weights). Throws for what cannot collect remotely.
     public init(_ config: ExperimentConfig, environments: EnvironmentRegistry = .builtIn) throws {
-        guard config.definition.collection == .replay else {
-            throw ConfigError.invalid(path: "algorithm.name", detail: "remote collectors feed a replay memory; \(config.algorithm) collects rollouts in the learner's process")
+        guard config.definition.dataFlow.acceptsRemoteCollectors else {
+            throw ConfigError.invalid(path: "algorithm.name", detail: "remote collectors feed a replay memory; \(config.algorithm) collects \(config.definition.dataFlow.name) in the learner's process")
         }
         guard !config.bool("env.normalize_observations") else {
             throw ConfigError.invalid(path: "env.normalize_observations", detail: "remote collectors do not carry observation statistics yet")

@@ -280,12 +280,12 @@ public struct ExperimentConfig: Sendable, Equatable {
         if bool("memory.prioritized"), !definition.updatesPriorities {
             throw ConfigError.invalid(path: "memory.prioritized", detail: "\(algorithm)'s loss does not update priorities; prioritized replay needs one that does (dqn)")
         }
-        if bool("train.deterministic"), int("collectors.count") != 1, definition.collection == .replay {
-            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a replay algorithm runs exactly 1 collector, not \(int("collectors.count"))")
+        if bool("train.deterministic"), int("collectors.count") != 1, definition.dataFlow.deterministicNeedsOneCollector {
+            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a \(definition.dataFlow.name) algorithm runs exactly 1 collector, not \(int("collectors.count"))")
         }
         if optionalInt("collectors.serve") != nil {
-            if definition.collection != .replay {
-                throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors feed a replay memory; \(algorithm) collects rollouts in the learner's process")
+            if !definition.dataFlow.acceptsRemoteCollectors {
+                throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors feed a replay memory; \(algorithm) collects \(definition.dataFlow.name) in the learner's process")
             }
             if bool("train.deterministic") {
                 throw ConfigError.invalid(path: "collectors.serve", detail: "deterministic training (train.deterministic) steps its one collector inline; remote collectors cannot join it")

@@ -16,11 +16,11 @@ final class RunState {
     let callbacks: [Callback]
     let statistics: RunControl
     let collectors: [CollectorThread]
-    /// The replay memory (nil on-policy: a rollout is consumed before every checkpoint).
-    let table: ReplayTable?
-    let sampler: PrioritizedSampler?
-    /// Set once the trainer exists.
-    var trainer: Trainer!
+    /// The memory's contents (nil when nothing outlives an update, as a rollout).
+    let memory: MemoryCheckpoint?
+    /// The trainer whose counters and random stream the checkpoint holds, attached once it
+    /// exists (the checkpointer among its callbacks reads this state back).
+    private(set) var trainer: Trainer?
     /// Whether the collectors are not running (always in deterministic mode; after their join
     /// in a threaded run): only then is their own state theirs to read.
     var collectorsAtRest: Bool
@@ -28,15 +28,15 @@ final class RunState {
     private var previousSeconds = 0.0
     private let started = ContinuousClock.now
 
-    init(callbacks: [Callback], statistics: RunControl, collectors: [CollectorThread], table: ReplayTable?,
-         sampler: PrioritizedSampler?, collectorsAtRest: Bool) {
+    init(callbacks: [Callback], statistics: RunControl, collectors: [CollectorThread], memory: MemoryCheckpoint?, collectorsAtRest: Bool) {
         self.callbacks = callbacks
         self.statistics = statistics
         self.collectors = collectors
-        self.table = table
-        self.sampler = sampler
+        self.memory = memory
         self.collectorsAtRest = collectorsAtRest
     }
+
+    func attach(_ trainer: Trainer) { self.trainer = trainer }
 
     /// Seconds of training and evaluation over every session of the run.
     func elapsed() -> Double { previousSeconds + (ContinuousClock.now - started) / .seconds(1) }
@@ -45,23 +45,20 @@ final class RunState {
     /// the checkpointer runs inside the trainer's step, which holds it).
     func stateDict(_ state: TrainingState, includeMemory: Bool) -> StateDict {
         var dict = LearnerCheckpoint.stateDict(callbacks: callbacks, state: state)
-        dict["extra.trainer.rng"] = Tensor(uint64s: trainer.rng.stateWords)
+        if let trainer { dict["extra.trainer.rng"] = Tensor(uint64s: trainer.rng.stateWords) }
         dict["extra.statistics.environment_steps"] = Tensor(scalar: Int64(statistics.environmentSteps))
         dict["extra.statistics.episodes"] = Tensor(scalar: Int64(statistics.episodes))
         dict["extra.run.seconds"] = Tensor(scalar: elapsed())
         if collectorsAtRest {
             for (i, collector) in collectors.enumerated() { dict.merge(collector.stateDict(), prefix: "extra.collectors.\(i)") }
         }
-        if includeMemory, let table {
-            dict.merge(table.stateDict(), prefix: "extra.memory")
-            if let sampler { dict.merge(sampler.stateDict(), prefix: "extra.sampler") }
-        }
+        if includeMemory, let memory { dict.merge(memory.stateDict(), prefix: "extra") }
         return dict
     }
 
     /// Restores a checkpoint of this run; collectors whose state the checkpoint lacks (it was
     /// taken while they ran) start new episodes seeded from `resumeSeed(collector index)`.
-    func restore(_ dict: StateDict, resumeSeed: (_ collector: Int) -> UInt64) throws {
+    func restore(_ dict: StateDict, into trainer: Trainer, resumeSeed: (_ collector: Int) -> UInt64) throws {
         try LearnerCheckpoint.restore(dict, callbacks: callbacks, state: &trainer.state)
         let extra = dict.scoped("extra")
         let words = try extra.tensor("trainer.rng").uint64s(name: "extra.trainer.rng")
@@ -80,10 +77,6 @@ final class RunState {
                 try collector.loadStateDict(state, resumeSeed: resumeSeed(i))
             }
         }
-        let memory = extra.scoped("memory")
-        if !memory.tensors.isEmpty, let table {
-            try table.loadStateDict(memory)
-            if let sampler { try sampler.loadStateDict(extra.scoped("sampler")) }
-        }
+        try memory?.load(extra)
     }
 }

@@ -23,71 +23,53 @@ public enum TrainingError: Error, CustomStringConvertible {
     }
 }
 
-/// The learner loop: waits until the replay table is full enough, then samples batches and runs
-/// the callbacks on each (see `Callback` for the order); or, on-policy, takes each whole rollout
-/// as one batch. It does nothing else: no threads, files or parsing.
+/// The learner loop: waits until its source can give a batch, then obtains one per update (a
+/// sample of a replay table, a whole rollout, ...) and runs the callbacks on it, phase by phase
+/// (`CallbackPhase`). It does nothing else: no threads, files or parsing.
 ///
 ///     let trainer = Trainer(table: table, callbacks: [dqnLoss, targetSync, publishing],
 ///                           batchSize: 64, minSize: 1_000, seed: 1)
-///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), statistics: statistics)
+///     try trainer.train(budget: TrainingBudget(environmentSteps: 50_000), statistics: control)
 ///
-///     let onPolicy = Trainer(rollouts: buffer, callbacks: [ppoLoss], seed: 1)   // an update per rollout
+///     let onPolicy = Trainer(source: RolloutTaking(buffer: buffer), callbacks: [ppoLoss], seed: 1)   // an update per rollout
 public final class Trainer {
-    /// Where batches come from: sampled from a replay table, or each rollout whole.
-    public enum Source {
-        case replay(ReplayTable, PrioritizedSampler?)
-        case rollouts(RolloutBuffer)
-    }
-    public let source: Source
+    /// Where batches come from.
+    public let source: BatchSource
     public let callbacks: [Callback]
-    public let batchSize: Int
-    public let minSize: Int
     /// Counters and shared values; set it from a checkpoint (`LearnerCheckpoint.restore`) to resume.
     public var state = TrainingState()
     public var rng: Xoshiro256
-    /// Deterministic mode: called on the learner thread before the size wait and before every
-    /// update with the updates done so far; it steps the (single, inline) collector until the
-    /// table holds what this update may sample. Nil when collectors run on their own threads.
-    public var feed: ((_ updates: Int) throws -> Void)?
     /// Called once when the loop ends (budget, stop request or error), before any callback's
     /// `endTraining`: the run stops and joins its collectors here, so the final checkpoint
     /// sees them at rest.
     public var onLoopExit: (() -> Void)?
     let batch: ReplayBatch
-    /// Seconds spent obtaining batches after the memory first held `minSize` (sampling plus
+    /// Seconds spent obtaining batches after the memory could first give one (sampling plus
     /// any wait for the collectors imposed by the rate limit): how starved the learner was.
     public private(set) var sampleSeconds = 0.0
-    /// Seconds in the update loop after the memory first held `minSize`.
+    /// Seconds in the update loop after the memory could first give a batch.
     public private(set) var loopSeconds = 0.0
     private let clock = ContinuousClock()
-    /// The collectors' counters during `train`.
+    /// The run's counters during `train`.
     private var statistics: RunControl?
 
-    public init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
-                prioritized: PrioritizedSampler? = nil, seed: UInt64) {
-        source = .replay(table, prioritized)
+    public init(source: BatchSource, callbacks: [Callback], seed: UInt64) {
+        self.source = source
         self.callbacks = Self.inPhaseOrder(callbacks)
-        self.batchSize = batchSize
-        self.minSize = max(minSize, batchSize)
         rng = Xoshiro256(seed: seed)
-        batch = ReplayBatch(spec: table.spec, capacity: batchSize)
+        batch = source.makeBatch()
     }
 
-    /// An on-policy learner: every update takes the next whole rollout from `rollouts` (the
-    /// collectors of the previous one are released first) and hands it to the callbacks as one
-    /// batch; the algorithm's loss makes its own epochs and minibatches of it.
+    /// Batches of `batchSize` sampled from `table` (through `prioritized` when given) once it holds `minSize` rows.
+    public convenience init(table: ReplayTable, callbacks: [Callback], batchSize: Int, minSize: Int,
+                            prioritized: PrioritizedSampler? = nil, seed: UInt64) {
+        self.init(source: ReplaySampling(table: table, batchSize: batchSize, minSize: minSize, prioritized: prioritized),
+                  callbacks: callbacks, seed: seed)
+    }
+
     /// `callbacks` by phase, in the order given within one (a stable sort).
     static func inPhaseOrder(_ callbacks: [Callback]) -> [Callback] {
         callbacks.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
-    }
-
-    public init(rollouts: RolloutBuffer, callbacks: [Callback], seed: UInt64) {
-        source = .rollouts(rollouts)
-        self.callbacks = Self.inPhaseOrder(callbacks)
-        batchSize = rollouts.rows
-        minSize = 0
-        rng = Xoshiro256(seed: seed)
-        batch = ReplayBatch(spec: rollouts.spec, capacity: rollouts.rows)
     }
 
     /// Trains until the budget is spent, `statistics.stopRequested` (a signal), or an error.
@@ -99,10 +81,7 @@ public final class Trainer {
         var failure: (any Error)?
         do {
             for callback in callbacks { try callback.beginTraining(&state) }
-            if case .replay(let table, _) = source {
-                try feed?(state.updates)
-                try table.awaitSize(minSize)
-            }
+            try source.awaitFirstBatch(updates: state.updates)
             let loopStart = clock.now
             defer { loopSeconds += (clock.now - loopStart) / .seconds(1) }
             while true {
@@ -128,25 +107,11 @@ public final class Trainer {
     }
 
 
-    /// One update: sample (or take the next rollout), then the callbacks' hooks in order.
+    /// One update: the next batch from the source, then the callbacks' hooks in order.
     public func step() throws {
         let sampleStart = clock.now
-        switch source {
-        case .replay(let table, let prioritized):
-            try feed?(state.updates)
-            if let prioritized {
-                try prioritized.sample(into: batch, count: batchSize, using: &rng)
-            } else {
-                try table.sample(into: batch, count: batchSize, using: &rng)
-            }
-        case .rollouts(let buffer):
-            buffer.release()
-            try feed?(state.updates)
-            try buffer.take(into: batch)
-            // Every collector rests until the next take: the count is exact, threads or not, and
-            // includes this rollout (the step count schedules see, as Stable-Baselines3's).
-            if let statistics { state.environmentSteps = statistics.environmentSteps }
-        }
+        try source.fill(batch, updates: state.updates, rng: &rng)
+        if source.collectorsRestAfterFill, let statistics { state.environmentSteps = statistics.environmentSteps }
         sampleSeconds += (clock.now - sampleStart) / .seconds(1)
         for callback in callbacks {
             if let cycle = callback.cycle, state.updates % cycle == 0 { try callback.beginCycle(&state) }

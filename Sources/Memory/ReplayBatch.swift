@@ -63,4 +63,37 @@ public final class ReplayBatch {
         keys = Array(repeating: 0, count: capacity)
         weights = Array(repeating: 1, count: capacity)
     }
+
+    // MARK: - Filling a batch from a memory of another kind
+
+    /// Writes `t` as row `i` (weight 1), for a memory other than the replay table and the
+    /// rollout buffer (an algorithm's own data flow) filling the batch its trainer hands on.
+    /// Columns must match the batch's spec.
+    public func write(row i: Int, _ t: TransitionView, key: UInt64 = 0) {
+        precondition(i >= 0 && i < capacity, "row \(i) outside a batch of \(capacity)")
+        let o = spec.observationSize, e = spec.extrasWidth
+        precondition(t.observation.count == o && t.nextObservation.count == o && t.extras.count == e, "a transition of another spec")
+        for j in 0..<o {
+            observations[i * o + j] = t.observation[j]
+            nextObservations[i * o + j] = t.nextObservation[j]
+        }
+        if case .continuous(let size) = spec.action {
+            precondition(t.actionValues.count == size, "a transition of another spec")
+            for j in 0..<size { actionValues[i * size + j] = t.actionValues[j] }
+        } else {
+            actionIndices[i] = t.actionIndex
+        }
+        rewards[i] = t.reward
+        terminated[i] = t.terminated ? 1 : 0
+        truncated[i] = t.truncated ? 1 : 0
+        for j in 0..<e { extras[i * e + j] = t.extras[j] }
+        keys[i] = key
+        weights[i] = 1
+    }
+
+    /// Sets how many rows are valid, after `write(row:_:key:)`.
+    public func setCount(_ n: Int) {
+        precondition(n >= 0 && n <= capacity, "\(n) rows in a batch of \(capacity)")
+        count = n
+    }
 }

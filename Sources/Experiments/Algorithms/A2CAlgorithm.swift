@@ -14,7 +14,7 @@ extension Algorithm {
             "network.init": .string("orthogonal"), "collectors.num_envs": .int(8), "train.env_steps": .int(500_000), "train.eval_every": .int(500),
         ],
         metrics: [PPOKeys.policyLoss, PPOKeys.valueLoss, PPOKeys.entropy, PPOKeys.explainedVariance, PPOKeys.learningRate],
-        collection: .rollouts
+        dataFlow: RolloutFlow()
     ) { config, environment in
         try actorCriticParts(config, environment, epochs: 1, minibatchSize: nil, clipRange: nil, clipRangeSchedule: .constant,
                              valueClipRange: nil, targetKL: nil)

@@ -30,7 +30,7 @@ extension Algorithm {
         ],
         metrics: [PPOKeys.policyLoss, PPOKeys.valueLoss, PPOKeys.entropy, PPOKeys.approximateKL, PPOKeys.clipFraction,
                   PPOKeys.explainedVariance, PPOKeys.learningRate],
-        collection: .rollouts
+        dataFlow: RolloutFlow()
     ) { config, environment in
         try actorCriticParts(config, environment, epochs: config.int("algorithm.n_epochs"), minibatchSize: config.int("algorithm.batch_size"),
                              clipRange: config.double("algorithm.clip_range"),
@@ -83,8 +83,8 @@ extension Algorithm {
                            budget: config.int("train.env_steps"), seed: deriveSeed(seed, 11))
         return AlgorithmParts(
             spec: AlgorithmParts.transitionSpec(config, environment), learning: [loss],
-            makeAgent: { maxBatch, _ in ActorCriticAgent(model: model, maxBatch: maxBatch, actionStart: actionStart) },
-            evaluationAgent: { deterministic in ActorCriticAgent(model: model, maxBatch: 1, deterministic: deterministic, actionStart: actionStart) },
-            rollout: AlgorithmParts.Rollout(steps: config.int("algorithm.n_steps"), lambda: config.double("algorithm.gae_lambda")))
+            rollout: AlgorithmParts.Rollout(steps: config.int("algorithm.n_steps"), lambda: config.double("algorithm.gae_lambda")),
+            makeOnPolicyAgent: { maxBatch, _ in ActorCriticAgent(model: model, maxBatch: maxBatch, actionStart: actionStart) },
+            evaluationAgent: { deterministic in ActorCriticAgent(model: model, maxBatch: 1, deterministic: deterministic, actionStart: actionStart) })
     }
 }
