@@ -72,7 +72,7 @@ public struct Algorithm: Sendable {
         self.metrics = metrics
         self.updatesPriorities = updatesPriorities
         self.dataFlow = dataFlow
-        schema = ConfigSchema.keys(own: keys, defaults: defaults)
+        schema = ConfigSchema.keys(own: keys, group: dataFlow.keys, defaults: defaults)
         schemaByPath = Dictionary(uniqueKeysWithValues: schema.map { ($0.path, $0) })
         self.build = build
     }

@@ -66,7 +66,7 @@ public struct AlgorithmParts {
 
     /// The weight initialiser a config names (`network.init`).
     public static func initializer(_ config: ExperimentConfig) -> Initializer {
-        config.string("network.init") == "orthogonal" ? .orthogonal : .pytorchDefault
+        config[NetworkKeys.initialization] == "orthogonal" ? .orthogonal : .pytorchDefault
     }
 
     /// The transition spec of a config: the action's kind and size, and its data flow's extra

@@ -19,12 +19,13 @@ public struct AlgorithmRegistry: Sendable {
         guard algorithms[algorithm.name] == nil else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "an algorithm named '\(algorithm.name)' is already registered")
         }
-        let common = Set(ConfigSchema.common.map(\.path))
+        // The keys every config has, and those of the algorithm's data flow (the replay group).
+        let common = Set((ConfigSchema.common + algorithm.dataFlow.keys).map(\.path))
         for key in algorithm.keys where common.contains(key.path) {
-            throw ConfigError.invalid(path: key.path, detail: "\(algorithm.name) declares a common key as its own; change its default through `defaults`")
+            throw ConfigError.invalid(path: key.path, detail: "\(algorithm.name) declares a common key (or one of its \(algorithm.dataFlow.name) flow's) as its own; change its default through `defaults`")
         }
         for path in algorithm.defaults.keys where !common.contains(path) {
-            throw ConfigError.invalid(path: path, detail: "\(algorithm.name) changes the default of a key that is not common")
+            throw ConfigError.invalid(path: path, detail: "\(algorithm.name) changes the default of a key that is neither common nor of its \(algorithm.dataFlow.name) flow")
         }
         algorithms[algorithm.name] = algorithm
     }

@@ -28,20 +28,20 @@ final class AssembledRun {
     init(_ config: ExperimentConfig, options: RunOptions) throws {
         self.config = config
         self.options = options
-        seed = UInt64(config.int("train.seed"))
+        seed = UInt64(config[TrainKeys.seed])
         let registry = try config.environments(from: options.environments)
         // Made before the memory, whose rate limit leaves room for remote batches.
-        service = try config.optionalInt("collectors.serve").map { port in
+        service = try config[CollectorsKeys.serve].map { port in
             guard let make = options.collectorService else { throw CollectorServiceError.notBuilt }
             return try make(port)
         }
         let environment = try Experiment.algorithmEnvironment(config, environments: registry)
         let normalization = Experiment.makeNormalization(config, observationSize: environment.observationSize,
-                                                         segments: config.int("collectors.count"))
+                                                         segments: config[CollectorsKeys.count])
         let assembly = RunAssembly(
             config: config, environment: environment, spec: AlgorithmParts.transitionSpec(config, environment), statistics: statistics,
-            collectorCount: config.int("collectors.count"), environmentsPerCollector: config.int("collectors.num_envs"),
-            deterministic: config.bool("train.deterministic"), normalization: normalization,
+            collectorCount: config[CollectorsKeys.count], environmentsPerCollector: config[CollectorsKeys.environments],
+            deterministic: config[TrainKeys.deterministic], normalization: normalization,
             remoteBatchTransitions: service?.maxBatchTransitions ?? 0, registry: registry, seed: seed)
         flow = try config.definition.dataFlow.assemble(assembly) { try config.definition.build(config, $0) }
         // The algorithm's callbacks, and the normalisation statistics that belong with its networks.
@@ -65,8 +65,8 @@ final class AssembledRun {
         } else {
             served = nil
         }
-        callbacks.append(ProgressReporter(statistics: statistics, budget: config.int("train.env_steps"),
-                                          every: config.int("train.log_every"), metrics: config.definition.metrics,
+        callbacks.append(ProgressReporter(statistics: statistics, budget: config[TrainKeys.environmentSteps],
+                                          every: config[TrainKeys.logEvery], metrics: config.definition.metrics,
                                           report: options.progress))
         trainer = Trainer(source: flow.source, callbacks: callbacks, seed: deriveSeed(seed, 3))
         state.attach(trainer)
@@ -98,7 +98,7 @@ final class AssembledRun {
             release()
         }
         defer { stopObservation?.cancel() }
-        if !config.bool("train.deterministic") {
+        if !config[TrainKeys.deterministic] {
             // Threads: stopped and joined when the loop ends, so the final checkpoint sees them at rest.
             trainer.onLoopExit = { [statistics, flow, state] in
                 statistics.requestStop()
@@ -109,7 +109,7 @@ final class AssembledRun {
             for collector in flow.collectors { collector.start() }
         }
         do {
-            try trainer.train(budget: TrainingBudget(environmentSteps: config.int("train.env_steps"), updates: config.optionalInt("train.updates")),
+            try trainer.train(budget: TrainingBudget(environmentSteps: config[TrainKeys.environmentSteps], updates: config[TrainKeys.updates]),
                               statistics: statistics)
         } catch {
             trainer.onLoopExit?()
@@ -127,7 +127,7 @@ final class AssembledRun {
     func report(stoppedBy: StopReason, resumedFrom: Int?) throws -> RunResult {
         let waits = flow.waits()
         var result = RunResult(
-            runID: config.id, algorithm: config.algorithm.rawValue, environment: config.string("env.id"), seed: Int(seed),
+            runID: config.id, algorithm: config.algorithm.rawValue, environment: config[EnvKeys.id], seed: Int(seed),
             stoppedBy: stoppedBy, solvedAtEnvironmentSteps: evaluation.periodic?.solvedAt, threshold: evaluation.threshold,
             environmentSteps: statistics.environmentSteps, updates: trainer.state.updates, episodes: statistics.episodes,
             recentMeanReturn: statistics.recentMeanReturn, seconds: 0, resumedFromUpdates: resumedFrom,
@@ -161,19 +161,19 @@ final class RunEvaluation {
         self.config = config
         self.learning = learning
         let (id, maxEpisodeSteps) = Experiment.evaluationEnvironment(config)
-        let agent = Experiment.normalizingAgent(parts.evaluationAgent(config.bool("eval.deterministic")), normalization)
-        let episodes = config.int("eval.episodes")
+        let agent = Experiment.normalizingAgent(parts.evaluationAgent(config[EvalKeys.deterministic]), normalization)
+        let episodes = config[EvalKeys.episodes]
         let evaluate = { (seed: UInt64) in
             try Evaluation.returns(of: agent, registry: registry, id: id, maxEpisodeSteps: maxEpisodeSteps, episodes: episodes, seed: seed)
         }
         self.evaluate = evaluate
         let registered = try registry.spec(id).rewardThreshold
-        let threshold = config.optionalDouble("train.threshold") ?? registered ?? (id == "Pendulum-v1" ? -200 : nil)
+        let threshold = config[TrainKeys.threshold] ?? registered ?? (id == "Pendulum-v1" ? -200 : nil)
         self.threshold = threshold
-        let seed = UInt64(config.int("train.seed"))
-        periodic = config.optionalInt("train.eval_every").map { every in
-            PeriodicEvaluation(every: every, threshold: threshold, margin: config.double("train.solved_margin"),
-                               stopWhenSolved: config.bool("train.stop_at_threshold"),
+        let seed = UInt64(config[TrainKeys.seed])
+        periodic = config[TrainKeys.evalEvery].map { every in
+            PeriodicEvaluation(every: every, threshold: threshold, margin: config[TrainKeys.solvedMargin],
+                               stopWhenSolved: config[TrainKeys.stopAtThreshold],
                                statistics: statistics, seeds: { (deriveSeed(seed, 5, UInt64($0)), deriveSeed(seed, 8, UInt64($0))) },
                                evaluate: evaluate)
         }

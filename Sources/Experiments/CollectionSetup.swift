@@ -27,7 +27,7 @@ public struct CollectionSetup {
         guard config.definition.dataFlow.acceptsRemoteCollectors else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "remote collectors feed a replay memory; \(config.algorithm) collects \(config.definition.dataFlow.name) in the learner's process")
         }
-        guard !config.bool("env.normalize_observations") else {
+        guard !config[EnvKeys.normalizeObservations] else {
             throw ConfigError.invalid(path: "env.normalize_observations", detail: "remote collectors do not carry observation statistics yet")
         }
         registry = try config.environments(from: environments)
@@ -44,7 +44,7 @@ public struct CollectionSetup {
     /// A collector of `collectors.num_envs` environments (`numEnvs` if given), seeded with `seed`,
     /// writing through `writer`.
     public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: RunControl) throws -> Collector {
-        let count = numEnvs ?? config.int("collectors.num_envs")
+        let count = numEnvs ?? config[CollectorsKeys.environments]
         return Experiment.replayCollector(config, environments: try Experiment.vectorEnvironment(config, registry: registry, count: count, seed: seed),
                                           agent: parts.makeAgent(count, deriveSeed(seed, 9)), writer: writer, statistics: statistics, seed: seed)
     }

@@ -85,85 +85,23 @@ public struct ConfigKey: Sendable {
 public enum ConfigSchema {
     /// Part of every run identity; bump it when a default, the way runs are seeded or the
     /// checkpoint layout changes (see `ExperimentConfig.canonicalForm`).
-    public static let identityVersion = 2
+    public static let identityVersion = 3
 
     /// The sections in the order configs are written.
     public static let sections = ["env", "algorithm", "network", "memory", "collectors", "train", "eval", "callbacks"]
 
-    public static let common: [ConfigKey] = [
-        ConfigKey("env.id", .string, "environment id from the registry (rl-train envs lists them)", nil),
-        ConfigKey("env.max_episode_steps", .int(min: 1, max: nil), "time limit per episode; null: the registered one", nullable: true, .null),
-        ConfigKey("env.command", .stringList,
-                  "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
-                  nullable: true, .null),
-        ConfigKey("env.normalize_observations", .bool,
-                  "normalise observations with running mean and variance, saved with the model and frozen for evaluation (SB3's VecNormalize; on-policy algorithms)",
-                  .bool(false)),
-        ConfigKey("env.normalize_rewards", .bool,
-                  "scale rewards by the running standard deviation of the discounted return (SB3's VecNormalize; on-policy algorithms)", .bool(false)),
+    /// The keys every config holds, whatever its algorithm and data flow.
+    public static let common: [ConfigKey] = EnvKeys.all + AlgorithmKeys.all + NetworkKeys.all + CollectorsKeys.all + TrainKeys.all + EvalKeys.all
 
-        ConfigKey("algorithm.name", .string, "a registered algorithm (rl-train config algorithms lists them)", nil),
-        ConfigKey("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3)),
-        ConfigKey("algorithm.gamma", .float(min: 0, max: 1, minExclusive: true), "discount factor", .float(0.99)),
-        ConfigKey("algorithm.batch_size", .int(min: 1, max: nil), "transitions per learner update", .int(256)),
-        ConfigKey("algorithm.updates_per_step", .float(min: 1e-4, max: 1e4, minExclusive: false),
-                  "learner updates per environment step (the replay ratio, held by the rate limiter)", .float(1)),
-        ConfigKey("algorithm.n_step", .int(min: 1, max: 100), "rewards folded into one transition on the collector side", .int(1)),
-
-        ConfigKey("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", .list([.int(256), .int(256)])),
-        ConfigKey("network.init", .choice(["pytorch", "orthogonal"]),
-                  "weight initialisation: pytorch (nn.Linear's default) or orthogonal (gain √2, output layer 1, zero biases)", .string("pytorch")),
-
-        ConfigKey("memory.capacity", .int(min: 1, max: nil), "transitions kept (oldest overwritten first)", .int(1_000_000)),
-        ConfigKey("memory.min_size", .int(min: 1, max: nil), "transitions stored before learning starts", .int(1_000)),
-        ConfigKey("memory.prioritized", .bool,
-                  "proportional prioritized replay (Schaul et al. 2016), for algorithms whose loss updates priorities (dqn)", .bool(false)),
-        ConfigKey("memory.priority_alpha", .float(min: 0, max: nil, minExclusive: false), "prioritized replay: priority exponent α", .float(0.6)),
-        ConfigKey("memory.priority_beta", .float(min: 0, max: 1, minExclusive: false),
-                  "prioritized replay: importance-sampling exponent β at the start, raised linearly to 1 over train.env_steps", .float(0.4)),
-
-        ConfigKey("collectors.count", .int(min: 0, max: 64), "collector threads in the learner's process (0: remote collectors only, with collectors.serve)", .int(1)),
-        ConfigKey("collectors.serve", .int(min: 1, max: 65_535),
-                  "TCP port where the learner accepts remote collectors (rl-train collect --learner HOST:PORT; needs the Remote build); null: none",
-                  nullable: true, irrelevant: true, .null),
-        ConfigKey("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", .int(1)),
-        ConfigKey("collectors.publish_every", .int(min: 1, max: nil), "learner updates between weight snapshots for the collectors",
-                  .int(1)),
-
-        ConfigKey("train.seed", .int(min: 0, max: nil), "seed of every random stream of the run", .int(1)),
-        ConfigKey("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", .int(50_000)),
-        ConfigKey("train.updates", .int(min: 1, max: nil), "budget: learner updates; null: no limit", nullable: true, .null),
-        ConfigKey("train.deterministic", .bool,
-                  "one collector stepped inline with a fixed interleave of env steps and updates: bit-identical reruns and resumes", .bool(false)),
-        ConfigKey("train.eval_every", .int(min: 1, max: nil), "learner updates between evaluations; null: evaluate only at the end",
-                  nullable: true, .int(1_000)),
-        ConfigKey("train.stop_at_threshold", .bool, "stop once the run is solved", .bool(true)),
-        ConfigKey("train.solved_margin", .float(min: 0, max: nil, minExclusive: false),
-                  "z of the one-sided confidence bound (mean − z·std/√n over an evaluation and its confirmation) that must reach the threshold to count as solved; 1.645: 95%, 0: the means alone",
-                  .float(1.645)),
-        ConfigKey("train.threshold", .float(min: nil, max: nil, minExclusive: false),
-                  "mean return that counts as solved (an evaluation, its confirmation and their confidence bound reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null),
-        ConfigKey("train.blas_threads", .int(min: 1, max: 64), "OpenBLAS threads for the learner", irrelevant: true, .int(1)),
-        ConfigKey("train.log_every", .int(min: 1, max: nil), "learner updates between progress lines", irrelevant: true, .int(500)),
-        ConfigKey("train.runs_dir", .string, "folder that holds run directories", irrelevant: true, .string("runs")),
-        ConfigKey("train.name", .string, "run name (the directory is <name>-<id8>); null: <algorithm>-<env id>", nullable: true,
-                  irrelevant: true, .null),
-        ConfigKey("train.tags", .stringList, "key paths whose values go into the run name and result tables, e.g. [algorithm.lr]",
-                  irrelevant: true, .list([])),
-
-        ConfigKey("eval.episodes", .int(min: 1, max: nil),
-                  "episodes per evaluation (one reaching the threshold is confirmed by as many more on other seeds)", .int(20)),
-        ConfigKey("eval.deterministic", .bool, "act greedily (dqn) or with the mean action (sac)", .bool(true)),
-        ConfigKey("eval.env_id", .string, "evaluate on another environment; null: env.id", nullable: true, .null),
-        ConfigKey("eval.max_episode_steps", .int(min: 1, max: nil), "evaluation time limit; null: env.max_episode_steps", nullable: true, .null),
-    ]
-
-    /// The keys of a config of an algorithm with these own keys and changed defaults: the common
-    /// ones with the algorithm's defaults, its own keys after the common `algorithm.*` ones.
-    static func keys(own: [ConfigKey], defaults: [String: ConfigValue]) -> [ConfigKey] {
-        let common = self.common.map { key in defaults[key.path].map { key.withDefault($0) } ?? key }
-        let lastAlgorithmKey = common.lastIndex { $0.section == "algorithm" }!
-        return Array(common[...lastAlgorithmKey]) + own + Array(common[(lastAlgorithmKey + 1)...])
+    /// The keys of a config of an algorithm with these own keys, the keys of its data flow's
+    /// group and changed defaults: the common and group keys with the algorithm's defaults, by
+    /// section, its own keys after the other `algorithm.*` ones.
+    static func keys(own: [ConfigKey], group: [ConfigKey], defaults: [String: ConfigValue]) -> [ConfigKey] {
+        let shared = (common + group).enumerated()
+            .sorted { (sections.firstIndex(of: $0.element.section) ?? sections.count, $0.offset) < (sections.firstIndex(of: $1.element.section) ?? sections.count, $1.offset) }
+            .map { defaults[$0.element.path].map($0.element.withDefault) ?? $0.element }
+        let lastAlgorithmKey = shared.lastIndex { $0.section == "algorithm" }!
+        return Array(shared[...lastAlgorithmKey]) + own + Array(shared[(lastAlgorithmKey + 1)...])
     }
 
     /// Types a raw node by `key`'s type; errors name the path and line.
@@ -243,4 +181,92 @@ public enum ConfigSchema {
         default: break
         }
     }
+}
+
+/// The `env` section: the environment, its time limit, bridge command and normalisation.
+public enum EnvKeys {
+    public static let id = TypedKey<String>("env.id", .string, "environment id from the registry (rl-train envs lists them)", nil)
+    public static let maxEpisodeSteps = TypedKey<Int?>("env.max_episode_steps", .int(min: 1, max: nil), "time limit per episode; null: the registered one", nullable: true, .null)
+    public static let command = TypedKey<[String]?>("env.command", .stringList,
+                      "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
+                      nullable: true, .null)
+    public static let normalizeObservations = TypedKey<Bool>("env.normalize_observations", .bool,
+                      "normalise observations with running mean and variance, saved with the model and frozen for evaluation (SB3's VecNormalize; on-policy algorithms)",
+                      .bool(false))
+    public static let normalizeRewards = TypedKey<Bool>("env.normalize_rewards", .bool,
+                      "scale rewards by the running standard deviation of the discounted return (SB3's VecNormalize; on-policy algorithms)", .bool(false))
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [id.key, maxEpisodeSteps.key, command.key, normalizeObservations.key, normalizeRewards.key]
+}
+
+/// The keys of the `algorithm` section every algorithm has; an algorithm declares its own beside them.
+public enum AlgorithmKeys {
+    public static let name = TypedKey<String>("algorithm.name", .string, "a registered algorithm (rl-train config algorithms lists them)", nil)
+    public static let learningRate = TypedKey<Double>("algorithm.lr", .float(min: 0, max: nil, minExclusive: true), "Adam learning rate", .float(1e-3))
+    public static let gamma = TypedKey<Double>("algorithm.gamma", .float(min: 0, max: 1, minExclusive: true), "discount factor", .float(0.99))
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [name.key, learningRate.key, gamma.key]
+}
+
+/// The `network` section.
+public enum NetworkKeys {
+    public static let hidden = TypedKey<[Int]>("network.hidden", .intList(min: 1, max: 65_536), "hidden layer sizes", .list([.int(256), .int(256)]))
+    public static let initialization = TypedKey<String>("network.init", .choice(["pytorch", "orthogonal"]),
+                      "weight initialisation: pytorch (nn.Linear's default) or orthogonal (gain √2, output layer 1, zero biases)", .string("pytorch"))
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [hidden.key, initialization.key]
+}
+
+/// The `collectors` section: collector threads, their environments, remote collectors.
+public enum CollectorsKeys {
+    public static let count = TypedKey<Int>("collectors.count", .int(min: 0, max: 64), "collector threads in the learner's process (0: remote collectors only, with collectors.serve)", .int(1))
+    public static let serve = TypedKey<Int?>("collectors.serve", .int(min: 1, max: 65_535),
+                      "TCP port where the learner accepts remote collectors (rl-train collect --learner HOST:PORT; needs the Remote build); null: none",
+                      nullable: true, irrelevant: true, .null)
+    public static let environments = TypedKey<Int>("collectors.num_envs", .int(min: 1, max: 4096), "environments per collector, stepped as a batch", .int(1))
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [count.key, serve.key, environments.key]
+}
+
+/// The `train` section: seed, budget, evaluation cadence, the solve rule, run names and outputs.
+public enum TrainKeys {
+    public static let seed = TypedKey<Int>("train.seed", .int(min: 0, max: nil), "seed of every random stream of the run", .int(1))
+    public static let environmentSteps = TypedKey<Int>("train.env_steps", .int(min: 1, max: nil), "budget: environment steps", .int(50_000))
+    public static let updates = TypedKey<Int?>("train.updates", .int(min: 1, max: nil), "budget: learner updates; null: no limit", nullable: true, .null)
+    public static let deterministic = TypedKey<Bool>("train.deterministic", .bool,
+                      "one collector stepped inline with a fixed interleave of env steps and updates: bit-identical reruns and resumes", .bool(false))
+    public static let evalEvery = TypedKey<Int?>("train.eval_every", .int(min: 1, max: nil), "learner updates between evaluations; null: evaluate only at the end",
+                      nullable: true, .int(1_000))
+    public static let stopAtThreshold = TypedKey<Bool>("train.stop_at_threshold", .bool, "stop once the run is solved", .bool(true))
+    public static let solvedMargin = TypedKey<Double>("train.solved_margin", .float(min: 0, max: nil, minExclusive: false),
+                      "z of the one-sided confidence bound (mean − z·std/√n over an evaluation and its confirmation) that must reach the threshold to count as solved; 1.645: 95%, 0: the means alone",
+                      .float(1.645))
+    public static let threshold = TypedKey<Double?>("train.threshold", .float(min: nil, max: nil, minExclusive: false),
+                      "mean return that counts as solved (an evaluation, its confirmation and their confidence bound reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null)
+    public static let blasThreads = TypedKey<Int>("train.blas_threads", .int(min: 1, max: 64), "OpenBLAS threads for the learner", irrelevant: true, .int(1))
+    public static let logEvery = TypedKey<Int>("train.log_every", .int(min: 1, max: nil), "learner updates between progress lines", irrelevant: true, .int(500))
+    public static let runsDir = TypedKey<String>("train.runs_dir", .string, "folder that holds run directories", irrelevant: true, .string("runs"))
+    public static let name = TypedKey<String?>("train.name", .string, "run name (the directory is <name>-<id8>); null: <algorithm>-<env id>", nullable: true,
+                      irrelevant: true, .null)
+    public static let tags = TypedKey<[String]>("train.tags", .stringList, "key paths whose values go into the run name and result tables, e.g. [algorithm.lr]",
+                      irrelevant: true, .list([]))
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [seed.key, environmentSteps.key, updates.key, deterministic.key, evalEvery.key, stopAtThreshold.key, solvedMargin.key, threshold.key, blasThreads.key, logEvery.key, runsDir.key, name.key, tags.key]
+}
+
+/// The `eval` section.
+public enum EvalKeys {
+    public static let episodes = TypedKey<Int>("eval.episodes", .int(min: 1, max: nil),
+                      "episodes per evaluation (one reaching the threshold is confirmed by as many more on other seeds)", .int(20))
+    public static let deterministic = TypedKey<Bool>("eval.deterministic", .bool, "act greedily (dqn) or with the mean action (sac)", .bool(true))
+    public static let environmentID = TypedKey<String?>("eval.env_id", .string, "evaluate on another environment; null: env.id", nullable: true, .null)
+    public static let maxEpisodeSteps = TypedKey<Int?>("eval.max_episode_steps", .int(min: 1, max: nil), "evaluation time limit; null: env.max_episode_steps", nullable: true, .null)
+
+    /// Every key of the section, in the order configs are written.
+    public static let all: [ConfigKey] = [episodes.key, deterministic.key, environmentID.key, maxEpisodeSteps.key]
 }

@@ -15,6 +15,13 @@ import StateDictIO
 public protocol DataFlow: Sendable {
     /// A short name for messages ("replay", "rollouts").
     var name: String { get }
+    /// The config keys of the flow, which every algorithm with this flow has besides the
+    /// common ones and its own (`ReplayKeys` for replay); a config of another flow has none
+    /// of them, in its file or its identity.
+    var keys: [ConfigKey] { get }
+    /// Checks what its keys' single ranges cannot, before any run directory exists (with the
+    /// environments the config names).
+    func validate(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws
     /// The extra columns its transitions carry (the n-step discount, a rollout's log π, value,
     /// advantage and return).
     func extras(_ config: ExperimentConfig) -> [ExtraColumn]
@@ -35,6 +42,8 @@ public protocol DataFlow: Sendable {
 }
 
 extension DataFlow {
+    public var keys: [ConfigKey] { [] }
+    public func validate(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws {}
     public var acceptsRemoteCollectors: Bool { false }
     public var scalesRewards: Bool { false }
     public var normalizesBatches: Bool { false }

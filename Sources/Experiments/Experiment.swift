@@ -64,7 +64,7 @@ public enum Experiment {
     /// `options.resume`, trains it and reports its result.
     public static func run(_ config: ExperimentConfig, options: RunOptions = RunOptions()) throws -> RunResult {
         if let directory = options.directory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
-        BLAS.setThreads(config.int("train.blas_threads"))
+        BLAS.setThreads(config[TrainKeys.blasThreads])
         defer { BLAS.setThreads(1) }
         let run = try AssembledRun(config, options: options)
         let resumedFrom = try run.restore(options.resume)
@@ -75,35 +75,35 @@ public enum Experiment {
     /// What the config's algorithm is built for: its environment's spaces and time limit (and no
     /// sampler yet: the run sets it once the memory exists).
     static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> AlgorithmEnvironment {
-        let id = config.string("env.id")
+        let id = config[EnvKeys.id]
         let probe = try environments.make(id)
         guard config.definition.actions.accepts(probe.actionSpace) else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "\(config.algorithm) needs a \(config.definition.actions.rawValue) action space, not \(probe.actionSpace)")
         }
-        if !config.definition.dataFlow.scalesRewards, config.bool("env.normalize_rewards") {
+        if !config.definition.dataFlow.scalesRewards, config[EnvKeys.normalizeRewards] {
             throw ConfigError.invalid(path: "env.normalize_rewards", detail: "reward scaling is implemented for on-policy algorithms (\(AlgorithmRegistry.builtIn.names { $0.dataFlow.scalesRewards }.joined(separator: ", "))); \(config.algorithm) learns from \(config.definition.dataFlow.name) (env.normalize_observations works for it)")
         }
-        let timeLimit = try config.optionalInt("env.max_episode_steps") ?? environments.spec(id).maxEpisodeSteps
+        let timeLimit = try config[EnvKeys.maxEpisodeSteps] ?? environments.spec(id).maxEpisodeSteps
         return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
                                     sampler: nil)
     }
 
     /// `count` environments of the config's `env.id` (with its time limit), the first reset with `seed`.
     static func vectorEnvironment(_ config: ExperimentConfig, registry: EnvironmentRegistry, count: Int, seed: UInt64) throws -> VectorEnvironment {
-        let maxEpisodeSteps: Int?? = config.optionalInt("env.max_episode_steps").map { .some($0) } ?? .none
-        return try VectorEnvironment(registry: registry, id: config.string("env.id"), count: count, seed: seed, maxEpisodeSteps: maxEpisodeSteps)
+        let maxEpisodeSteps: Int?? = config[EnvKeys.maxEpisodeSteps].map { .some($0) } ?? .none
+        return try VectorEnvironment(registry: registry, id: config[EnvKeys.id], count: count, seed: seed, maxEpisodeSteps: maxEpisodeSteps)
     }
 
     /// A replay collector of the config (its n-step returns and γ), in this process or another one.
     static func replayCollector(_ config: ExperimentConfig, environments: VectorEnvironment, agent: Agent, writer: TransitionWriter,
                                 statistics: RunControl, seed: UInt64) -> Collector {
         Collector(environments: environments, agent: agent, writer: writer, statistics: statistics, seed: seed,
-                  nStep: config.int("algorithm.n_step"), gamma: Float(config.double("algorithm.gamma")))
+                  nStep: config[ReplayKeys.nStep], gamma: Float(config[AlgorithmKeys.gamma]))
     }
 
     /// The run's observation and reward normalisation (`env.normalize_*`), or nil when neither is on.
     static func makeNormalization(_ config: ExperimentConfig, observationSize: Int, segments: Int) -> Normalization? {
-        let observations = config.bool("env.normalize_observations"), rewards = config.bool("env.normalize_rewards")
+        let observations = config[EnvKeys.normalizeObservations], rewards = config[EnvKeys.normalizeRewards]
         guard observations || rewards else { return nil }
         return Normalization(observationSize: observationSize, observations: observations, rewards: rewards, segments: segments)
     }
@@ -122,8 +122,8 @@ public enum Experiment {
 
     /// The environment id and time limit evaluations use: the `eval` section's, else training's.
     static func evaluationEnvironment(_ config: ExperimentConfig) -> (id: String, maxEpisodeSteps: Int?) {
-        (config.optionalString("eval.env_id") ?? config.string("env.id"),
-         config.optionalInt("eval.max_episode_steps") ?? config.optionalInt("env.max_episode_steps"))
+        (config[EvalKeys.environmentID] ?? config[EnvKeys.id],
+         config[EvalKeys.maxEpisodeSteps] ?? config[EnvKeys.maxEpisodeSteps])
     }
 
     /// Evaluates a checkpoint's policy: rebuilds the networks from `config` (the one stored
@@ -138,9 +138,9 @@ public enum Experiment {
         let learning = learningCallbacks(parts, config, normalization)
         try LearnerCheckpoint.loadCallbacks(checkpoint, into: learning, networksOnly: true)
         let (evalID, evalSteps) = evaluationEnvironment(config)
-        return try Evaluation.returns(of: normalizingAgent(parts.evaluationAgent(config.bool("eval.deterministic")), normalization),
+        return try Evaluation.returns(of: normalizingAgent(parts.evaluationAgent(config[EvalKeys.deterministic]), normalization),
                                       registry: environments, id: evalID,
                                       maxEpisodeSteps: evalSteps,
-                                      episodes: episodes ?? config.int("eval.episodes"), seed: seed ?? deriveSeed(UInt64(config.int("train.seed")), 6))
+                                      episodes: episodes ?? config[EvalKeys.episodes], seed: seed ?? deriveSeed(UInt64(config[TrainKeys.seed]), 6))
     }
 }

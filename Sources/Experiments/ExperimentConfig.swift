@@ -180,7 +180,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// Tags must name keys of this config, once each.
     func checkTags() throws {
         var seen = Set<String>()
-        for tag in strings("train.tags") {
+        for tag in self[TrainKeys.tags] {
             guard seen.insert(tag).inserted else {
                 throw ConfigError.invalid(path: "train.tags", detail: "'\(tag)' is listed twice")
             }
@@ -253,50 +253,27 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// environment's action space, deterministic mode's single collector, tags naming keys.
     public func validate(environments base: EnvironmentRegistry, algorithms: AlgorithmRegistry = .builtIn) throws {
         let environments = try self.environments(from: base)
-        let capacity = int("memory.capacity")
-        if int("algorithm.batch_size") > capacity {
-            throw ConfigError.invalid(path: "algorithm.batch_size", detail: "\(int("algorithm.batch_size")) exceeds memory.capacity \(capacity)")
+        try definition.dataFlow.validate(self, environments: environments)
+        if self[EnvKeys.normalizeRewards], !definition.dataFlow.scalesRewards {
+            throw ConfigError.invalid(path: EnvKeys.normalizeRewards.path, detail: "reward scaling is implemented for on-policy algorithms (\(algorithms.names { $0.dataFlow.scalesRewards }.joined(separator: ", "))); \(algorithm) learns from \(definition.dataFlow.name) (env.normalize_observations works for it)")
         }
-        if int("memory.min_size") > capacity {
-            throw ConfigError.invalid(path: "memory.min_size", detail: "\(int("memory.min_size")) exceeds memory.capacity \(capacity)")
+        if self[TrainKeys.deterministic], self[CollectorsKeys.count] != 1, definition.dataFlow.deterministicNeedsOneCollector {
+            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a \(definition.dataFlow.name) algorithm runs exactly 1 collector, not \(self[CollectorsKeys.count])")
         }
-        // The replay table is allocated whole at the start, and a checkpoint that saves it makes
-        // about two more copies while writing: refuse what this machine cannot hold.
-        if let probe = try? environments.make(string("env.id")) {
-            // Row layout (Memory.ReplayTable): stamp, 2 key words, obs, next obs, action, reward, flags, extras.
-            let words = 5 + 2 * probe.observationSpace.size + probe.actionSpace.flatSize + (int("algorithm.n_step") > 1 ? 1 : 0)
-            let rowBytes = (words * 4 + 63) / 64 * 64
-            let bytes = Double(capacity) * Double(rowBytes)
-            let physical = Double(ProcessInfo.processInfo.physicalMemory)
-            let savesMemory = callbacks.contains { $0.name == "checkpointer" && $0["save_memory"]?.boolValue == true }
-            let share = savesMemory ? 0.3 : 0.8
-            if bytes > physical * share {
-                throw ConfigError.invalid(path: "memory.capacity", detail: String(
-                    format: "%d transitions of %d bytes need %.1f GiB; this machine has %.1f GiB, and at most %.0f%% of it may go to the replay memory%@",
-                    capacity, rowBytes, bytes / 1_073_741_824, physical / 1_073_741_824, share * 100,
-                    savesMemory ? " when checkpoints save it (writing one copies it twice more; save_memory: false lifts this to 80%)" : ""))
-            }
-        }
-        if bool("memory.prioritized"), !definition.updatesPriorities {
-            throw ConfigError.invalid(path: "memory.prioritized", detail: "\(algorithm)'s loss does not update priorities; prioritized replay needs one that does (dqn)")
-        }
-        if bool("train.deterministic"), int("collectors.count") != 1, definition.dataFlow.deterministicNeedsOneCollector {
-            throw ConfigError.invalid(path: "collectors.count", detail: "deterministic training (train.deterministic) of a \(definition.dataFlow.name) algorithm runs exactly 1 collector, not \(int("collectors.count"))")
-        }
-        if optionalInt("collectors.serve") != nil {
+        if self[CollectorsKeys.serve] != nil {
             if !definition.dataFlow.acceptsRemoteCollectors {
                 throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors feed a replay memory; \(algorithm) collects \(definition.dataFlow.name) in the learner's process")
             }
-            if bool("train.deterministic") {
+            if self[TrainKeys.deterministic] {
                 throw ConfigError.invalid(path: "collectors.serve", detail: "deterministic training (train.deterministic) steps its one collector inline; remote collectors cannot join it")
             }
-            if bool("env.normalize_observations") {
+            if self[EnvKeys.normalizeObservations] {
                 throw ConfigError.invalid(path: "collectors.serve", detail: "remote collectors do not carry observation statistics (env.normalize_observations) yet")
             }
-        } else if int("collectors.count") == 0 {
+        } else if self[CollectorsKeys.count] == 0 {
             throw ConfigError.invalid(path: "collectors.count", detail: "0 collector threads need remote collectors (collectors.serve, or rl-train train --serve PORT)")
         }
-        for (path, id) in [("env.id", string("env.id")), ("eval.env_id", optionalString("eval.env_id"))] {
+        for (path, id) in [("env.id", self[EnvKeys.id]), ("eval.env_id", self[EvalKeys.environmentID])] {
             guard let id else { continue }
             let spec: EnvironmentSpec
             do { spec = try environments.spec(id) } catch {
@@ -315,10 +292,10 @@ public struct ExperimentConfig: Sendable, Equatable {
                                           + (fitting.isEmpty ? "" : "; use algorithm.name: \(fitting.joined(separator: " or "))"))
             }
         }
-        if let evalID = optionalString("eval.env_id") {
-            let train = try environments.make(string("env.id")), eval = try environments.make(evalID)
+        if let evalID = self[EvalKeys.environmentID] {
+            let train = try environments.make(self[EnvKeys.id]), eval = try environments.make(evalID)
             if train.observationSpace.size != eval.observationSpace.size || train.actionSpace.flatSize != eval.actionSpace.flatSize {
-                throw ConfigError.invalid(path: "eval.env_id", detail: "\(evalID)'s spaces differ from \(string("env.id"))'s; the trained networks cannot act there")
+                throw ConfigError.invalid(path: "eval.env_id", detail: "\(evalID)'s spaces differ from \(self[EnvKeys.id])'s; the trained networks cannot act there")
             }
         }
     }
@@ -327,8 +304,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// `env.id` after its process has been started once to read its spaces (so a command that
     /// fails, or speaks something else, is reported here with the reason).
     public func environments(from base: EnvironmentRegistry) throws -> EnvironmentRegistry {
-        guard self["env.command"] != .null else { return base }
-        let id = string("env.id"), command = strings("env.command")
+        guard let command = self[EnvKeys.command] else { return base }
+        let id = self[EnvKeys.id]
         if base.ids.contains(id) {
             throw ConfigError.invalid(path: "env.id", detail: "'\(id)' is a registered environment; a bridged one (env.command) needs an id of its own")
         }
@@ -342,7 +319,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             throw ConfigError.invalid(path: "env.command", detail: "\(error)")
         }
         // Evaluation plays episodes to their end, and a good policy may never end one.
-        if spec.maxEpisodeSteps == nil && self["env.max_episode_steps"] == .null {
+        if spec.maxEpisodeSteps == nil && self[EnvKeys.maxEpisodeSteps] == nil {
             throw ConfigError.invalid(path: "env.max_episode_steps", detail: "the bridged environment announces no time limit (\"max_episode_steps\" in its first line); set one here")
         }
         return registry
@@ -381,8 +358,8 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// The run's name: `train.name` (or `<algorithm>-<env id>`), then `key=value` for each tag.
     public var runName: String {
-        var name = optionalString("train.name") ?? "\(algorithm.rawValue)-\(string("env.id"))"
-        for tag in strings("train.tags") {
+        var name = self[TrainKeys.name] ?? "\(algorithm.rawValue)-\(self[EnvKeys.id])"
+        for tag in self[TrainKeys.tags] {
             let short = tag.split(separator: ".").last.map(String.init) ?? tag
             var text = self[tag].description
             if case .string(let s) = self[tag] { text = s }
@@ -392,7 +369,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// The tag values, in `train.tags` order.
-    public var tags: [(path: String, value: ConfigValue)] { strings("train.tags").map { ($0, self[$0]) } }
+    public var tags: [(path: String, value: ConfigValue)] { self[TrainKeys.tags].map { ($0, self[$0]) } }
 
     // MARK: Writing
 

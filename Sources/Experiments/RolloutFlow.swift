@@ -26,7 +26,7 @@ public struct RolloutFlow: DataFlow {
         }
         let buffer = RolloutBuffer(observationSize: run.spec.observationSize, action: run.spec.action, segments: run.collectorCount,
                                    environments: run.environmentsPerCollector, steps: rollout.steps)
-        let gamma = Float(config.double("algorithm.gamma")), lambda = Float(rollout.lambda)
+        let gamma = Float(config[AlgorithmKeys.gamma]), lambda = Float(rollout.lambda)
         let collectors = try (0..<run.collectorCount).map { c in
             let seed = run.collectorSeed(c)
             return RolloutCollector(environments: try run.environments(forCollector: c),

@@ -20,7 +20,7 @@ public enum RunDirectory {
 
     /// `<train.runs_dir>/<run name>-<id8>`, relative to `base` (the working directory by default).
     public static func url(for config: ExperimentConfig, base: URL? = nil) -> URL {
-        let runs = config.string("train.runs_dir")
+        let runs = config[TrainKeys.runsDir]
         let root = runs.hasPrefix("/") ? URL(fileURLWithPath: runs)
             : (base ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).appendingPathComponent(runs)
         return root.appendingPathComponent("\(config.runName)-\(config.id8)")

@@ -17,7 +17,7 @@ extension RLTrain {
 
     /// Refuses a config that serves remote collectors in a build that cannot, before a run directory is made.
     static func checkServing(_ config: ExperimentConfig) throws {
-        if config.optionalInt("collectors.serve") != nil, collectorService == nil { throw CollectorServiceError.notBuilt }
+        if config[CollectorsKeys.serve] != nil, collectorService == nil { throw CollectorServiceError.notBuilt }
     }
 
     struct Collect: ParsableCommand {

@@ -212,10 +212,10 @@ extension RLTrain {
             let returns = try Experiment.evaluate(checkpoint: checkpoint, config: config, episodes: episodes, seed: seed)
             let mean = Statistics.mean(returns), std = Statistics.std(returns)
             if json {
-                let object: [String: Any] = ["checkpoint": file.path, "run_id": config.id, "env": config.optionalString("eval.env_id") ?? config.string("env.id"),
+                let object: [String: Any] = ["checkpoint": file.path, "run_id": config.id, "env": config[EvalKeys.environmentID] ?? config[EnvKeys.id],
                                              "episodes": returns.count, "mean_return": mean, "std_return": std,
                                              "min_return": returns.min()!, "max_return": returns.max()!, "returns": returns,
-                                             "deterministic": config.bool("eval.deterministic")]
+                                             "deterministic": config[EvalKeys.deterministic]]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {

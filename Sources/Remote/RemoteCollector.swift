@@ -109,7 +109,7 @@ public final class RemoteCollector: @unchecked Sendable {
         }
         let setup = try CollectionSetup(config, environments: options.environments)
         try await register(client, runID: config.id, spec: setup.spec)
-        let threads = options.collectors ?? max(1, config.int("collectors.count"))
+        let threads = options.collectors ?? max(1, config[CollectorsKeys.count])
         let seed = options.seed ?? incarnation
         let queue = BatchQueue(window: options.window)
         let episodes = statistics.subscribeEpisodes()
@@ -120,8 +120,8 @@ public final class RemoteCollector: @unchecked Sendable {
                                                          maxTransitions: maxBatch),
                                     statistics: statistics)
         }
-        let numEnvs = options.numEnvs ?? config.int("collectors.num_envs")
-        log("collecting for run \(config.runName)-\(config.id8) as collector \(registration.withLock { $0?.collector ?? 0 }): \(threads) threads × \(numEnvs) \(config.string("env.id"))")
+        let numEnvs = options.numEnvs ?? config[CollectorsKeys.environments]
+        log("collecting for run \(config.runName)-\(config.id8) as collector \(registration.withLock { $0?.collector ?? 0 }): \(threads) threads × \(numEnvs) \(config[EnvKeys.id])")
 
         let (weights, spec, runID) = (setup.weights, setup.spec, config.id)
         let ending: BatchQueue.Ending = try await withThrowingTaskGroup(of: BatchQueue.Ending?.self) { group in

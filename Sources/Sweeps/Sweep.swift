@@ -137,7 +137,7 @@ public struct SweepSpec {
         }
         let base = try ExperimentConfig.parse(baseText, source: baseFile.isEmpty ? "sweep config" : baseFile,
                                               overrides: overrides, callbackRegistry: callbacks)
-        let tags = base.strings("train.tags") + grid.map(\.path).filter { !base.strings("train.tags").contains($0) }
+        let tags = base[TrainKeys.tags] + grid.map(\.path).filter { !base[TrainKeys.tags].contains($0) }
         var byID: [String: [(path: String, value: ConfigValue)]] = [:]
         return try combinations.map { values in
             let pointOverrides = overrides + values.map { "\($0.path)=\($0.value)" } + ["train.tags=\(ConfigValue.list(tags.map { .string($0) }))"]
@@ -156,7 +156,7 @@ public struct SweepSpec {
 
     /// Tokens (CPU threads) a run holds: its collector threads plus the learner's BLAS threads.
     public static func tokens(of config: ExperimentConfig) -> Int {
-        config.int("collectors.count") + config.int("train.blas_threads")
+        config[CollectorsKeys.count] + config[TrainKeys.blasThreads]
     }
 }
 

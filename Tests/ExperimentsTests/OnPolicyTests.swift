@@ -90,8 +90,10 @@ import Testing
         #expect(throws: (any Error).self) { _ = try Experiment.evaluate(checkpoint: stripped, config: config) }
     }
 
+    /// Refused when the config is loaded, before any run directory exists (--dry-run says so too).
     @Test func replayAlgorithmsRefuseRewardScalingByName() throws {
-        let config = try ExperimentConfig.defaults(.dqn, overrides: ["env.normalize_rewards=true"])
-        #expect { _ = try Experiment.run(config) } throws: { "\($0)".contains("env.normalize_rewards") && "\($0)".contains("ppo") }
+        #expect { _ = try ExperimentConfig.defaults(.dqn, overrides: ["env.normalize_rewards=true"]) } throws: {
+            "\($0)".contains("env.normalize_rewards") && "\($0)".contains("ppo")
+        }
     }
 }
