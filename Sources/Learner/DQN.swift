@@ -94,8 +94,7 @@ public final class DQNLoss: Callback {
         let n = batch.count, a = actionCount, width = online.inputSize
         precondition(n <= targets.count, "a batch of \(n) exceeds the \(targets.count) rows this loss was built for")
         let observations = batch.observations, nextObservations = batch.nextObservations
-        let rewards = batch.rewards, terminated = batch.terminated, actions = batch.actionIndices
-        let extras = batch.extras, extrasWidth = batch.spec.extrasWidth, weights = batch.weights
+        let actions = batch.actionIndices, weights = batch.weights
         // Online Q of s (and of s′ for Double DQN, rows n..<2n of the same forward): the rows are
         // independent, so stacking them changes no value and saves a pass of small BLAS calls.
         let onlineRows = doubleDQN ? 2 * n : n
@@ -103,17 +102,12 @@ public final class DQNLoss: Callback {
         observations.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: n * width) }
         if doubleDQN { nextObservations.withUnsafeBufferPointer { (x + n * width).update(from: $0.baseAddress!, count: n * width) } }
         let q = UnsafeBufferPointer(online.forward(x, batch: onlineRows, workspace: onlineWorkspace))
-        // Discount per row: an n-step column if the spec has one, else γ.
-        let discountOffset = batch.spec.extraOffset("discount")
         let nextTarget = nextObservations.withUnsafeBufferPointer {
             UnsafeBufferPointer(target.forward($0.baseAddress!, batch: n, workspace: targetWorkspace))
         }
         let chooser = doubleDQN ? UnsafeBufferPointer(rebasing: q[(n * a)...]) : nextTarget
         Loss.maxOverActions(chooser, actionCount: a, batch: n, maxima: nil, argmax: argmax)
-        for b in 0..<n {
-            let discount = discountOffset.map { extras[b * extrasWidth + $0] } ?? gamma
-            targets[b] = rewards[b] + discount * (1 - terminated[b]) * nextTarget[b * a + Int(argmax[b])]
-        }
+        TDTarget.write(batch, gamma: gamma, rows: n, into: targets) { b in nextTarget[b * a + Int(argmax[b])] }
         online.zeroGradients()
         var qSum: Float = 0
         let loss = actions.withUnsafeBufferPointer { actionBuffer -> Float in

@@ -127,15 +127,14 @@ public final class SACTarget: Callback {
     public func beginBatch(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count
         let alpha = m.alpha
-        let discountOffset = batch.spec.extraOffset("discount"), width = batch.spec.extrasWidth
         m.samplePolicy(batch.nextObservations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
             let q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1)
             let q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2)
-            for b in 0..<n {
-                let soft = min(q1[b], q2[b]) - alpha * m.head.logProbabilities[b]
-                let discount = discountOffset.map { batch.extras[b * width + $0] } ?? m.gamma
-                m.targets[b] = batch.rewards[b] + discount * (1 - batch.terminated[b]) * soft
+            let logProbabilities = m.head.logProbabilities
+            m.targets.withUnsafeMutableBufferPointer { targets in
+                // The soft value: the twin minimum minus α log π(a′|s′).
+                TDTarget.write(batch, gamma: m.gamma, rows: n, into: targets) { b in min(q1[b], q2[b]) - alpha * logProbabilities[b] }
             }
         }
         m.targetsUpdate = state.updates

@@ -105,7 +105,6 @@ public final class TD3CriticLoss: Callback {
 
     public func backward(_ batch: ReplayBatch, state: inout TrainingState) throws {
         let m = model, n = batch.count, a = m.actionSize
-        let discountOffset = batch.spec.extraOffset("discount"), width = batch.spec.extrasWidth
         // a′ = clip(μ′(s′) + clip(σ̃ε, −c, c), −1, 1)
         batch.nextObservations.withUnsafeBufferPointer { s in
             let next = m.targetActor.forward(s.baseAddress!, batch: n, workspace: m.targetActorWorkspace)
@@ -117,10 +116,7 @@ public final class TD3CriticLoss: Callback {
         }
         let q1 = m.target1.forward(m.stateAction.baseAddress!, batch: n, workspace: m.targetWorkspace1)
         let q2 = m.target2.forward(m.stateAction.baseAddress!, batch: n, workspace: m.targetWorkspace2)
-        for b in 0..<n {
-            let discount = discountOffset.map { batch.extras[b * width + $0] } ?? m.gamma
-            m.targets[b] = batch.rewards[b] + discount * (1 - batch.terminated[b]) * min(q1[b], q2[b])
-        }
+        TDTarget.write(batch, gamma: m.gamma, rows: n, into: m.targets) { b in min(q1[b], q2[b]) }
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { av in m.concatenate(s, av, rows: n) } }
         let (loss1, meanQ) = update(m.critic1, m.critic1Optimizer, m.critic1Workspace, rows: n)
         let (loss2, _) = update(m.critic2, m.critic2Optimizer, m.critic2Workspace, rows: n)
