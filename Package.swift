@@ -48,7 +48,7 @@ let package = Package(
         // Seeded, serialisable random streams shared by environments, memory, networks and collectors.
         .target(name: "SeededRandom"),
         // Named tensors and their file format: safetensors inside gzip, verified on load, written atomically.
-        .target(name: "StateDictIO", dependencies: ["CZlib"]),
+        .target(name: "StateDictIO", dependencies: ["CZlib", "Shared"]),
         // Replay memory: lock-free multi-producer table, uniform and prioritized sampling, rate limit.
         .target(name: "Memory", dependencies: [
             "SeededRandom", "StateDictIO", "CSupport", "Shared", .product(name: "Atomics", package: "swift-atomics"),
@@ -92,7 +92,7 @@ let package = Package(
         // The remote ingest benchmark (scripts/bench-remote-ingest.sh); empty without the `Remote` trait.
         .executableTarget(name: "RemoteIngestBench", dependencies: [.target(name: "Remote", condition: .when(traits: ["Remote"]))]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
-        .target(name: "Envs", dependencies: ["SeededRandom", "CSupport"]),
+        .target(name: "Envs", dependencies: ["SeededRandom", "CSupport", "Shared"]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Shared
 #endif
 
 /// An environment that runs in another process, in any language, and speaks the bridge
@@ -69,8 +70,8 @@ public struct ProcessEnvironment: OverlappedStepping {
         connection.request.append(seed == nil ? 0 : 1)
         appendLittleEndian(seed ?? 0, to: &connection.request)
         if !connection.isRunning { try connection.start() }   // only a reset starts (or restarts) the process
-        try connection.exchange(what: "reset") { reader in
-            try reader.readFloats(into: observation)
+        try connection.exchange(what: "reset", answerBytes: 4 * observation.count) { reader in
+            try reader.readFloats("the observation", into: observation)
         }
     }
 
@@ -102,11 +103,11 @@ public struct ProcessEnvironment: OverlappedStepping {
     public mutating func receiveStep(observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult {
         try checkBuffer(observation)
         var result = StepResult(reward: 0, terminated: false)
-        try connection.receive(what: "step") { reader in
-            try reader.readFloats(into: observation)
-            result.reward = Double(bitPattern: try reader.read(UInt64.self))
-            result.terminated = try reader.read(UInt8.self) != 0
-            result.truncated = try reader.read(UInt8.self) != 0
+        try connection.receive(what: "step", answerBytes: 4 * observation.count + 10) { reader in
+            try reader.readFloats("the observation", into: observation)
+            result.reward = try reader.readDouble("the reward")
+            result.terminated = try reader.readFlag("the terminated flag")
+            result.truncated = try reader.readFlag("the truncated flag")
         }
         return result
     }
@@ -297,11 +298,11 @@ final class BridgeConnection: @unchecked Sendable {
 
     var isRunning: Bool { process != nil }
 
-    /// Sends one request and parses the answer with `parse` (after its `O`); an `E` answer
-    /// becomes a `BridgeError` with the process's message.
-    func exchange(what: String, parse: (inout BridgeReader) throws -> Void) throws {
+    /// Sends one request and parses the answer of `answerBytes` bytes with `parse` (after its
+    /// `O`); an `E` answer becomes a `BridgeError` with the process's message.
+    func exchange(what: String, answerBytes: Int, parse: (inout ByteReader) throws -> Void) throws {
         try send(what: what)
-        try receive(what: what, parse: parse)
+        try receive(what: what, answerBytes: answerBytes, parse: parse)
     }
 
     /// Sends `request`. An answer still unread from an earlier request (its caller failed
@@ -336,15 +337,29 @@ final class BridgeConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads one answer and parses it with `parse` (after its `O`); `E` becomes a `BridgeError`.
-    func receive(what: String, parse: (inout BridgeReader) throws -> Void) throws {
+    /// Reads one answer of `answerBytes` bytes (after its `O`) in one piece and parses it with
+    /// `parse`; `E` becomes a `BridgeError`. A field the parse refuses (a flag other than 0 or 1)
+    /// means the byte stream cannot be trusted, so the process is stopped.
+    func receive(what: String, answerBytes: Int, parse: (inout ByteReader) throws -> Void) throws {
         guard process != nil else { throw BridgeError(command: name, detail: "\(what): the process is not running") }
         pending = nil
         if let text = try readStatus(answering: what) {
             throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
         }
-        var reader = BridgeReader(connection: self, what: what)
-        try parse(&reader)
+        let answer = try readBytes(answerBytes, what: what)
+        var malformed = false
+        do {
+            try answer.withUnsafeBytes { bytes in
+                var reader = ByteReader(bytes) { [name] detail in
+                    malformed = true
+                    return BridgeError(command: name, detail: "the answer to \(what) is malformed: \(detail); the protocol is out of step (the process was stopped)")
+                }
+                try parse(&reader)
+            }
+        } catch let error as BridgeError where malformed {
+            stop()
+            throw error
+        }
     }
 
     /// Reads an answer's first byte: nil for `O` (its payload follows), the message for `E`.
@@ -444,24 +459,6 @@ final class BridgeConnection: @unchecked Sendable {
             // Bounded: Foundation learns of the exit through a descriptor a grandchild of the
             // environment may still hold, and teardown must not hang on that.
             for _ in 0..<1000 where process.isRunning { usleep(1_000) }
-        }
-    }
-}
-
-/// Reads the fields of an `O` answer from its connection.
-struct BridgeReader {
-    let connection: BridgeConnection
-    let what: String
-
-    func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        try connection.readLittleEndian(type, what: what)
-    }
-
-    func readFloats(into observation: UnsafeMutableBufferPointer<Float>) throws {
-        try connection.readBytes(4 * observation.count, what: what).withUnsafeBytes { bytes in
-            for j in 0..<observation.count {
-                observation[j] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
-            }
         }
     }
 }

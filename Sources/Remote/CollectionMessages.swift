@@ -1,3 +1,4 @@
+import Shared
 import Memory
 
 // The collection service's messages; `WireFormat` says how they are laid out, and
@@ -33,8 +34,8 @@ extension RunDescription {
     init(from r: inout ByteReader) throws {
         protocolVersion = try r.read("protocol_version")
         epoch = try r.read("epoch")
-        runID = try r.readString("run_id")
-        configYAML = try r.readString("config")
+        runID = try r.readString("run_id", maxBytes: WireFormat.maxStringBytes)
+        configYAML = try r.readString("config", maxBytes: WireFormat.maxStringBytes)
     }
 }
 
@@ -66,7 +67,7 @@ struct Registration: WireMessage, Equatable {
 extension Registration {
     init(from r: inout ByteReader) throws {
         protocolVersion = try r.read("protocol_version")
-        runID = try r.readString("run_id")
+        runID = try r.readString("run_id", maxBytes: WireFormat.maxStringBytes)
         incarnation = try r.read("incarnation")
         let observationSize = try r.readCount("observation_size", limit: 1 << 20)
         let kind: UInt8 = try r.read("action_kind")
@@ -74,16 +75,16 @@ extension Registration {
         let extraCount = try r.readCount("extras", limit: 64)
         var extras: [ExtraColumn] = []
         for _ in 0..<extraCount {
-            let name = try r.readString("extra.name")
+            let name = try r.readString("extra.name", maxBytes: WireFormat.maxStringBytes)
             let width = try r.readCount("extra.width", limit: 1 << 16)
-            guard width > 0 else { throw WireError(message: r.message, detail: "extra column '\(name)' has width 0") }
+            guard width > 0 else { throw r.failure("extra column '\(name)' has width 0") }
             extras.append(ExtraColumn(name: name, width: width))
         }
         guard observationSize > 0, actionSize > 0, kind <= 1 else {
-            throw WireError(message: r.message, detail: "observation size \(observationSize), action kind \(kind) size \(actionSize) is no transition spec")
+            throw r.failure("observation size \(observationSize), action kind \(kind) size \(actionSize) is no transition spec")
         }
         spec = TransitionSpec(observationSize: observationSize, action: kind == 0 ? .discrete(n: actionSize) : .continuous(size: actionSize), extras: extras)
-        name = try r.readString("name")
+        name = try r.readString("name", maxBytes: WireFormat.maxStringBytes)
     }
 }
 
@@ -161,7 +162,7 @@ extension TransitionBatch {
         }
         let (bytes, overflow) = (count * width).multipliedReportingOverflow(by: 4)
         guard !overflow, bytes == r.remaining else {
-            throw WireError(message: r.message, detail: "\(count) rows of \(width) words need \(count * width * 4) bytes, \(r.remaining) follow")
+            throw r.failure("\(count) rows of \(width) words need \(count * width * 4) bytes, \(r.remaining) follow")
         }
         rows = Array(try r.readRaw(bytes, "rows"))
     }
@@ -187,7 +188,7 @@ extension Acknowledgement {
     init(from r: inout ByteReader) throws {
         sequence = try r.read("sequence")
         let flag: UInt8 = try r.read("finished")
-        guard flag <= 1 else { throw WireError(message: r.message, detail: "finished is \(flag)") }
+        guard flag <= 1 else { throw r.failure("finished is \(flag)") }
         finished = flag == 1
         environmentSteps = try r.read("environment_steps")
         policyVersion = try r.read("policy_version")

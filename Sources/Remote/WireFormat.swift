@@ -1,3 +1,5 @@
+import Shared
+
 /// The byte layout of the collection service's messages, written by hand over gRPC's raw-bytes
 /// serializer hooks rather than generated from a `.proto` file.
 ///
@@ -36,14 +38,15 @@ extension WireMessage {
 
     /// Reads a whole message: its tag, its fields, and nothing after them.
     init(decoding bytes: UnsafeRawBufferPointer) throws {
-        var reader = ByteReader(bytes, message: String(describing: Self.self))
+        let message = String(describing: Self.self)
+        var reader = ByteReader(bytes) { WireError(message: message, detail: $0) }
         let tag: UInt32 = try reader.read("tag")
         guard tag == Self.tag else {
-            throw WireError(message: reader.message, detail: "tag \(WireError.tagName(tag)) is not \(WireError.tagName(Self.tag))")
+            throw WireError(message: message, detail: "tag \(WireError.tagName(tag)) is not \(WireError.tagName(Self.tag))")
         }
         try self.init(from: &reader)
         guard reader.remaining == 0 else {
-            throw WireError(message: reader.message, detail: "\(reader.remaining) bytes after the last field")
+            throw WireError(message: message, detail: "\(reader.remaining) bytes after the last field")
         }
     }
 }
@@ -87,59 +90,3 @@ struct ByteWriter {
     mutating func put(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 }
 
-/// Reads little-endian fields from bytes, each read bounds-checked.
-struct ByteReader {
-    private let bytes: UnsafeRawBufferPointer
-    private(set) var offset = 0
-    let message: String
-
-    init(_ bytes: UnsafeRawBufferPointer, message: String) {
-        self.bytes = bytes
-        self.message = message
-    }
-
-    var remaining: Int { bytes.count - offset }
-
-    private func need(_ n: Int, _ field: String) throws {
-        guard n >= 0, n <= remaining else {
-            throw WireError(message: message, detail: "\(field) needs \(n) bytes, \(remaining) are left")
-        }
-    }
-
-    mutating func read<T: FixedWidthInteger>(_ field: String) throws -> T {
-        try need(MemoryLayout<T>.size, field)
-        let value = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
-        offset += MemoryLayout<T>.size
-        return T(littleEndian: value)
-    }
-
-    mutating func readDouble(_ field: String) throws -> Double { Double(bitPattern: try read(field)) }
-
-    mutating func readString(_ field: String) throws -> String {
-        let count = Int(try read(field) as UInt32)
-        guard count <= WireFormat.maxStringBytes else {
-            throw WireError(message: message, detail: "\(field) claims \(count) bytes (at most \(WireFormat.maxStringBytes))")
-        }
-        try need(count, field)
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
-        offset += count
-        guard let string = String(validating: slice, as: UTF8.self) else {
-            throw WireError(message: message, detail: "\(field) is not UTF-8")
-        }
-        return string
-    }
-
-    /// A count, refused above `limit` (before anything is allocated for it).
-    mutating func readCount(_ field: String, limit: Int) throws -> Int {
-        let count = Int(try read(field) as UInt32)
-        guard count <= limit else { throw WireError(message: message, detail: "\(field) is \(count), at most \(limit)") }
-        return count
-    }
-
-    /// The next `count` bytes, as a view of the message.
-    mutating func readRaw(_ count: Int, _ field: String) throws -> UnsafeRawBufferPointer {
-        try need(count, field)
-        defer { offset += count }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian
 /// header length N, N bytes of JSON (`{"name": {"dtype": "F32", "shape": [..], "data_offsets":
@@ -44,12 +45,13 @@ public enum SafeTensors {
     public static func decode(_ bytes: UnsafeRawBufferPointer, file: String) throws -> StateDict {
         func corrupt(_ detail: String) -> StateDictError { .corrupt(file: file, detail: detail) }
         guard bytes.count >= 8 else { throw corrupt("\(bytes.count) bytes is too short for a safetensors header") }
-        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        var reader = ByteReader(bytes) { corrupt("the safetensors header: \($0)") }
+        let headerLength: UInt64 = try reader.read("its length")
         guard headerLength <= UInt64(maximumHeaderSize) else { throw corrupt("header length \(headerLength) exceeds the 100 MB limit") }
-        guard headerLength <= UInt64(bytes.count - 8) else {
+        guard headerLength <= UInt64(reader.remaining) else {
             throw corrupt("header length \(headerLength) runs past the end of the \(bytes.count)-byte file")
         }
-        let headerData = Data(bytes[8 ..< 8 + Int(headerLength)])
+        let headerData = Data(try reader.readRaw(Int(headerLength), "its JSON"))
         let entries: [String: HeaderValue]
         do {
             entries = try JSONDecoder().decode([String: HeaderValue].self, from: headerData)

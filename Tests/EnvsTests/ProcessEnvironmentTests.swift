@@ -175,6 +175,16 @@ import Testing
         #expect(step == 2)
     }
 
+    /// A flag byte other than 0 or 1 is a protocol error naming the field, and the process is
+    /// stopped (its byte stream cannot be trusted), not a terminated episode.
+    @Test func aFlagByteOtherThanZeroOrOneIsAProtocolError() throws {
+        let vec = try Self.vector(["--bad-flag-at", "2"], count: 1)
+        try vec.reset()
+        try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) }
+        let error = try #require(throws: (any Error).self) { try [1].withUnsafeBufferPointer { try vec.step(.discrete($0)) } }
+        #expect("\(error)".contains("the terminated flag is 7, not 0 or 1") && "\(error)".contains("process was stopped"), "\(error)")
+    }
+
     @Test func aProcessThatStopsAnsweringTimesOut() throws {
         // The process sleeps for an hour. The step runs on a thread of its own so that a broken
         // timeout fails here (after a bound far above 1 s) instead of hanging the suite.

@@ -9,8 +9,9 @@ the last cell ends the episode with reward 1, every other step costs 0.01. Obser
 The flags after the script name make it misbehave on purpose, for the bridge's tests:
 --raise-at N (an exception in step N), --exit-at N (the process dies in step N), --nan-at N,
 --hang-at N (stops answering), --print (prints to stdout every step), --bad-first-line,
---wrong-size (observation one value short). --step-ms M makes every step take M milliseconds,
-like a heavy simulator.
+--wrong-size (observation one value short), --bad-flag-at N (step N's answer carries the
+terminated byte 7, which is neither false nor true). --step-ms M makes every step take M
+milliseconds, like a heavy simulator.
 """
 import os
 import random
@@ -18,6 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import swiftrl_bridge  # noqa: E402
 from swiftrl_bridge import Box, Discrete, serve  # noqa: E402
 
 
@@ -69,7 +71,7 @@ def parse_flags(argv):
     flags, i = [], 0
     while i < len(argv):
         name = argv[i].lstrip("-")
-        if name in ("raise-at", "exit-at", "nan-at", "hang-at", "step-ms"):
+        if name in ("raise-at", "exit-at", "nan-at", "hang-at", "step-ms", "bad-flag-at"):
             flags.append((name, int(argv[i + 1])))
             i += 2
         else:
@@ -85,4 +87,16 @@ if __name__ == "__main__":
         sys.stdout.flush()
         time.sleep(1)
         sys.exit(0)
+    bad_flag_at = dict(flags).get("bad-flag-at")
+    if bad_flag_at is not None:
+        # Rewrites the terminated byte of step N's answer (O, 2 floats, a double, 2 flag bytes).
+        write_all, steps = swiftrl_bridge._write_all, [0]
+
+        def corrupting(stream, data):
+            if len(data) == 1 + 8 + 10 and data[:1] == b"O":
+                steps[0] += 1
+                if steps[0] == bad_flag_at:
+                    data = data[:-2] + bytes([7]) + data[-1:]
+            write_all(stream, data)
+        swiftrl_bridge._write_all = corrupting
     serve(Corridor(flags=flags))
