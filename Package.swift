@@ -5,6 +5,8 @@ import PackageDescription
 let package = Package(
     name: "SwiftRL",
     products: [
+        .library(name: "Core", targets: ["Core"]),
+        .library(name: "Shared", targets: ["Shared"]),
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "StateDictIO", targets: ["StateDictIO"]),

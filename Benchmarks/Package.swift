@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Collectors", package: "SwiftRL"),
+                .product(name: "Core", package: "SwiftRL"),
                 .product(name: "Envs", package: "SwiftRL"),
                 .product(name: "Learner", package: "SwiftRL"),
                 .product(name: "Memory", package: "SwiftRL"),

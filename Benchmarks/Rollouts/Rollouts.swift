@@ -4,6 +4,7 @@
 // learner that only takes it (no update). One benchmark iteration is one environment step.
 import Benchmark
 import Collectors
+import Core
 import Envs
 import Learner
 import Memory
@@ -16,7 +17,7 @@ func registerRollouts(environments: Int, steps: Int) {
                                 initializer: .orthogonal, learningRate: 3e-4, seed: 1)
         let buffer = RolloutBuffer(observationSize: 4, action: .discrete(n: 2), segments: 1, environments: environments, steps: steps)
         let collector = RolloutCollector(environments: vector, agent: ActorCriticAgent(model: model, maxBatch: environments), buffer: buffer,
-                                         segment: 0, statistics: CollectorStatistics(), seed: 1, gamma: 0.98, lambda: 0.8)
+                                         segment: 0, statistics: RunControl(), seed: 1, gamma: 0.98, lambda: 0.8)
         let batch = ReplayBatch(spec: buffer.spec, capacity: buffer.rows)
         try collector.collectRollout()   // warm-up: first reset, first rollout
         try buffer.take(into: batch)

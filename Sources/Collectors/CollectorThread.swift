@@ -1,6 +1,6 @@
 import StateDictIO
 
-/// What a run does with a collector, whatever it feeds (a replay table, `Collector`; a
+/// What a run does with a collector, whatever it feeds (a replay table, `ReplayCollector`; a
 /// rollout, `RolloutCollector`): start it on its own thread, join it, and checkpoint it while
 /// it is at rest.
 public protocol CollectorThread: AnyObject {

@@ -20,7 +20,7 @@ import StateDictIO
 /// stepping), the (scaled) reward and the episode flags. A truncated episode bootstraps from
 /// V of its true final observation, a terminated one from nothing, and the rollout's last step
 /// from V of the next observation; the collector then computes its segment's GAE advantages
-/// and hands the segment over. Errors are reported as `Collector`'s are.
+/// and hands the segment over. Errors are reported as `ReplayCollector`'s are.
 public final class RolloutCollector: CollectorThread, @unchecked Sendable {
     public let environments: VectorEnvironment
     public let agent: OnPolicyAgent

@@ -51,17 +51,17 @@ public struct Algorithm: Sendable {
     /// PPO, A2C), or a flow of its own with its own memory.
     public let dataFlow: DataFlow
     /// Whether its loss updates priorities (then `memory.prioritized` may be on: the builder
-    /// gets the `PrioritizedSampler` the trainer samples with, in `AlgorithmEnvironment.sampler`).
+    /// gets the `PrioritizedSampler` the trainer samples with, in `BuilderContext.sampler`).
     public let updatesPriorities: Bool
     /// Every key of this algorithm's configs (common keys with its defaults, then its own), in
     /// the order configs are written, and by path; computed once here for every config.
     public let schema: [ConfigKey]
     let schemaByPath: [String: ConfigKey]
-    let build: @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts
+    let build: @Sendable (_ config: ExperimentConfig, _ environment: BuilderContext) throws -> AlgorithmParts
 
     public init(name: AlgorithmName, summary: String, actions: Actions, defaultEnvironment: String, keys: [ConfigKey],
                 defaults: [String: ConfigValue], metrics: [String], updatesPriorities: Bool = false, dataFlow: DataFlow = ReplayFlow(),
-                build: @escaping @Sendable (_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) throws -> AlgorithmParts) {
+                build: @escaping @Sendable (_ config: ExperimentConfig, _ environment: BuilderContext) throws -> AlgorithmParts) {
         precondition(keys.allSatisfy { $0.section == "algorithm" }, "an algorithm's own keys live in the algorithm section")
         self.name = name
         self.summary = summary
@@ -79,7 +79,7 @@ public struct Algorithm: Sendable {
 }
 
 /// What an algorithm's builder knows of the environment it will act in.
-public struct AlgorithmEnvironment {
+public struct BuilderContext {
     public let observationSize: Int
     public let actionSpace: Space
     /// The episode time limit, when there is one.

@@ -71,7 +71,7 @@ public struct AlgorithmParts {
 
     /// The transition spec of a config: the action's kind and size, and its data flow's extra
     /// columns (the n-step discount of replay, a rollout's extras).
-    public static func transitionSpec(_ config: ExperimentConfig, _ environment: AlgorithmEnvironment) -> TransitionSpec {
+    public static func transitionSpec(_ config: ExperimentConfig, _ environment: BuilderContext) -> TransitionSpec {
         let extras = config.definition.dataFlow.extras(config)
         switch environment.actionSpace {
         case .discrete(let d): return TransitionSpec(observationSize: environment.observationSize, action: .discrete(n: d.n), extras: extras)

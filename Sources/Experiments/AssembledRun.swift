@@ -22,7 +22,7 @@ final class AssembledRun {
     let evaluation: RunEvaluation
     let state: RunState
     let trainer: Trainer
-    let service: CollectorService?
+    let service: RemoteCollectorService?
     let served: ServedRun?
 
     init(_ config: ExperimentConfig, options: RunOptions) throws {
@@ -32,7 +32,7 @@ final class AssembledRun {
         let registry = try config.environments(from: options.environments)
         // Made before the memory, whose rate limit leaves room for remote batches.
         service = try config[CollectorsKeys.serve].map { port in
-            guard let make = options.collectorService else { throw CollectorServiceError.notBuilt }
+            guard let make = options.collectorService else { throw RemoteCollectorServiceError.notBuilt }
             return try make(port)
         }
         let environment = try Experiment.algorithmEnvironment(config, environments: registry)

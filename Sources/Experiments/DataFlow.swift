@@ -27,7 +27,7 @@ public protocol DataFlow: Sendable {
     func extras(_ config: ExperimentConfig) -> [ExtraColumn]
     /// Makes the run's memory, then the algorithm's parts with `build` (a loss may need what the
     /// memory made, as the prioritized sampler), then the collectors and the trainer's source.
-    func assemble(_ run: RunAssembly, build: (AlgorithmEnvironment) throws -> AlgorithmParts) throws -> AssembledFlow
+    func assemble(_ run: RunAssembly, build: (BuilderContext) throws -> AlgorithmParts) throws -> AssembledFlow
 
     /// Whether collectors in other processes can feed it (`collectors.serve`).
     var acceptsRemoteCollectors: Bool { get }
@@ -54,7 +54,7 @@ extension DataFlow {
 public struct RunAssembly {
     public let config: ExperimentConfig
     /// The algorithm's view of the environment (spaces, time limit; no sampler yet).
-    public let environment: AlgorithmEnvironment
+    public let environment: BuilderContext
     /// The transitions' spec: the environment's spaces with the flow's extras.
     public let spec: TransitionSpec
     public let statistics: RunControl

@@ -25,7 +25,7 @@ public struct RunOptions {
     public var extraCallbacks: [Callback] = []
     /// Makes the service remote collectors join on a port (`collectors.serve`); nil in a build
     /// without the `Remote` trait, where such a config is refused with how to build it.
-    public var collectorService: ((_ port: Int) throws -> CollectorService)?
+    public var collectorService: ((_ port: Int) throws -> RemoteCollectorService)?
     /// Ends the run early when requested, as a signal does in rl-train: the trainer leaves its
     /// loop, every callback's `endTraining` runs (a checkpointer writes its final checkpoint),
     /// the collectors are joined, and the result says `StopReason.signal`. The library installs
@@ -74,7 +74,7 @@ public enum Experiment {
 
     /// What the config's algorithm is built for: its environment's spaces and time limit (and no
     /// sampler yet: the run sets it once the memory exists).
-    static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> AlgorithmEnvironment {
+    static func algorithmEnvironment(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws -> BuilderContext {
         let id = config[EnvKeys.id]
         let probe = try environments.make(id)
         guard config.definition.actions.accepts(probe.actionSpace) else {
@@ -84,7 +84,7 @@ public enum Experiment {
             throw ConfigError.invalid(path: "env.normalize_rewards", detail: "reward scaling is implemented for on-policy algorithms (\(AlgorithmRegistry.builtIn.names { $0.dataFlow.scalesRewards }.joined(separator: ", "))); \(config.algorithm) learns from \(config.definition.dataFlow.name) (env.normalize_observations works for it)")
         }
         let timeLimit = try config[EnvKeys.maxEpisodeSteps] ?? environments.spec(id).maxEpisodeSteps
-        return AlgorithmEnvironment(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
+        return BuilderContext(observationSize: probe.observationSpace.size, actionSpace: probe.actionSpace, timeLimit: timeLimit,
                                     sampler: nil)
     }
 
@@ -96,8 +96,8 @@ public enum Experiment {
 
     /// A replay collector of the config (its n-step returns and γ), in this process or another one.
     static func replayCollector(_ config: ExperimentConfig, environments: VectorEnvironment, agent: Agent, writer: TransitionWriter,
-                                statistics: RunControl, seed: UInt64) -> Collector {
-        Collector(environments: environments, agent: agent, writer: writer, statistics: statistics, seed: seed,
+                                statistics: RunControl, seed: UInt64) -> ReplayCollector {
+        ReplayCollector(environments: environments, agent: agent, writer: writer, statistics: statistics, seed: seed,
                   nStep: config[ReplayKeys.nStep], gamma: Float(config[AlgorithmKeys.gamma]))
     }
 

@@ -56,7 +56,7 @@ public struct ReplayFlow: DataFlow {
         config[ReplayKeys.nStep] > 1 ? [ExtraColumn(name: "discount")] : []
     }
 
-    public func assemble(_ run: RunAssembly, build: (AlgorithmEnvironment) throws -> AlgorithmParts) throws -> AssembledFlow {
+    public func assemble(_ run: RunAssembly, build: (BuilderContext) throws -> AlgorithmParts) throws -> AssembledFlow {
         let config = run.config
         let batchSize = config[PPOConfig.batchSize]
         let minSize = max(config[ReplayKeys.minSize], batchSize)

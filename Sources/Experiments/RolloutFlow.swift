@@ -17,7 +17,7 @@ public struct RolloutFlow: DataFlow {
 
     public func extras(_ config: ExperimentConfig) -> [ExtraColumn] { RolloutBuffer.extras }
 
-    public func assemble(_ run: RunAssembly, build: (AlgorithmEnvironment) throws -> AlgorithmParts) throws -> AssembledFlow {
+    public func assemble(_ run: RunAssembly, build: (BuilderContext) throws -> AlgorithmParts) throws -> AssembledFlow {
         let config = run.config
         let parts = try build(run.environment)
         try run.check(parts)

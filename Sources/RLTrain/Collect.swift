@@ -7,7 +7,7 @@ import Remote
 
 extension RLTrain {
     /// Makes the gRPC service remote collectors join (`collectors.serve`), in a build with the `Remote` trait.
-    static var collectorService: ((Int) throws -> CollectorService)? {
+    static var collectorService: ((Int) throws -> RemoteCollectorService)? {
         #if Remote
         return { port in CollectionServer(listening: .tcp(host: "0.0.0.0", port: port)) }
         #else
@@ -17,7 +17,7 @@ extension RLTrain {
 
     /// Refuses a config that serves remote collectors in a build that cannot, before a run directory is made.
     static func checkServing(_ config: ExperimentConfig) throws {
-        if config[CollectorsKeys.serve] != nil, collectorService == nil { throw CollectorServiceError.notBuilt }
+        if config[CollectorsKeys.serve] != nil, collectorService == nil { throw RemoteCollectorServiceError.notBuilt }
     }
 
     struct Collect: ParsableCommand {
@@ -67,7 +67,7 @@ extension RLTrain {
             print("\(outcome.finished ? "run finished" : "stopped"): the learner counts \(outcome.environmentSteps) env steps; this process ended \(outcome.episodes) episodes")
             if !outcome.finished { throw ExitCode(130) }
             #else
-            throw CollectorServiceError.notBuilt
+            throw RemoteCollectorServiceError.notBuilt
             #endif
         }
     }

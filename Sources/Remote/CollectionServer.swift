@@ -13,7 +13,7 @@ import Shared
 
 /// The learner's side of remote collection: serves `CollectionService` for one run, inserting
 /// what collectors send into the run's replay memory under its rate limit and streaming them
-/// its newest weights. `Experiment.run` starts and stops it (`CollectorService`).
+/// its newest weights. `Experiment.run` starts and stops it (`RemoteCollectorService`).
 ///
 ///     var options = RunOptions(directory: directory)
 ///     options.collectorService = { port in CollectionServer(listening: .tcp(host: "0.0.0.0", port: port)) }
@@ -23,7 +23,7 @@ import Shared
 /// finiteness of every float are checked before a batch is inserted, whole or not at all.
 /// Each collector process has an incarnation; its batches carry sequence numbers, so a batch
 /// sent again after a reconnection is acknowledged without being inserted twice.
-public final class CollectionServer: CollectorService, RegistrableRPCService, @unchecked Sendable {
+public final class CollectionServer: RemoteCollectorService, RegistrableRPCService, @unchecked Sendable {
     /// Where the server listens.
     public enum Listening: Sendable {
         /// A TCP address (`0.0.0.0` for every IPv4 interface).

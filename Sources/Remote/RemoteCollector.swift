@@ -107,7 +107,7 @@ public final class RemoteCollector: @unchecked Sendable {
         if let expected = options.config, expected.id != config.id {
             throw RemoteError.refused(learner: options.learner, detail: "it runs \(config.runName)-\(config.id8); this collector's config is \(expected.runName)-\(expected.id8)")
         }
-        let setup = try CollectionSetup(config, environments: options.environments)
+        let setup = try RemoteCollectionSetup(config, environments: options.environments)
         try await register(client, runID: config.id, spec: setup.spec)
         let threads = options.collectors ?? max(1, config[CollectorsKeys.count])
         let seed = options.seed ?? incarnation

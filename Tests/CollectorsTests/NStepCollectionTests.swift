@@ -37,7 +37,7 @@ struct CountingEnvironment: Environment {
         let vector = try VectorEnvironment(registry: registry, id: "Counting-v0", count: 1)
         let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .discrete(n: 2), extras: [ExtraColumn(name: "discount")]),
                                     capacity: 100)
-        let collector = Collector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
+        let collector = ReplayCollector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
                                   statistics: RunControl(), seed: 1, nStep: nStep, gamma: 0.5)
         try collector.run(steps: steps)
         return try rows(table)
@@ -75,7 +75,7 @@ struct CountingEnvironment: Environment {
         try registry.register(EnvironmentSpec(id: "Counting-v0", maxEpisodeSteps: 100) { _ in CountingEnvironment(length: 1000) })
         let table = try ReplayTable(spec: TransitionSpec(observationSize: 1, action: .discrete(n: 2)), capacity: 1000)
         let vector = try VectorEnvironment(registry: registry, id: "Counting-v0", count: 1)
-        let collector = Collector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
+        let collector = ReplayCollector(environments: vector, agent: RandomAgent(actionSpace: vector.actionSpace), table: table,
                                   statistics: RunControl(), seed: 1)
         for _ in 0..<10 { try collector.run(steps: 1) }
         #expect(try table.stateDict().tensor("key").uint64s(name: "key") == Array(0..<10))

@@ -59,12 +59,12 @@ final class SlidingWindow: TransitionWriter {
 /// steps (inline: the flow is deterministic whatever the mode), then the whole window is the batch.
 final class SlidingWindowSource: BatchSource {
     let window: SlidingWindow
-    let collector: Collector
+    let collector: ReplayCollector
     let statistics: RunControl
     let stride: Int
     private(set) var batchesFilled = 0
 
-    init(window: SlidingWindow, collector: Collector, statistics: RunControl, stride: Int) {
+    init(window: SlidingWindow, collector: ReplayCollector, statistics: RunControl, stride: Int) {
         self.window = window
         self.collector = collector
         self.statistics = statistics
@@ -94,11 +94,11 @@ struct SlidingWindowFlow: DataFlow {
 
     func extras(_ config: ExperimentConfig) -> [ExtraColumn] { [] }
 
-    func assemble(_ run: RunAssembly, build: (AlgorithmEnvironment) throws -> AlgorithmParts) throws -> AssembledFlow {
+    func assemble(_ run: RunAssembly, build: (BuilderContext) throws -> AlgorithmParts) throws -> AssembledFlow {
         let parts = try build(run.environment)
         try run.check(parts)
         let window = SlidingWindow(spec: run.spec, size: run.config.int("algorithm.window"))
-        let collector = Collector(environments: try run.environments(forCollector: 0), agent: run.agent(parts, forCollector: 0),
+        let collector = ReplayCollector(environments: try run.environments(forCollector: 0), agent: run.agent(parts, forCollector: 0),
                                   writer: window, statistics: run.statistics, seed: run.collectorSeed(0))
         let source = SlidingWindowSource(window: window, collector: collector, statistics: run.statistics,
                                          stride: run.config.int("algorithm.stride"))

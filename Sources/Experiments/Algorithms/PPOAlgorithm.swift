@@ -39,7 +39,7 @@ extension Algorithm {
     }
 
     /// An actor-critic's parts (PPO's, or A2C's with one epoch over the whole rollout and no clipping).
-    static func actorCriticParts(_ config: ExperimentConfig, _ environment: AlgorithmEnvironment, epochs: Int, minibatchSize: Int?,
+    static func actorCriticParts(_ config: ExperimentConfig, _ environment: BuilderContext, epochs: Int, minibatchSize: Int?,
                                  clipRange: Double?, clipRangeSchedule: Schedule, valueClipRange: Double?, targetKL: Double?) throws -> AlgorithmParts {
         let policy: ActorCritic.Policy
         var actionStart = 0

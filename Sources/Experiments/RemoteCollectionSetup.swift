@@ -10,10 +10,10 @@ import SeededRandom
 /// publishes the learner's weights into it), and collectors built as the learner would build
 /// its own, writing through any `TransitionWriter`.
 ///
-///     let setup = try CollectionSetup(config)
+///     let setup = try RemoteCollectionSetup(config)
 ///     let collector = try setup.makeCollector(seed: 7, writer: remoteWriter, statistics: statistics)
 ///     setup.weights.publish(parameters: fromTheLearner)
-public struct CollectionSetup {
+public struct RemoteCollectionSetup {
     public let config: ExperimentConfig
     public let spec: TransitionSpec
     /// Where the collectors' agents take their weights from.
@@ -43,7 +43,7 @@ public struct CollectionSetup {
 
     /// A collector of `collectors.num_envs` environments (`numEnvs` if given), seeded with `seed`,
     /// writing through `writer`.
-    public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: RunControl) throws -> Collector {
+    public func makeCollector(seed: UInt64, numEnvs: Int? = nil, writer: TransitionWriter, statistics: RunControl) throws -> ReplayCollector {
         let count = numEnvs ?? config[CollectorsKeys.environments]
         return Experiment.replayCollector(config, environments: try Experiment.vectorEnvironment(config, registry: registry, count: count, seed: seed),
                                           agent: parts.makeAgent(count, deriveSeed(seed, 9)), writer: writer, statistics: statistics, seed: seed)

@@ -8,7 +8,7 @@ import NN
 /// server, made by `RunOptions.collectorService` when the config sets `collectors.serve`.
 /// `Experiment.run` makes it before the memory (whose rate limit leaves room for its batches),
 /// starts it once the memory and the networks exist, and stops it as soon as training ends.
-public protocol CollectorService: AnyObject {
+public protocol RemoteCollectorService: AnyObject {
     /// The most transitions one remote batch carries.
     var maxBatchTransitions: Int { get }
     /// Starts accepting collectors of `run`; throws when it cannot (the port is taken).
@@ -21,7 +21,7 @@ public protocol CollectorService: AnyObject {
     func stop(finished: Bool)
 }
 
-/// What a `CollectorService` serves: the run's identity and config, the memory remote
+/// What a `RemoteCollectorService` serves: the run's identity and config, the memory remote
 /// collectors insert into (under its rate limit), the counters their steps and episodes add
 /// to, and the weights their agents act with. Every part is safe to share between threads
 /// (the config is an immutable value).
@@ -40,7 +40,7 @@ public struct ServedRun: @unchecked Sendable {
 }
 
 /// Why remote collectors cannot be served.
-public enum CollectorServiceError: Error, CustomStringConvertible {
+public enum RemoteCollectorServiceError: Error, CustomStringConvertible {
     case notBuilt
     public var description: String {
         switch self {

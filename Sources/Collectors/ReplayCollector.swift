@@ -24,7 +24,7 @@ import StateDictIO
 /// column holds γᵏ for the k rewards folded (shorter at an episode's end, where every pending
 /// transition is flushed with the true final observation and the episode's flags). Losses
 /// bootstrap with that discount instead of γ.
-public final class Collector: CollectorThread, @unchecked Sendable {
+public final class ReplayCollector: CollectorThread, @unchecked Sendable {
     public let environments: VectorEnvironment
     public let agent: Agent
     /// The shape of the transitions it writes.
@@ -218,7 +218,7 @@ public final class Collector: CollectorThread, @unchecked Sendable {
     }
 }
 
-extension Collector {
+extension ReplayCollector {
     /// The collector's state for a checkpoint: its random stream, the pending n-step
     /// transitions and, when every environment conforms to `SnapshotEnvironment`, the
     /// environments themselves. Call it only while the collector is not running (between
