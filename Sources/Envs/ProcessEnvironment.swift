@@ -223,7 +223,7 @@ final class BridgeConnection: @unchecked Sendable {
     let name: String
     private let expected: BridgeSpaces?
     private let timeout: Double
-    private var process: Process?
+    private var process: ChildProcess?
     private var socket: Int32 = -1
     /// Received bytes; `buffer[head..<tail]` are not yet consumed.
     private var buffer = [UInt8](repeating: 0, count: 4096)
@@ -250,25 +250,24 @@ final class BridgeConnection: @unchecked Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw BridgeError(command: name, detail: "socketpair failed: \(String(cString: strerror(errno)))")
         }
-        let child = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--"] + command   // `--`: a command word with `=` or a leading `-` is not env's
-        process.standardInput = child
-        process.standardOutput = child
         // One process per environment: their numeric libraries must not each start a thread
         // pool. numpy's OpenBLAS pool spins while idle: it took 30% of this 2-core machine in
         // every Gymnasium process, doing nothing.
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where environment[key] == nil {
-            environment[key] = "1"
-        }
-        process.environment = environment
-        do { try process.run() } catch {
+        var environment: [String: String] = [:]
+        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where getenv(key) == nil { environment[key] = "1" }
+        // Its own process group: a terminal's Ctrl-C reaches rl-train, which stops its
+        // environments in order, not every environment process at once mid-step.
+        let process: ChildProcess
+        do {
+            // `--`: a command word with `=` or a leading `-` is not env's.
+            process = try ChildProcess(executable: "/usr/bin/env", arguments: ["--"] + command, standardInput: fds[1], standardOutput: fds[1],
+                                       environment: environment)
+        } catch {
             close(fds[0])
+            close(fds[1])
             throw BridgeError(command: name, detail: "could not start: \(error)")
         }
-        try? child.close()
+        close(fds[1])
         self.process = process
         socket = fds[0]
         head = 0
@@ -432,10 +431,7 @@ final class BridgeConnection: @unchecked Sendable {
         if let process {
             // Give an exiting process a moment to be reaped, so the status can be reported.
             for _ in 0..<200 where process.isRunning { usleep(10_000) }   // up to 2 s: EOF means it is exiting
-            if !process.isRunning {
-                status = process.terminationReason == .uncaughtSignal
-                    ? "it was killed by signal \(process.terminationStatus)" : "it exited with status \(process.terminationStatus)"
-            }
+            if let end = process.poll() { status = "\(end)" }
         }
         stop()
         return BridgeError(command: name, detail: "\(status) while we waited for \(what)\(detail.map { " (\($0))" } ?? ""); its standard error is above")
@@ -453,12 +449,10 @@ final class BridgeConnection: @unchecked Sendable {
         self.process = nil
         for _ in 0..<100 where process.isRunning { usleep(1_000) }
         if process.isRunning {
-            process.terminate()
+            process.signal(SIGTERM)
             for _ in 0..<100 where process.isRunning { usleep(1_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            // Bounded: Foundation learns of the exit through a descriptor a grandchild of the
-            // environment may still hold, and teardown must not hang on that.
-            for _ in 0..<1000 where process.isRunning { usleep(1_000) }
+            if process.isRunning { process.signal(SIGKILL) }
+            process.wait()
         }
     }
 }

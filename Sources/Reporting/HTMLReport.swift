@@ -44,20 +44,31 @@ public enum HTMLReport {
     static func runTable(_ runs: [RunRecord]) -> String {
         let header = ["run", "seed", "stopped by", "solved at (env steps)", "final policy", "best policy (fresh episodes)", "seconds",
                       "last metrics", "best checkpoint"]
-        let rows = runs.map { run -> [String] in
-            let r = run.result
-            func summary(_ e: (mean: Double, std: Double, episodes: Int)?) -> String {
-                e.map { String(format: "%.2f ± %.2f (%d episodes)", $0.mean, $0.std, $0.episodes) } ?? "—"
+        func summary(_ e: EvaluationSummary?) -> String {
+            e.map { String(format: "%.2f ± %.2f (%d episodes)", $0.mean, $0.std, $0.episodes) } ?? "—"
+        }
+        var rows: [[String]] = []
+        for run in runs {
+            var cells = [run.name, "—", "unfinished", "—", "—", "—", "—", "", run.bestCheckpoint?.path ?? "—"]
+            if let result = Self.result(of: run) {
+                cells[1] = String(result.seed)
+                cells[2] = result.stoppedBy.rawValue
+                cells[3] = result.solvedAtEnvironmentSteps.map(String.init) ?? "—"
+                cells[4] = summary(result.evaluation(last: true))
+                cells[5] = summary(result.evaluation(last: false))
+                cells[6] = String(format: "%.1f", result.seconds)
+                cells[7] = (result.metrics ?? [:]).sorted { $0.key < $1.key }
+                    .map { "\($0.key) \(String(format: "%.4g", $0.value))" }.joined(separator: ", ")
             }
-            let metrics = r?.metrics?.sorted { $0.key < $1.key }
-                .map { "\($0.key) \(String(format: "%.4g", $0.value))" }.joined(separator: ", ") ?? ""
-            return [run.name, run.seed.map(String.init) ?? "—", r?.stoppedBy.rawValue ?? "unfinished",
-                    r?.solvedAtEnvironmentSteps.map(String.init) ?? "—", summary(run.evaluation(best: false)),
-                    summary(run.evaluation(best: true)), r.map { String(format: "%.1f", $0.seconds) } ?? "—", metrics,
-                    run.bestCheckpoint?.path ?? "—"]
+            rows.append(cells)
         }
         return table(header: header, rows: rows)
     }
+
+    /// A run's result, read out of line: Swift 6.3's optimizer crashed (an ownership verifier
+    /// failure) on the same read inlined into the loop above.
+    @inline(never)
+    static func result(of run: RunRecord) -> RunResult? { run.result }
 
     static func table(header: [String], rows: [[String]]) -> String {
         var html = "<table>\n<tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"

@@ -57,16 +57,16 @@ extension SweepRunner {
         progress(runs)
 
         let log = directory.appendingPathComponent("logs/ray-driver.log")
-        let driver = try ChildProcess(executable: "/usr/bin/env", arguments: [ray.python, ray.driver.path, planFile.path],
+        let driver = try Self.start("/usr/bin/env", [ray.python, ray.driver.path, planFile.path],
                                       log: log.path)
         var forwarded = false, seen = 0
         var failures: [String: String] = [:]
         while true {
             if stop.isRequested, !forwarded {
-                driver.interrupt()   // the driver cancels its tasks; each run writes a final checkpoint
+                driver.signal(SIGINT)   // the driver cancels its tasks; each run writes a final checkpoint
                 forwarded = true
             }
-            let finished = driver.poll()
+            let finished = driver.poll()?.shellStatus
             // Whole lines only: the driver may be writing the last one.
             let text = (try? String(contentsOf: progressFile, encoding: .utf8)) ?? ""
             let lines = text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)].split(separator: "\n")

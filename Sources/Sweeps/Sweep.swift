@@ -267,7 +267,7 @@ public final class SweepRunner {
         var running: [(index: Int, child: ChildProcess, tokens: Int)] = []
         // Whatever ends this function (an error included), no child is left running unsupervised.
         defer {
-            for entry in running { entry.child.interrupt() }
+            for entry in running { entry.child.signal(SIGINT) }
             for entry in running { entry.child.wait() }
         }
         var used = 0
@@ -275,7 +275,7 @@ public final class SweepRunner {
         while true {
             // Reap finished children.
             for entry in running {
-                guard let status = entry.child.poll() else { continue }
+                guard let status = entry.child.poll()?.shellStatus else { continue }
                 used -= entry.tokens
                 running.removeAll { $0.index == entry.index }
                 var run = runs[entry.index]
@@ -297,11 +297,11 @@ public final class SweepRunner {
                 // requests that arrive together (SIGHUP and its echo when a terminal closes) count
                 // as one, or the second would kill the runs mid-checkpoint.
                 if forwardedAt == nil {
-                    for entry in running { entry.child.interrupt() }
+                    for entry in running { entry.child.signal(SIGINT) }
                     forwardedAt = ContinuousClock.now
                     countAtForward = stop.count
                 } else if stop.count > countAtForward, !escalated, let forwardedAt, ContinuousClock.now - forwardedAt >= .seconds(1) {
-                    for entry in running { entry.child.interrupt() }
+                    for entry in running { entry.child.signal(SIGINT) }
                     escalated = true
                 }
                 if running.isEmpty { break }
@@ -312,7 +312,7 @@ public final class SweepRunner {
                     guard used + need <= spec.tokens else { break }
                     let log = directory.appendingPathComponent("logs").appendingPathComponent(runs[next].directory.lastPathComponent + ".log")
                     let arguments = ["train", baseFile] + runs[next].point.overrides.flatMap { ["--set", $0] }
-                    let child = try ChildProcess(executable: executable.path, arguments: arguments, log: log.path)
+                    let child = try Self.start(executable.path, arguments, log: log.path)
                     runs[next].state = .running
                     runs[next].log = log
                     running.append((next, child, need))
@@ -328,69 +328,14 @@ public final class SweepRunner {
     }
 }
 
-/// A child process in its own process group (so a terminal's Ctrl-C reaches only the sweep,
-/// which forwards exactly one SIGINT), with stdout and stderr appended to a log file.
-final class ChildProcess {
-    let pid: pid_t
-    private var status: Int32?
-
-    /// SIGINT, SIGTERM and SIGHUP get their default action in the child unless this process
-    /// ignores them (an ignored SIGHUP, as under nohup, stays ignored).
-    init(executable: String, arguments: [String], log: String) throws {
-        let defaultSignals = [SIGINT, SIGTERM, SIGHUP].filter { number in
-            var current = sigaction()
-            sigaction(number, nil, &current)
-            return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) != 1   // SIG_IGN
+extension SweepRunner {
+    /// A run or driver process in its own process group (so a terminal's Ctrl-C reaches only
+    /// the sweep, which forwards exactly one SIGINT), its output appended to `log`.
+    static func start(_ executable: String, _ arguments: [String], log: String) throws -> ChildProcess {
+        do {
+            return try ChildProcess(executable: executable, arguments: arguments, logFile: log)
+        } catch let error as ChildProcessError {
+            throw ConfigError.unreadable(file: executable, detail: error.detail)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Own process group; no blocked signals and default actions for the ones the sweep
-        // handles (the child installs its own handlers).
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&defaults)
-        for number in defaultSignals { sigaddset(&defaults, number) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else {
-            throw ConfigError.unreadable(file: executable, detail: "cannot start: \(String(cString: strerror(rc)))")
-        }
-        self.pid = pid
     }
-
-    /// The exit status once the child has ended (128 + n after signal n), else nil.
-    func poll() -> Int32? { reap(WNOHANG) }
-
-    /// Waits for the child to end and returns its exit status.
-    @discardableResult func wait() -> Int32 { reap(0) ?? 255 }
-
-    private func reap(_ options: Int32) -> Int32? {
-        if let status { return status }
-        var raw: Int32 = 0
-        let result = waitpid(pid, &raw, options)
-        if result == 0 { return nil }
-        if result != pid {
-            // Already reaped elsewhere (or SIGCHLD ignored): the child is gone, its status unknown.
-            if errno == EINTR { return options == 0 ? reap(options) : nil }
-            status = 255
-            return status
-        }
-        let signal = raw & 0x7f
-        status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
-        return status
-    }
-
-    func interrupt() { kill(pid, SIGINT) }
 }
