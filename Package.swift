@@ -61,7 +61,7 @@ let package = Package(
         ]),
         // Collector threads: step environments with an agent, write transitions into Memory.
         // Small general helpers (a lock-protected value, filled raw buffers).
-        .target(name: "Shared"),
+        .target(name: "Shared", dependencies: ["CSupport"]),
         // What every layer of a run shares: the acting side of a policy (`Agent`), the run's
         // control (counters, episode stream, stop requests), its result and its files' names.
         .target(name: "Core", dependencies: ["SeededRandom", "StateDictIO", "Shared", .product(name: "Atomics", package: "swift-atomics")]),
@@ -123,6 +123,7 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Core", "Collectors", "Envs", "Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "SweepsTests", dependencies: ["Core", "TestKernelPins", "Sweeps", "Experiments", "Learner"]),
         .testTarget(name: "ReportingTests", dependencies: ["Core", "TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),

@@ -15,4 +15,4 @@ swift test --skip-build --traits Remote
 echo "== concurrency tests under ThreadSanitizer"
 # Without the trait (the gRPC stack is not built twice): the remote collectors' queue, writer and
 # weights signal are gRPC-free and run here.
-swift test --sanitize=thread --filter 'BatchQueueTests|MemoryTests|RunControlTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'
+swift test --sanitize=thread --filter 'BatchQueueTests|MemoryTests|RunControlTests|ChildProcessTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'

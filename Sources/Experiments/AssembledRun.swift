@@ -91,9 +91,9 @@ final class AssembledRun {
         defer { service?.stop(finished: false) }
         // A learner waiting for data when the stop comes stops waiting (its collectors stop, or are remote).
         let stopRequested = ManagedAtomic<Bool>(false)
-        let stopObservation = options.stop?.observe { [statistics, release = flow.releaseLearner] count in
-            guard count == 1 else { return }
-            stopRequested.store(true, ordering: .relaxed)
+        // Once, at the first request this run sees: several may have come before it started.
+        let stopObservation = options.stop?.observe { [statistics, release = flow.releaseLearner] _ in
+            guard !stopRequested.exchange(true, ordering: .relaxed) else { return }
             statistics.requestStop()
             release()
         }

@@ -58,7 +58,7 @@ public struct ReplayFlow: DataFlow {
 
     public func assemble(_ run: RunAssembly, build: (BuilderContext) throws -> AlgorithmParts) throws -> AssembledFlow {
         let config = run.config
-        let batchSize = config[PPOConfig.batchSize]
+        let batchSize = config[ReplayKeys.batchSize]
         let minSize = max(config[ReplayKeys.minSize], batchSize)
         let updatesPerStep = config[ReplayKeys.updatesPerStep]
         let table = try makeTable(run, batchSize: batchSize, minSize: minSize, updatesPerStep: updatesPerStep)

@@ -77,6 +77,10 @@ extension ExperimentConfig {
     /// The value of `key`, which the config's schema must hold (its algorithm declares it, or
     /// opts into its group through its data flow).
     public subscript<Value>(key: TypedKey<Value>) -> Value {
+        // Another declaration of the same path (PPO's minibatch `algorithm.batch_size` read on a
+        // replay config) reads the right value today and the wrong one after a rename: the
+        // tests' debug builds refuse it.
+        assert(keysByPath[key.path]?.doc == key.key.doc, "config key \(key.path) read through a declaration \(algorithm) does not have")
         let value = self[key.path]
         guard let typed = Value(configValue: value) else {
             preconditionFailure("config key \(key.path) holds \(value), not a \(Value.self)")

@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,6 +56,9 @@ public final class ChildProcess {
             posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Nothing else of ours reaches the child (a run's open files, a listening socket), as
+        // Foundation's Process closes every descriptor above 2 too.
+        _ = rl_spawn_actions_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -100,9 +104,10 @@ public final class ChildProcess {
     /// Waits for the child to end.
     @discardableResult public func wait() -> Termination { reap(0) ?? .exited(255) }
 
-    /// Sends signal `number` (nothing once the child has been reaped).
+    /// Sends signal `number` (nothing once the child has been reaped: its pid may be another
+    /// process's by then).
     public func signal(_ number: Int32) {
-        if termination == nil { kill(pid, number) }
+        if poll() == nil { kill(pid, number) }
     }
 
     private func reap(_ options: Int32) -> Termination? {

@@ -247,7 +247,9 @@ public final class SweepRunner {
     /// With `ray`, the points run as tasks on that Ray cluster instead of local child processes.
     /// `stop` ends the sweep early (rl-train requests it on SIGINT, SIGTERM and SIGHUP): the
     /// first request asks every running point for a final checkpoint, a later one at least a
-    /// second after it ends them.
+    /// second after it ends them. The runs have process groups of their own, so a terminal's
+    /// Ctrl-C reaches only this process: a program that embeds a sweep must request `stop`
+    /// itself, or its runs outlive it.
     public func run(ray: RayLauncher? = nil, stop: StopRequest = StopRequest(), progress: ([SweepRun]) -> Void = { _ in }) throws -> [SweepRun] {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         try writeRunList()

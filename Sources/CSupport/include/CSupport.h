@@ -80,4 +80,8 @@ typedef struct {
 long rl_replay_gather(const rl_replay_layout *layout, const long *rows, long first, long count,
                       const rl_replay_outputs *out, long *retry);
 
+/* posix_spawn_file_actions_addclosefrom_np(actions, from): the spawned child closes every
+ * descriptor >= from (SpawnCloseFrom.c). `actions` is a posix_spawn_file_actions_t *. */
+int rl_spawn_actions_close_from(void *actions, int from);
+
 #endif

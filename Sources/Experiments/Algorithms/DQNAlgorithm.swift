@@ -31,7 +31,7 @@ extension Algorithm {
                                        decaySteps: config[DQNConfig.explorationSteps])
         let learning: [Callback] = [
             DQNLoss(online: online, target: target, optimizer: Adam(for: online, learningRate: Float(config[AlgorithmKeys.learningRate])),
-                    batchSize: config[PPOConfig.batchSize], gamma: Float(config[AlgorithmKeys.gamma]),
+                    batchSize: config[ReplayKeys.batchSize], gamma: Float(config[AlgorithmKeys.gamma]),
                     doubleDQN: config[DQNConfig.doubleDQN], prioritized: environment.sampler, schedule: schedule),
             targetUpdate,
             WeightPublishing(network: online, publisher: publisher, every: config[ReplayKeys.publishEvery]),

@@ -21,7 +21,7 @@ extension Algorithm {
     ) { config, environment in
         guard case .box(let box) = environment.actionSpace else { preconditionFailure("validated: continuous actions") }
         let model = SACModel(observationSize: environment.observationSize, actionSize: box.size, hidden: config[NetworkKeys.hidden],
-                             batchSize: config[PPOConfig.batchSize], learningRate: Float(config[AlgorithmKeys.learningRate]),
+                             batchSize: config[ReplayKeys.batchSize], learningRate: Float(config[AlgorithmKeys.learningRate]),
                              gamma: Float(config[AlgorithmKeys.gamma]), initialAlpha: Float(config[SACConfig.initialAlpha]),
                              initializer: AlgorithmParts.initializer(config), seed: UInt64(config[TrainKeys.seed]))
         if let entropy = config[SACConfig.targetEntropy] { model.targetEntropy = Float(entropy) }

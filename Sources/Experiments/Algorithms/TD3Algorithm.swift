@@ -21,7 +21,7 @@ extension Algorithm {
     ) { config, environment in
         guard case .box(let box) = environment.actionSpace else { preconditionFailure("validated: continuous actions") }
         let model = TD3Model(observationSize: environment.observationSize, actionSize: box.size, hidden: config[NetworkKeys.hidden],
-                             batchSize: config[PPOConfig.batchSize], learningRate: Float(config[AlgorithmKeys.learningRate]),
+                             batchSize: config[ReplayKeys.batchSize], learningRate: Float(config[AlgorithmKeys.learningRate]),
                              gamma: Float(config[AlgorithmKeys.gamma]), policyDelay: config[TD3Config.policyDelay],
                              targetNoise: Float(config[TD3Config.targetNoise]),
                              targetNoiseClip: Float(config[TD3Config.targetNoiseClip]),
