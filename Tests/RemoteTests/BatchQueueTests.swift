@@ -49,7 +49,19 @@ import Testing
         var received: [UInt64: Int] = [:]
         var rng = Xoshiro256(seed: 4)
         var inFlight: [TransitionBatch] = []
-        while received.values.reduce(0, +) < threads * perThread {
+        func acknowledgeInFlight() {
+            for b in inFlight {
+                if received[b.sequence] == nil { received[b.sequence] = b.count }
+                queue.acknowledge(b.sequence)
+            }
+            inFlight.removeAll()
+        }
+        while true {
+            // A learner acknowledges every batch it received, some late: when nothing else is
+            // queued, the held-back ones are acknowledged before waiting for more. (Waiting with
+            // the last batch held back waited for ever: no other batch was coming to release it.)
+            if !inFlight.isEmpty, queue.outstanding == inFlight.count { acknowledgeInFlight() }
+            if received.values.reduce(0, +) >= threads * perThread { break }
             guard let batch = await queue.next() else { break }
             #expect(batch.policyVersion == 7 && batch.width == TransitionRows(spec: Self.spec).width)
             inFlight.append(batch)
@@ -58,11 +70,7 @@ import Testing
                 queue.resendUnacknowledged()
                 inFlight.removeAll()
             } else if rng.nextIndex(below: 2) == 0 || inFlight.count == 2 {
-                for b in inFlight {
-                    if received[b.sequence] == nil { received[b.sequence] = b.count }
-                    queue.acknowledge(b.sequence)
-                }
-                inFlight.removeAll()
+                acknowledgeInFlight()
             }
         }
         #expect(received.values.reduce(0, +) == threads * perThread)
