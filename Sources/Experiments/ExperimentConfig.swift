@@ -276,7 +276,12 @@ public struct ExperimentConfig: Sendable, Equatable {
         for (path, id) in [("env.id", self[EnvKeys.id]), ("eval.env_id", self[EvalKeys.environmentID])] {
             guard let id else { continue }
             let spec: EnvironmentSpec
-            do { spec = try environments.spec(id) } catch {
+            do { spec = try environments.spec(id) } catch EnvironmentError.unknownEnvironment(_, let known) {
+                // A typo of a registered id, or an environment to serve over the bridge.
+                let suggestion = closest(to: id, in: known).map { "did you mean '\($0)'? " } ?? ""
+                throw ConfigError.invalid(path: path, detail: "unknown environment '\(id)'; \(suggestion)registered: \(known.joined(separator: ", ")). "
+                    + "A Gymnasium environment runs over the bridge: env.command: [python3, python/examples/gymnasium_env.py, \(id)]")
+            } catch {
                 throw ConfigError.invalid(path: path, detail: "\(error)")
             }
             _ = spec

@@ -26,8 +26,10 @@ extension RLTrain {
     struct AlgorithmArgument: ExpressibleByArgument {
         let name: AlgorithmName
         init?(argument: String) {
-            guard AlgorithmRegistry.builtIn.algorithm(AlgorithmName(argument)) != nil else { return nil }
-            name = AlgorithmName(argument)
+            // Names are registered in lower case; `--algo PPO` means ppo.
+            let name = AlgorithmRegistry.builtIn.names.first { $0.lowercased() == argument.lowercased() }
+            guard let name else { return nil }
+            self.name = AlgorithmName(name)
         }
         init(_ name: AlgorithmName) { self.name = name }
         static var allValueStrings: [String] { AlgorithmRegistry.builtIn.names }

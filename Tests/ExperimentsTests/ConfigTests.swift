@@ -126,7 +126,10 @@ import Testing
     @Test func anUnknownEnvironmentListsTheKnownOnes() throws {
         let error = try #require(self.error("env: {id: CartPol-v1}\nalgorithm: {name: dqn}\n"))
         #expect(error.path == "env.id")
-        #expect("\(error)".contains("CartPole-v1"))
+        #expect("\(error)".contains("did you mean 'CartPole-v1'?"), "\(error)")
+        // An id that is no typo is pointed to the bridge.
+        let gymnasium = try #require(self.error("env: {id: LunarLander-v3}\nalgorithm: {name: dqn}\n"))
+        #expect(!"\(gymnasium)".contains("did you mean") && "\(gymnasium)".contains("gymnasium_env.py, LunarLander-v3]"), "\(gymnasium)")
     }
 
     @Test func missingSectionsAreNamed() throws {

@@ -76,6 +76,28 @@ struct FaultyEnvironment: Environment {
     /// final checkpoint written, exit status 130, no result.json); `rl-train resume` continues
     /// from that checkpoint to the budget; starting the same config again reports the complete
     /// run instead of training twice. Runs the real binary, so the signal reaches only it.
+    /// `--algo` takes a registered name in any case (`PPO` is ppo), and refuses others by name.
+    @Test func algorithmNamesAreCaseInsensitiveOnTheCommandLine() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let executable = try #require([binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }), "rl-train not found next to the test binary")
+        func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process(), output = Pipe()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let upper = try run(["train", "--algo", "PPO", "--dry-run"])
+        #expect(upper.status == 0 && upper.output.contains("name: \"ppo\""), "\(upper.output.prefix(400))")
+        let unknown = try run(["train", "--algo", "ppo2", "--dry-run"])
+        #expect(unknown.status != 0 && unknown.output.contains("ppo2"), "\(unknown.output.prefix(400))")
+    }
+
     @Test func sigintStopsTrainingGracefullyAndTheRunResumes() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
