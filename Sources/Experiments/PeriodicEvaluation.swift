@@ -107,20 +107,24 @@ public final class PeriodicEvaluation: Callback {
             dict["best.environment_steps"] = Tensor(scalar: Int64(best.environmentSteps))
             dict["best.mean"] = Tensor(scalar: best.mean)
             dict["best.std"] = Tensor(scalar: best.std)
-            dict["best.confirmation_mean"] = Tensor(scalar: best.confirmationMean ?? .nan)
+            // Absent values are absent, not NaN: a reader checking that every value is finite
+            // (as a damaged-file check does) must not take "no confirmation yet" for damage.
+            if let confirmation = best.confirmationMean { dict["best.confirmation_mean"] = Tensor(scalar: confirmation) }
             dict["best.score"] = Tensor(scalar: best.score)
             dict["best.episodes"] = Tensor(scalar: Int64(best.episodes))
-            dict["best.lower_bound"] = Tensor(scalar: best.lowerBound ?? .nan)
+            if let bound = best.lowerBound { dict["best.lower_bound"] = Tensor(scalar: bound) }
         }
-        dict["solved_at"] = Tensor(scalar: Int64(solvedAt ?? -1))
+        if let solvedAt { dict["solved_at"] = Tensor(scalar: Int64(solvedAt)) }
         return dict
     }
 
     public func loadStateDict(_ dict: StateDict, loadNetwork: Bool, loadOptimizer: Bool, loadHparams: Bool) throws {
-        let solved = try dict.integer("solved_at")
+        // Checkpoints before 2026-12-07 wrote absence as −1 and NaN.
+        let solved = dict.tensors["solved_at"] == nil ? -1 : try dict.integer("solved_at")
         solvedAt = solved >= 0 ? Int(solved) : nil
         if dict.tensors["best.score"] != nil {
-            let confirmation = try dict.scalar("best.confirmation_mean"), bound = try dict.scalar("best.lower_bound")
+            func optional(_ name: String) throws -> Double { dict.tensors[name] == nil ? .nan : try dict.scalar(name) }
+            let confirmation = try optional("best.confirmation_mean"), bound = try optional("best.lower_bound")
             best = Record(updates: Int(try dict.integer("best.updates")), environmentSteps: Int(try dict.integer("best.environment_steps")),
                           mean: try dict.scalar("best.mean"), std: (try? dict.scalar("best.std")) ?? .nan, confirmationMean: confirmation.isNaN ? nil : confirmation,
                           score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")),

@@ -71,6 +71,26 @@ import Testing
         try restored.loadStateDict(e.stateDict(), loadNetwork: true, loadOptimizer: true, loadHparams: true)
         #expect(restored.best == e.best)
         #expect(restored.solvedAt == 0)
+        // Absence is absence in a checkpoint: every value finite, none a −1 or NaN sentinel.
+        let unsolved = evaluator(threshold: nil, stop: false, means: [10_000: 5], statistics: RunControl())
+        state.updates = 10
+        try unsolved.endCycle(&state)
+        let dict = unsolved.stateDict()
+        #expect(unsolved.best?.confirmationMean == nil && dict.tensors["best.score"] != nil)
+        for (name, tensor) in dict.tensors where tensor.dtype == .float64 {
+            #expect(try tensor.doubles(name: name).allSatisfy(\.isFinite), "\(name) is not finite")
+        }
+        #expect(dict.tensors["solved_at"] == nil && dict.tensors["best.confirmation_mean"] == nil)
+        let again = evaluator(threshold: nil, stop: false, means: [:], statistics: RunControl())
+        try again.loadStateDict(dict, loadNetwork: true, loadOptimizer: true, loadHparams: true)
+        #expect(again.best == unsolved.best && again.solvedAt == nil)
+        // Checkpoints written before wrote −1 and NaN for absence: they still load.
+        var older = dict
+        older.tensors["solved_at"] = Tensor(scalar: Int64(-1))
+        older.tensors["best.confirmation_mean"] = Tensor(scalar: Double.nan)
+        older.tensors["best.lower_bound"] = Tensor(scalar: Double.nan)
+        try again.loadStateDict(older, loadNetwork: true, loadOptimizer: true, loadHparams: true)
+        #expect(again.best == unsolved.best && again.solvedAt == nil)
         // Nothing reached the threshold without a threshold: never solved.
         let plain = evaluator(threshold: nil, stop: true, means: [10_000: 1e9], statistics: RunControl())
         state.updates = 10
