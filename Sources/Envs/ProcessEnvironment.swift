@@ -346,19 +346,21 @@ final class BridgeConnection: @unchecked Sendable {
             throw BridgeError(command: name, detail: "the environment raised an error during \(what):\n\(text)")
         }
         let answer = try readBytes(answerBytes, what: what)
-        var malformed = false
         do {
+            // The reader's error captures nothing, so a step allocates no closure context.
             try answer.withUnsafeBytes { bytes in
-                var reader = ByteReader(bytes) { [name] detail in
-                    malformed = true
-                    return BridgeError(command: name, detail: "the answer to \(what) is malformed: \(detail); the protocol is out of step (the process was stopped)")
-                }
+                var reader = ByteReader(bytes) { MalformedAnswer(detail: $0) }
                 try parse(&reader)
             }
-        } catch let error as BridgeError where malformed {
+        } catch let malformed as MalformedAnswer {
             stop()
-            throw error
+            throw BridgeError(command: name, detail: "the answer to \(what) is malformed: \(malformed.detail); the protocol is out of step (the process was stopped)")
         }
+    }
+
+    /// A field of an answer the reader refused.
+    private struct MalformedAnswer: Error {
+        let detail: String
     }
 
     /// Reads an answer's first byte: nil for `O` (its payload follows), the message for `E`.

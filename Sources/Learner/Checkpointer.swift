@@ -60,7 +60,7 @@ public final class Checkpointer: Callback {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var dict = policy
         dict.metadata = header(more)
-        try dict.write(to: directory.appendingPathComponent(CheckpointLoader.bestFileName))
+        try dict.write(to: directory.appendingPathComponent(RunFiles.bestPolicy))
     }
 
     /// Writes one checkpoint now.
@@ -85,12 +85,10 @@ public enum CheckpointLoader {
     static let format = "swiftrl-checkpoint/1"
 
     static func fileName(updates: Int) -> String { String(format: "checkpoint_%09d.safetensors.gz", updates) }
-    /// The best policy's checkpoint in a checkpoints directory (`Checkpointer.saveBest`).
-    public static let bestFileName = RunFiles.bestPolicy
 
     /// The best policy's checkpoint in `directory`, verified; nil when the run kept none.
     public static func loadBest(in directory: URL) throws -> (url: URL, dict: StateDict)? {
-        let url = directory.appendingPathComponent(bestFileName)
+        let url = directory.appendingPathComponent(RunFiles.bestPolicy)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         return (url, try load(url))
     }

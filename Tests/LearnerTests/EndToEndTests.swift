@@ -78,9 +78,7 @@ struct FaultyEnvironment: Environment {
     /// run instead of training twice. Runs the real binary, so the signal reaches only it.
     /// `--algo` takes a registered name in any case (`PPO` is ppo), and refuses others by name.
     @Test func algorithmNamesAreCaseInsensitiveOnTheCommandLine() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let executable = try #require([binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }), "rl-train not found next to the test binary")
+        let executable = try #require(Self.rlTrain(), "rl-train not found next to the test binary; run `swift build` first")
         func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
             let process = Process(), output = Pipe()
             process.executableURL = executable
@@ -98,13 +96,15 @@ struct FaultyEnvironment: Environment {
         #expect(unknown.status != 0 && unknown.output.contains("ppo2"), "\(unknown.output.prefix(400))")
     }
 
-    @Test func sigintStopsTrainingGracefullyAndTheRunResumes() throws {
+    /// The rl-train binary next to the test binary (or one directory up).
+    static func rlTrain() -> URL? {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        guard let executable = [binary, binary.deletingLastPathComponent()].map({ $0.appendingPathComponent("rl-train") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("rl-train not found next to the test binary (\(binary.path)); run `swift build` first")
-            return
-        }
+        return [binary, binary.deletingLastPathComponent()].map { $0.appendingPathComponent("rl-train") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    @Test func sigintStopsTrainingGracefullyAndTheRunResumes() throws {
+        let executable = try #require(Self.rlTrain(), "rl-train not found next to the test binary; run `swift build` first")
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sigint-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
         let arguments = ["train", "--set", "train.env_steps=20000", "--set", "train.eval_every=null", "--set", "eval.episodes=1",
