@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Core", targets: ["Core"]),
         .library(name: "Shared", targets: ["Shared"]),
         .library(name: "Envs", targets: ["Envs"]),
+        .library(name: "MuJoCoEnvs", targets: ["MuJoCoEnvs"]),
         .library(name: "SeededRandom", targets: ["SeededRandom"]),
         .library(name: "StateDictIO", targets: ["StateDictIO"]),
         .library(name: "Memory", targets: ["Memory"]),
@@ -22,6 +23,9 @@ let package = Package(
     // minutes to build on 2 cores: it is built only with `--traits Remote` (scripts/build-remote.sh).
     traits: [
         .trait(name: "Remote", description: "rl-train collect and train --serve: transitions and weights over gRPC"),
+        // Gymnasium's MuJoCo tasks stepped natively need libmujoco (scripts/install-deps.sh --mujoco),
+        // which a default build must not require: built only with `--traits MuJoCo` (scripts/build-mujoco.sh).
+        .trait(name: "MuJoCo", description: "Gymnasium's MuJoCo tasks (HalfCheetah-v5, Hopper-v5, ...) on the MuJoCo C library"),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -75,7 +79,7 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Core", "Learner"]),
         // Wires a run together: environments, memory, collectors, networks, trainer.
         .target(name: "Experiments", dependencies: [
-            "Core", "Envs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
+            "Core", "Envs", "MuJoCoEnvs", "Memory", "Collectors", "NN", "Learner", "Reporting", "SeededRandom", "StateDictIO", "CCrypto", "Shared",
             .product(name: "Atomics", package: "swift-atomics"), .product(name: "Yams", package: "Yams"),
         ]),
         // Sweeps: grids of configs, their launchers (local processes, Ray) and result tables.
@@ -86,7 +90,7 @@ let package = Package(
         // the remote collector process. Without the `Remote` trait only its gRPC-free parts are
         // built (the wire format, the batch queue, the weights signal), and tested under TSan.
         .target(name: "Remote", dependencies: [
-            "Core", "Experiments", "Collectors", "Memory", "NN", "Envs", "Shared",
+            "Core", "Experiments", "Collectors", "Memory", "NN", "Envs", "MuJoCoEnvs", "Shared",
             .product(name: "GRPCCore", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport", condition: .when(traits: ["Remote"])),
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
@@ -95,11 +99,18 @@ let package = Package(
         .executableTarget(name: "RemoteIngestBench", dependencies: [.target(name: "Remote", condition: .when(traits: ["Remote"]))]),
         // Environment protocol, spaces, built-in environments, registry, vectorized stepping.
         .target(name: "Envs", dependencies: ["SeededRandom", "CSupport", "Shared"]),
+        // MuJoCo's C library (the `MuJoCo` trait only): headers and libmujoco.so in /usr/local.
+        .systemLibrary(name: "CMuJoCo", path: "Sources/CMuJoCo", pkgConfig: "mujoco"),
+        // Gymnasium's MuJoCo tasks on the MuJoCo C library, identical to Gymnasium step and reset.
+        // Without the `MuJoCo` trait the ids are still known and say how to get the library.
+        .target(name: "MuJoCoEnvs", dependencies: [
+            "Envs", "SeededRandom", "Shared", .target(name: "CMuJoCo", condition: .when(traits: ["MuJoCo"])),
+        ]),
         // The `rl-train` executable: argument parsing and nothing else.
         .executableTarget(
             name: "RLTrain",
             dependencies: [
-                "Core", "Envs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
+                "Core", "Envs", "MuJoCoEnvs", "Experiments", "Learner", "Reporting", "Shared", "StateDictIO", "Sweeps",
                 .target(name: "Remote", condition: .when(traits: ["Remote"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -116,7 +127,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["TestKernelPins", "NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),
-        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom", "CCrypto"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "SeededRandom", "CSupport"]),
         .testTarget(name: "RemoteTests", dependencies: ["Core", "TestKernelPins", 
             "Experiments", "Collectors", "Memory", "NN", "Envs", "SeededRandom", "Learner", "Shared", "Remote",
@@ -124,6 +135,7 @@ let package = Package(
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2", condition: .when(traits: ["Remote"])),
         ]),
         .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "MuJoCoEnvsTests", dependencies: ["MuJoCoEnvs", "Envs", "SeededRandom"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Core", "Collectors", "Envs", "Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "SweepsTests", dependencies: ["Core", "TestKernelPins", "Sweeps", "Experiments", "Learner"]),
         .testTarget(name: "ReportingTests", dependencies: ["Core", "TestKernelPins", "Reporting", "Experiments", "Collectors", "Learner"]),

@@ -84,6 +84,14 @@ public protocol StateOverridable: Environment {
     mutating func overrideState(_ state: [Double]) throws
 }
 
+/// An environment that computes its observations in float64 (Gymnasium's MuJoCo tasks) and
+/// hands the learner their float32 rounding: the reference replay prints the float64 values, so
+/// parity with Gymnasium is checked on what Gymnasium returns.
+public protocol DoublePrecisionObservations: Environment {
+    /// The observation written by the last `reset` or `step`, in float64.
+    var lastObservation: [Double] { get }
+}
+
 /// Errors raised by environments, the registry and the vectorized stepper.
 public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     /// The action does not belong to the action space.

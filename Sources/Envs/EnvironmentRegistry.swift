@@ -9,7 +9,7 @@ public struct EnvironmentSpec: Sendable {
     /// A one-line description for listings.
     public let summary: String
     /// Builds the environment with the given time limit (nil: none), seeded with `seed`.
-    let factory: @Sendable (_ maxEpisodeSteps: Int?, _ seed: UInt64) -> any Environment
+    let factory: @Sendable (_ maxEpisodeSteps: Int?, _ seed: UInt64) throws -> any Environment
 
     /// Registers a factory for a concrete environment type; `make` adds the `TimeLimit`.
     public init<E: Environment & SendableMetatype>(
@@ -22,6 +22,23 @@ public struct EnvironmentSpec: Sendable {
         self.summary = summary
         self.factory = { limit, seed in
             let env = make(seed)
+            if let limit { return TimeLimit(env, maxEpisodeSteps: limit, name: id) }
+            return env
+        }
+    }
+
+    /// Registers a factory that can fail (a model file to load, a library this build lacks):
+    /// its error reaches whoever makes the environment, naming what is missing.
+    public init<E: Environment & SendableMetatype>(
+        id: String, maxEpisodeSteps: Int?, rewardThreshold: Double? = nil, summary: String = "",
+        makeThrowing make: @escaping @Sendable (_ seed: UInt64) throws -> E
+    ) {
+        self.id = id
+        self.maxEpisodeSteps = maxEpisodeSteps
+        self.rewardThreshold = rewardThreshold
+        self.summary = summary
+        self.factory = { limit, seed in
+            let env = try make(seed)
             if let limit { return TimeLimit(env, maxEpisodeSteps: limit, name: id) }
             return env
         }
@@ -68,6 +85,12 @@ public struct EnvironmentRegistry: Sendable {
         specs[spec.id] = spec
     }
 
+    /// Registers `spec`, replacing whatever was registered under its id (a variant of a task
+    /// with other options).
+    public mutating func replace(_ spec: EnvironmentSpec) {
+        specs[spec.id] = spec
+    }
+
     /// The registered ids, sorted.
     public var ids: [String] { specs.keys.sorted() }
 
@@ -85,7 +108,7 @@ public struct EnvironmentRegistry: Sendable {
     public func make(_ id: String, maxEpisodeSteps: Int?? = .none, seed: UInt64 = 0) throws -> any Environment {
         let spec = try spec(id)
         let limit: Int? = maxEpisodeSteps ?? spec.maxEpisodeSteps
-        return spec.factory(limit, seed)
+        return try spec.factory(limit, seed)
     }
 }
 
@@ -97,17 +120,26 @@ public struct EnvironmentInfo: Sendable {
     public var maxEpisodeSteps: Int?
     public var rewardThreshold: Double?
     public var summary: String
+    /// Why the environment cannot be made here (for example a library this build lacks); nil when it can.
+    public var unavailable: String?
 }
 
 extension EnvironmentRegistry {
-    /// One entry per registered environment, sorted by id (each environment is made once to read its spaces).
+    /// One entry per registered environment, sorted by id (each environment is made once to read
+    /// its spaces; one that cannot be made here is listed with the reason and empty spaces).
     public func catalog() throws -> [EnvironmentInfo] {
         try ids.map { id in
             let spec = try spec(id)
-            let env = spec.factory(spec.maxEpisodeSteps, 0)
-            return EnvironmentInfo(id: id, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
-                                   maxEpisodeSteps: spec.maxEpisodeSteps, rewardThreshold: spec.rewardThreshold,
-                                   summary: spec.summary)
+            do {
+                let env = try spec.factory(spec.maxEpisodeSteps, 0)
+                return EnvironmentInfo(id: id, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+                                       maxEpisodeSteps: spec.maxEpisodeSteps, rewardThreshold: spec.rewardThreshold,
+                                       summary: spec.summary)
+            } catch {
+                return EnvironmentInfo(id: id, observationSpace: Box(low: [], high: []), actionSpace: .box(Box(low: [], high: [])),
+                                       maxEpisodeSteps: spec.maxEpisodeSteps, rewardThreshold: spec.rewardThreshold,
+                                       summary: spec.summary, unavailable: "\(error)")
+            }
         }
     }
 }

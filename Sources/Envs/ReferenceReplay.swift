@@ -7,11 +7,19 @@ import Foundation
 /// (other keys ignored). The environment is made with its default time limit, reset, its state
 /// set to `initial_state`, and stepped with each action until the first step that terminates or
 /// truncates. Each step prints `{"obs": [...], "reward": r, "terminated": b, "truncated": b}`.
+///
+/// With `"seed": s` instead of `initial_state`, the environment is reset as Gymnasium's
+/// `reset(seed=s)` and the first line is `{"reset_obs": [...]}`. For a MuJoCo task the state is
+/// qpos then qvel (as right after Gymnasium's reset), and observations are printed in float64,
+/// as Gymnasium returns them.
 public struct ReferenceReplay {
     /// One parsed request.
     public struct Request {
         public var environmentID: String
-        public var initialState: [Double]
+        /// The state to start from; nil when the request gives a reset seed instead.
+        public var initialState: [Double]?
+        /// Gymnasium's `reset(seed=)`; used when there is no initial state.
+        public var seed: UInt64?
         public var actions: [ReplayAction]
     }
 
@@ -24,12 +32,15 @@ public struct ReferenceReplay {
     /// One step's outcome, as printed.
     public struct StepRecord: Equatable {
         public var observation: [Float]
+        /// The observation in float64, for environments that compute it so (MuJoCo tasks).
+        public var observation64: [Double]?
         public var reward: Double
         public var terminated: Bool
         public var truncated: Bool
 
-        public init(observation: [Float], reward: Double, terminated: Bool, truncated: Bool) {
+        public init(observation: [Float], observation64: [Double]? = nil, reward: Double, terminated: Bool, truncated: Bool) {
             self.observation = observation
+            self.observation64 = observation64
             self.reward = reward
             self.terminated = terminated
             self.truncated = truncated
@@ -37,8 +48,11 @@ public struct ReferenceReplay {
 
         /// The JSON line of the protocol (shortest round-trip float formatting).
         public var jsonLine: String {
-            let obs = observation.map { "\($0)" }.joined(separator: ", ")
-            return "{\"obs\": [\(obs)], \"reward\": \(reward), \"terminated\": \(terminated), \"truncated\": \(truncated)}"
+            "{\"obs\": \(observationText), \"reward\": \(reward), \"terminated\": \(terminated), \"truncated\": \(truncated)}"
+        }
+
+        var observationText: String {
+            "[" + (observation64.map { $0.map { "\($0)" } } ?? observation.map { "\($0)" }).joined(separator: ", ") + "]"
         }
     }
 
@@ -88,10 +102,14 @@ public struct ReferenceReplay {
 
     private struct WireRequest: Decodable {
         var env_id: String
-        var initial_state: [Double]
+        var initial_state: [Double]?
+        var seed: UInt64?
         var actions: [WireAction]
         var request: Request {
-            Request(environmentID: env_id, initialState: initial_state, actions: actions.map(\.action))
+            get throws {
+                guard initial_state != nil || seed != nil else { throw RequestError.missingField("initial_state") }
+                return Request(environmentID: env_id, initialState: initial_state, seed: seed, actions: actions.map(\.action))
+            }
         }
     }
 
@@ -112,17 +130,27 @@ public struct ReferenceReplay {
     }
 
     /// Replays a request and returns one record per step, stopping after the first step that
-    /// terminates or truncates. `onStep` sees each record as it is produced.
+    /// terminates or truncates. `onStep` sees each record as it is produced; `onReset` sees the
+    /// reset observation of a request that gives a seed.
     @discardableResult
-    public func run(_ request: Request, onStep: (StepRecord) -> Void = { _ in }) throws -> [StepRecord] {
-        guard var env = try registry.make(request.environmentID, seed: 0) as? any StateOverridable else {
-            throw EnvironmentError.invalidState(environment: request.environmentID,
-                                                detail: "this environment does not allow setting its state")
-        }
+    public func run(_ request: Request, onReset: (String) -> Void = { _ in }, onStep: (StepRecord) -> Void = { _ in }) throws -> [StepRecord] {
+        var env = try registry.make(request.environmentID, seed: request.seed ?? 0)
         let observation = UnsafeMutableBufferPointer<Float>.allocate(capacity: env.observationSpace.size)
         defer { observation.deallocate() }
-        try env.reset(seed: 0, observation: observation)
-        try env.overrideState(request.initialState)
+        if let initialState = request.initialState {
+            guard var overridable = env as? any StateOverridable else {
+                throw EnvironmentError.invalidState(environment: request.environmentID,
+                                                    detail: "this environment does not allow setting its state; give \"seed\" instead")
+            }
+            try overridable.reset(seed: 0, observation: observation)
+            try overridable.overrideState(initialState)
+            env = overridable
+        } else {
+            try env.reset(seed: request.seed, observation: observation)
+            let record = StepRecord(observation: Array(observation), observation64: (env as? any DoublePrecisionObservations)?.lastObservation,
+                                    reward: 0, terminated: false, truncated: false)
+            onReset("{\"reset_obs\": \(record.observationText)}")
+        }
         var records: [StepRecord] = []
         for action in request.actions {
             let result: StepResult
@@ -132,8 +160,8 @@ public struct ReferenceReplay {
             case .continuous(let values):
                 result = try values.withUnsafeBufferPointer { try env.step(.continuous($0), observation: observation) }
             }
-            let record = StepRecord(observation: Array(observation), reward: result.reward,
-                                    terminated: result.terminated, truncated: result.truncated)
+            let record = StepRecord(observation: Array(observation), observation64: (env as? any DoublePrecisionObservations)?.lastObservation,
+                                    reward: result.reward, terminated: result.terminated, truncated: result.truncated)
             records.append(record)
             onStep(record)
             if result.isDone { break }

@@ -57,3 +57,7 @@ extension TimeLimit: OverlappedStepping where Wrapped: OverlappedStepping {
         return result
     }
 }
+
+extension TimeLimit: DoublePrecisionObservations where Wrapped: DoublePrecisionObservations {
+    public var lastObservation: [Double] { wrapped.lastObservation }
+}

@@ -23,6 +23,8 @@ public enum ConfigType: Sendable {
     case choice([String])
     case intList(min: Int, max: Int)
     case stringList
+    /// Named options: numbers (infinities allowed), booleans, strings, or lists of numbers.
+    case options
 
     var summary: String {
         switch self {
@@ -33,6 +35,7 @@ public enum ConfigType: Sendable {
         case .choice(let options): return "one of \(options.joined(separator: ", "))"
         case .intList(let lo, let hi): return "a list of integers in [\(lo), \(hi)]"
         case .stringList: return "a list of strings"
+        case .options: return "a mapping of option names to numbers, booleans, strings or lists of numbers"
         }
     }
 
@@ -148,6 +151,29 @@ public enum ConfigSchema {
                 }
                 return .int(i)
             })
+        case .options:
+            guard case .mapping(let entries) = node.kind else { throw wrong() }
+            func option(_ node: RawNode, _ name: String) throws -> ConfigValue {
+                switch node.kind {
+                case .scalar(let text, true):
+                    return .string(text)
+                case .scalar(let text, false):
+                    if let b = parseBool(text) { return .bool(b) }
+                    if let i = Int(text) { return .int(i) }
+                    if let d = parseDouble(text), !d.isNaN { return .float(d) }
+                    return .string(text)
+                case .sequence(let items):
+                    return .list(try items.map { item in
+                        guard case .scalar(let text, false) = item.kind, let d = parseDouble(text), !d.isNaN else {
+                            throw ConfigError.wrongType(path: "\(path).\(name)", line: item.line, expected: "a number", got: item.what)
+                        }
+                        return Int(text).map(ConfigValue.int) ?? .float(d)
+                    })
+                default:
+                    throw ConfigError.wrongType(path: "\(path).\(name)", line: node.line, expected: "a number, boolean, string or list of numbers", got: node.what)
+                }
+            }
+            value = .map(try entries.map { ConfigEntry($0.key, try option($0.value, $0.key)) })
         case .stringList:
             guard case .sequence(let items) = node.kind else { throw wrong() }
             value = .list(try items.map { item in
@@ -190,6 +216,9 @@ public enum EnvKeys {
     public static let command = TypedKey<[String]?>("env.command", .stringList,
                       "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
                       nullable: true, .null)
+    public static let kwargs = TypedKey<ConfigOptions>("env.kwargs", .options,
+                      "the environment's keyword options, as Gymnasium's gym.make(id, **kwargs), e.g. {ctrl_cost_weight: 0.05} for HalfCheetah-v5; {}: its defaults",
+                      .map([]))
     public static let normalizeObservations = TypedKey<Bool>("env.normalize_observations", .bool,
                       "normalise observations with running mean and variance, saved with the model and frozen for evaluation (SB3's VecNormalize; on-policy algorithms)",
                       .bool(false))
@@ -197,7 +226,7 @@ public enum EnvKeys {
                       "scale rewards by the running standard deviation of the discounted return (SB3's VecNormalize; on-policy algorithms)", .bool(false))
 
     /// Every key of the section, in the order configs are written.
-    public static let all: [ConfigKey] = [id.key, maxEpisodeSteps.key, command.key, normalizeObservations.key, normalizeRewards.key]
+    public static let all: [ConfigKey] = [id.key, maxEpisodeSteps.key, command.key, kwargs.key, normalizeObservations.key, normalizeRewards.key]
 }
 
 /// The keys of the `algorithm` section every algorithm has; an algorithm declares its own beside them.

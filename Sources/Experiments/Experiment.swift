@@ -2,6 +2,7 @@ import Atomics
 import Collectors
 import Core
 import Envs
+import MuJoCoEnvs
 import Foundation
 import Learner
 import Memory
@@ -16,7 +17,7 @@ public struct RunOptions {
     public var directory: URL?
     /// A verified checkpoint to resume from (`CheckpointLoader.load`).
     public var resume: StateDict?
-    public var environments: EnvironmentRegistry = .builtIn
+    public var environments: EnvironmentRegistry = .standard
     public var callbacks: CallbackRegistry = .builtIn
     /// Called with a progress line's figures every `train.log_every` updates.
     public var progress: ((TrainingProgress) -> Void)?
@@ -32,7 +33,7 @@ public struct RunOptions {
     /// no signal handler: the program that owns the process decides what requests a stop.
     public var stop: StopRequest?
 
-    public init(directory: URL? = nil, resume: StateDict? = nil, environments: EnvironmentRegistry = .builtIn,
+    public init(directory: URL? = nil, resume: StateDict? = nil, environments: EnvironmentRegistry = .standard,
                 callbacks: CallbackRegistry = .builtIn, progress: ((TrainingProgress) -> Void)? = nil) {
         self.directory = directory
         self.resume = resume
@@ -130,7 +131,7 @@ public enum Experiment {
     /// in the checkpoint or its run directory), loads their weights, and runs the `eval`
     /// section's episodes (or `episodes`).
     public static func evaluate(checkpoint: StateDict, config: ExperimentConfig, episodes: Int? = nil, seed: UInt64? = nil,
-                                environments base: EnvironmentRegistry = .builtIn) throws -> [Double] {
+                                environments base: EnvironmentRegistry = .standard) throws -> [Double] {
         let environments = try config.environments(from: base)
         let environment = try algorithmEnvironment(config, environments: environments)
         let parts = try config.definition.build(config, environment)

@@ -1,6 +1,7 @@
 import CCrypto
 import Envs
 import Foundation
+import MuJoCoEnvs
 
 /// A callback named in the config's `callbacks` section, with its parameters (defaults filled).
 public struct CallbackSpec: Hashable, Sendable {
@@ -52,7 +53,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// Reads a YAML or JSON file, applies `--set` style overrides (`path=value`, the value
     /// read as YAML), fills defaults and validates.
     public static func load(file: String, overrides: [String] = [], callbackRegistry: CallbackRegistry = .builtIn,
-                            environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
+                            environments: EnvironmentRegistry? = .standard, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
         let text: String
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ConfigError.unreadable(file: file, detail: "cannot read the file (\(error.localizedDescription))")
@@ -64,7 +65,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// Parses config text (YAML or JSON); see `load(file:)`.
     public static func parse(_ text: String, source: String = "config", overrides: [String] = [],
                              callbackRegistry: CallbackRegistry = .builtIn,
-                             environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
+                             environments: EnvironmentRegistry? = .standard, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
         var root = try RawNode.parse(text, source: source) ?? RawNode(kind: .mapping([]), line: nil)
         for override in overrides { try apply(override: override, to: &root) }
         let config = try resolve(root, callbackRegistry: callbackRegistry, algorithms: algorithms)
@@ -74,7 +75,7 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// The defaults of `algorithm` on `environment` (by default the algorithm's own default environment).
     public static func defaults(_ algorithm: AlgorithmName, environment: String? = nil, overrides: [String] = [],
-                                environments: EnvironmentRegistry? = .builtIn, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
+                                environments: EnvironmentRegistry? = .standard, algorithms: AlgorithmRegistry = .builtIn) throws -> ExperimentConfig {
         guard let definition = algorithms.algorithm(algorithm) else { throw unknownAlgorithm(algorithm.rawValue, line: nil, algorithms: algorithms) }
         let env = environment ?? definition.defaultEnvironment
         return try parse("env: {id: \(ConfigValue.quoted(env))}\nalgorithm: {name: \(ConfigValue.quoted(algorithm.rawValue))}\n", source: "defaults",
@@ -309,7 +310,21 @@ public struct ExperimentConfig: Sendable, Equatable {
     /// `env.id` after its process has been started once to read its spaces (so a command that
     /// fails, or speaks something else, is reported here with the reason).
     public func environments(from base: EnvironmentRegistry) throws -> EnvironmentRegistry {
-        guard let command = self[EnvKeys.command] else { return base }
+        let kwargs = self[EnvKeys.kwargs]
+        guard let command = self[EnvKeys.command] else {
+            guard !kwargs.isEmpty else { return base }
+            let id = self[EnvKeys.id]
+            var registry = base
+            do {
+                guard let spec = try MuJoCoTasks.spec(id: id, options: try kwargs.mujocoOptions(id: id)) else {
+                    throw ConfigError.invalid(path: EnvKeys.kwargs.path, detail: "\(id) takes no keyword options here; env.kwargs apply to the MuJoCo tasks (\(MuJoCoTasks.all.map(\.id).joined(separator: ", ")))")
+                }
+                registry.replace(spec)
+            } catch let error as MuJoCoError {
+                throw ConfigError.invalid(path: EnvKeys.kwargs.path, detail: "\(error)")
+            }
+            return registry
+        }
         let id = self[EnvKeys.id]
         if base.ids.contains(id) {
             throw ConfigError.invalid(path: "env.id", detail: "'\(id)' is a registered environment; a bridged one (env.command) needs an id of its own")
@@ -419,4 +434,23 @@ func sha256Hex(_ text: String) -> String {
     }
     precondition(ok == 1 && length == 32, "SHA-256 failed")
     return digest.prefix(32).map { String(format: "%02x", $0) }.joined()
+}
+
+extension ConfigOptions {
+    /// The options as a MuJoCo task reads them: numbers, flags, [low, high] ranges, a file path.
+    func mujocoOptions(id: String) throws -> MuJoCoOptions {
+        var values: [String: MuJoCoOptions.Value] = [:]
+        for entry in entries {
+            switch entry.value {
+            case .bool(let flag): values[entry.key] = .flag(flag)
+            case .int, .float: values[entry.key] = .number(entry.value.doubleValue!)
+            case .string(let text): values[entry.key] = .text(text)
+            case .list(let items) where items.count == 2 && items.allSatisfy({ $0.doubleValue != nil }):
+                values[entry.key] = .range(items[0].doubleValue!, items[1].doubleValue!)
+            default:
+                throw MuJoCoError.invalidOption(id: id, key: entry.key, detail: "expected a number, true/false, a path or [low, high]")
+            }
+        }
+        return MuJoCoOptions(values)
+    }
 }

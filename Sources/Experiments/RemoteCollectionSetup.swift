@@ -1,6 +1,7 @@
 import Collectors
 import Core
 import Envs
+import MuJoCoEnvs
 import Memory
 import NN
 import SeededRandom
@@ -23,7 +24,7 @@ public struct RemoteCollectionSetup {
 
     /// Builds the algorithm's parts for `config` (the networks start untrained: the collectors
     /// wait for the learner's weights). Throws for what cannot collect remotely.
-    public init(_ config: ExperimentConfig, environments: EnvironmentRegistry = .builtIn) throws {
+    public init(_ config: ExperimentConfig, environments: EnvironmentRegistry = .standard) throws {
         guard config.definition.dataFlow.acceptsRemoteCollectors else {
             throw ConfigError.invalid(path: "algorithm.name", detail: "remote collectors feed a replay memory; \(config.algorithm) collects \(config.definition.dataFlow.name) in the learner's process")
         }

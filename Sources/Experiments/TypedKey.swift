@@ -44,6 +44,17 @@ extension Array: ConfigReadable where Element: ConfigReadable {
     }
 }
 
+/// Named options (`ConfigType.options`) as entries in the config's order.
+public struct ConfigOptions: ConfigReadable, Equatable {
+    public var entries: [ConfigEntry]
+    public var isEmpty: Bool { entries.isEmpty }
+    public init(_ entries: [ConfigEntry]) { self.entries = entries }
+    public init?(configValue: ConfigValue) {
+        guard case .map(let entries) = configValue else { return nil }
+        self.entries = entries
+    }
+}
+
 /// A nullable key: `null` reads as nil.
 extension Optional: ConfigReadable where Wrapped: ConfigReadable {
     public init?(configValue: ConfigValue) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Envs
+import MuJoCoEnvs
 import Experiments
 import Sweeps
 import Foundation
@@ -428,7 +429,7 @@ extension RLTrain {
         }
 
         func run() throws {
-            var registry = EnvironmentRegistry.builtIn
+            var registry = EnvironmentRegistry.standard
             var ids = registry.ids
             if !command.isEmpty {
                 registry = EnvironmentRegistry()
@@ -457,7 +458,7 @@ extension RLTrain {
             abstract: "List the registered environments with their spaces and limits.")
 
         func run() throws {
-            for info in try EnvironmentRegistry.builtIn.catalog() {
+            for info in try EnvironmentRegistry.standard.catalog() {
                 print(info.id + (info.summary.isEmpty ? "" : " — \(info.summary)"))
                 print("  observation: \(info.observationSpace)")
                 print("  action:      \(info.actionSpace)")
@@ -475,7 +476,7 @@ extension RLTrain {
         func run() throws {
             let input = FileHandle.standardInput.readDataToEndOfFile()
             let request = try ReferenceReplay.parseRequest(input)
-            try ReferenceReplay().run(request) { print($0.jsonLine) }
+            try ReferenceReplay(registry: .standard).run(request, onReset: { print($0) }, onStep: { print($0.jsonLine) })
         }
     }
 }

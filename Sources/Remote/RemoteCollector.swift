@@ -3,6 +3,7 @@ import Atomics
 import Collectors
 import Core
 import Envs
+import MuJoCoEnvs
 import Experiments
 import Foundation
 import GRPCCore
@@ -43,7 +44,7 @@ public final class RemoteCollector: @unchecked Sendable {
         public var window = 1
         /// Progress lines on stderr every this many seconds (nil: none).
         public var reportEvery: Double? = 10
-        public var environments: EnvironmentRegistry = .builtIn
+        public var environments: EnvironmentRegistry = .standard
         /// Ends the collection early when requested (rl-train collect requests it on SIGINT and
         /// SIGTERM): the collectors stop after their current step and the batches in flight go out.
         public var stop: StopRequest?

@@ -110,6 +110,33 @@ public final class ChildProcess {
         if poll() == nil { kill(pid, number) }
     }
 
+    /// Runs `executable` to its end and returns how it ended with what it wrote to its standard
+    /// output (at most `limit` bytes are kept; its standard error is inherited).
+    ///
+    ///     let (status, text) = try ChildProcess.output(of: "/usr/bin/env", arguments: ["--", "python3", "--version"])
+    public static func output(of executable: String, arguments: [String], limit: Int = 1 << 20) throws -> (Termination, String) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ChildProcessError(executable: executable, detail: "cannot make a pipe: \(String(cString: strerror(errno)))") }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable: executable, arguments: arguments, standardOutput: fds[1])
+        } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fds[0], &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if bytes.count < limit { bytes += chunk[0..<min(n, limit - bytes.count)] }
+        }
+        close(fds[0])
+        return (child.wait(), String(decoding: bytes, as: UTF8.self))
+    }
+
     private func reap(_ options: Int32) -> Termination? {
         if let termination { return termination }
         var raw: Int32 = 0
