@@ -16,6 +16,12 @@ public enum StopReason: String, Sendable, Codable {
     public var isInterruption: Bool { self == .signal || self == .requested }
 }
 
+/// Which of a run's policies: the final one (its newest checkpoint) or the best kept one
+/// (checkpoints/best.safetensors.gz).
+public enum PolicyChoice: String, Sendable, Codable {
+    case final, best
+}
+
 /// What a finished (or interrupted) run reports; written as `result.json` in the run directory.
 public struct RunResult: Sendable, Codable {
     public var runID: String
@@ -94,12 +100,52 @@ public struct RunResult: Sendable, Codable {
         case learnerSampleSeconds = "learner_sample_seconds", learnerWaits = "learner_waits", collectorWaits = "collector_waits", metrics, worker
     }
 
+    private enum ExtraKeys: String, CodingKey { case defaultPolicy = "default_policy" }
+
+    /// Writes `default_policy` besides the stored fields, for readers of result.json.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(algorithm, forKey: .algorithm)
+        try container.encode(environment, forKey: .environment)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(stoppedBy, forKey: .stoppedBy)
+        try container.encodeIfPresent(solvedAtEnvironmentSteps, forKey: .solvedAtEnvironmentSteps)
+        try container.encodeIfPresent(threshold, forKey: .threshold)
+        try container.encode(environmentSteps, forKey: .environmentSteps)
+        try container.encode(updates, forKey: .updates)
+        try container.encode(episodes, forKey: .episodes)
+        try container.encodeIfPresent(recentMeanReturn, forKey: .recentMeanReturn)
+        try container.encodeIfPresent(final, forKey: .final)
+        try container.encodeIfPresent(best, forKey: .best)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encodeIfPresent(resumedFromUpdates, forKey: .resumedFromUpdates)
+        try container.encode(tags, forKey: .tags)
+        try container.encodeIfPresent(learnerLoopSeconds, forKey: .learnerLoopSeconds)
+        try container.encodeIfPresent(learnerSampleSeconds, forKey: .learnerSampleSeconds)
+        try container.encodeIfPresent(learnerWaits, forKey: .learnerWaits)
+        try container.encodeIfPresent(collectorWaits, forKey: .collectorWaits)
+        try container.encodeIfPresent(metrics, forKey: .metrics)
+        try container.encodeIfPresent(worker, forKey: .worker)
+        var extra = encoder.container(keyedBy: ExtraKeys.self)
+        if final != nil { try extra.encode(defaultPolicy, forKey: .defaultPolicy) }
+    }
+
     /// The final evaluation's returns, mean and std (nil when the run was interrupted).
     public var evaluationReturns: [Double]? { final?.returns }
     public var evaluationMeanReturn: Double? { final?.mean }
     public var evaluationStd: Double? { final?.std }
 
-    /// The evaluation of the policy a user gets by default (`rl-train eval`, sweep tables): the
-    /// best kept one when there is one, else the final one; `last` asks for the final one.
-    public func evaluation(last: Bool = false) -> EvaluationSummary? { last ? final : (best?.fresh ?? final) }
+    /// The policy a user gets by default (`rl-train eval`, reports, sweep tables): of the final
+    /// and the best kept policy, scored on the same fresh episodes at the end of the run, the one
+    /// that scored higher (the final one on a tie, or when there is no best).
+    public var defaultPolicy: PolicyChoice {
+        guard let best, let final, best.fresh.updates != final.updates else { return .final }
+        return best.fresh.mean > final.mean ? .best : .final
+    }
+
+    /// The evaluation of the default policy (`defaultPolicy`); `last` asks for the final one.
+    public func evaluation(last: Bool = false) -> EvaluationSummary? {
+        last || defaultPolicy == .final ? final : best?.fresh
+    }
 }

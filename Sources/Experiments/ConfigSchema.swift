@@ -88,7 +88,7 @@ public struct ConfigKey: Sendable {
 public enum ConfigSchema {
     /// Part of every run identity; bump it when a default, the way runs are seeded or the
     /// checkpoint layout changes (see `ExperimentConfig.canonicalForm`).
-    public static let identityVersion = 3
+    public static let identityVersion = 4
 
     /// The sections in the order configs are written.
     public static let sections = ["env", "algorithm", "network", "memory", "collectors", "train", "eval", "callbacks"]
@@ -272,7 +272,7 @@ public enum TrainKeys {
                       nullable: true, .int(1_000))
     public static let stopAtThreshold = TypedKey<Bool>("train.stop_at_threshold", .bool, "stop once the run is solved", .bool(true))
     public static let solvedMargin = TypedKey<Double>("train.solved_margin", .float(min: 0, max: nil, minExclusive: false),
-                      "z of the one-sided confidence bound (mean − z·std/√n over an evaluation and its confirmation) that must reach the threshold to count as solved; 1.645: 95%, 0: the means alone",
+                      "z of the one-sided prediction bound (mean − z·std·√(1/n + 1/m) over the n episodes of an evaluation and its confirmation, for a fresh evaluation of m = eval.episodes) that must reach the threshold to count as solved, and that ranks candidates for the best policy; 1.645: 95%, 0: the means alone",
                       .float(1.645))
     public static let threshold = TypedKey<Double?>("train.threshold", .float(min: nil, max: nil, minExclusive: false),
                       "mean return that counts as solved (an evaluation, its confirmation and their confidence bound reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null)

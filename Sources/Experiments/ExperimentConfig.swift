@@ -286,7 +286,8 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw ConfigError.invalid(path: path, detail: "\(error)")
             }
             _ = spec
-            let env = try environments.make(id)
+            let env: any Environment
+            do { env = try environments.make(id) } catch { throw ConfigError.invalid(path: path, detail: "\(error)") }
             if !definition.actions.accepts(env.actionSpace) {
                 let fitting = algorithms.names { $0.actions.accepts(env.actionSpace) }
                 let actions: String

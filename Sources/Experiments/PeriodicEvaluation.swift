@@ -11,11 +11,18 @@ import StateDictIO
 /// The rule for "solved" (neither a lucky draw nor a policy that fails now and then may pass):
 /// an evaluation whose mean reaches the threshold is confirmed at once by a second one of as
 /// many episodes on other reset seeds; the run is solved when both means reach the threshold
-/// and so does the lower end of a one-sided confidence interval of the mean over both sets,
-/// mean − z·std/√n (z = `margin`, 1.645 by default: 95%). The policy's score is its
-/// evaluation's mean, or the mean over both sets of episodes when a confirmation ran; the best
-/// score so far names the best policy (`onNewBest` then saves it). With `stopWhenSolved`, a
-/// solved run stops (through the collectors' stop request, as a signal would).
+/// and so does the lower prediction bound of the next evaluation a user would run (m fresh
+/// episodes, m = the evaluation's size): mean − z·std·√(1/n + 1/m) over the n episodes played
+/// (z = `margin`, 1.645 by default: 95%). A bound on the mean alone (mean − z·std/√n) ignores
+/// that the user's own evaluation is a noisy sample too: policies whose true mean sits just
+/// above the threshold then pass it and score below it on fresh episodes half the time, and a
+/// rare failed episode (Acrobot's −500 among returns near −80) weighs more in m episodes than
+/// in n.
+///
+/// Candidates for the kept "best" policy are ranked by the same bound, not their mean (with
+/// noisy returns the highest mean is mostly the luckiest draw), and a confirmed solve outranks
+/// any unconfirmed evaluation. With `stopWhenSolved`, a solved run stops (through the
+/// collectors' stop request, as a signal would).
 public final class PeriodicEvaluation: Callback {
     /// One periodic evaluation.
     public struct Record: Sendable, Equatable {
@@ -30,8 +37,24 @@ public final class PeriodicEvaluation: Callback {
         public var score: Double
         /// Episodes behind `score`.
         public var episodes: Int
-        /// score − z·std/√episodes over every episode it played here (nil without a confirmation).
+        /// score − z·std·√(1/episodes + 1/m) over every episode it played here: the lower
+        /// prediction bound of a fresh m-episode evaluation, which ranks the candidates.
         public var lowerBound: Double?
+        /// Whether this evaluation solved the run (confirmed, every part at the threshold).
+        public var solved: Bool = false
+
+        /// Ranks candidates for the best policy: a confirmed solve first, then the higher bound.
+        public func outranks(_ other: Record) -> Bool {
+            if solved != other.solved { return solved }
+            return (lowerBound ?? score) > (other.lowerBound ?? other.score)
+        }
+    }
+
+    /// The lower prediction bound of the mean of `fresh` future episodes, from `returns`.
+    public static func predictionBound(_ returns: [Double], fresh: Int, z: Double) -> Double {
+        let n = Double(returns.count)
+        guard n > 1 else { return Statistics.mean(returns) }
+        return Statistics.mean(returns) - z * Statistics.std(returns) * (1 / n + 1 / Double(fresh)).squareRoot()
     }
 
     public let name = "evaluation"
@@ -75,22 +98,23 @@ public final class PeriodicEvaluation: Callback {
         let returns = try evaluate(seed.evaluation)
         let mean = Statistics.mean(returns)
         var record = Record(updates: state.updates, environmentSteps: statistics.environmentSteps, mean: mean, std: Statistics.std(returns),
-                            confirmationMean: nil, score: mean, episodes: returns.count, lowerBound: nil)
+                            confirmationMean: nil, score: mean, episodes: returns.count,
+                            lowerBound: Self.predictionBound(returns, fresh: returns.count, z: margin))
         if let threshold, mean >= threshold {
             let confirmation = try evaluate(seed.confirmation)
             let all = returns + confirmation
             record.confirmationMean = Statistics.mean(confirmation)
             record.score = Statistics.mean(all)
             record.episodes = all.count
-            record.lowerBound = record.score - margin * Statistics.std(all) / Double(all.count).squareRoot()
+            record.lowerBound = Self.predictionBound(all, fresh: returns.count, z: margin)
+            record.solved = record.confirmationMean! >= threshold && record.lowerBound! >= threshold
         }
         state[RunKeys.evaluation] = record
-        if best.map({ record.score > $0.score }) ?? true {
+        if best.map({ record.outranks($0) }) ?? true {
             best = record
             try onNewBest?(record)
         }
-        if let threshold, solvedAt == nil, let confirmed = record.confirmationMean, confirmed >= threshold,
-           let bound = record.lowerBound, bound >= threshold {
+        if record.solved, solvedAt == nil {
             solvedAt = record.environmentSteps
             if stopWhenSolved {
                 stoppedSolved = true
@@ -113,6 +137,7 @@ public final class PeriodicEvaluation: Callback {
             dict["best.score"] = Tensor(scalar: best.score)
             dict["best.episodes"] = Tensor(scalar: Int64(best.episodes))
             if let bound = best.lowerBound { dict["best.lower_bound"] = Tensor(scalar: bound) }
+            if best.solved { dict["best.solved"] = Tensor(scalar: Int64(1)) }
         }
         if let solvedAt { dict["solved_at"] = Tensor(scalar: Int64(solvedAt)) }
         return dict
@@ -128,7 +153,8 @@ public final class PeriodicEvaluation: Callback {
             best = Record(updates: Int(try dict.integer("best.updates")), environmentSteps: Int(try dict.integer("best.environment_steps")),
                           mean: try dict.scalar("best.mean"), std: (try? dict.scalar("best.std")) ?? .nan, confirmationMean: confirmation.isNaN ? nil : confirmation,
                           score: try dict.scalar("best.score"), episodes: Int(try dict.integer("best.episodes")),
-                          lowerBound: bound.isNaN ? nil : bound)
+                          lowerBound: bound.isNaN ? nil : bound,
+                          solved: dict.tensors["best.solved"] != nil)
         } else {
             best = nil
         }

@@ -10,21 +10,21 @@ public enum GymnasiumAssets {
 
     struct LookupFailure: Error { let detail: String }
 
-    /// The assets folder, found once per process; `id` names the task in the error.
-    public static func folder(for id: String) throws -> String {
+    /// The assets folder, found once per process; `id` and `file` name what is missing in the error.
+    public static func folder(for id: String, file: String = "its model") throws -> String {
         let result = located.withLock { cached in
             if cached == nil { cached = find() }
             return cached!
         }
         switch result {
         case .success(let folder): return folder
-        case .failure(let failure): throw MuJoCoError.assetsNotFound(id: id, file: "its model file", detail: failure.detail)
+        case .failure(let failure): throw MuJoCoError.assetsNotFound(id: id, file: file, detail: failure.detail)
         }
     }
 
     /// The path of `file` in the assets folder, or an error naming what was looked for.
     public static func path(of file: String, for id: String) throws -> String {
-        let path = (try folder(for: id) as NSString).appendingPathComponent(file)
+        let path = (try folder(for: id, file: file) as NSString).appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path) else {
             throw MuJoCoError.assetsNotFound(id: id, file: file, detail: "\(path) does not exist")
         }

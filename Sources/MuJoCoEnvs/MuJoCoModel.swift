@@ -79,7 +79,7 @@ public enum MuJoCoError: Error, CustomStringConvertible, Equatable {
             return "\(id) runs on the MuJoCo C library, and this rl-train was built without it; "
                 + "scripts/build-mujoco.sh installs libmujoco and builds an rl-train with it (it prints the binary's path)"
         case let .assetsNotFound(id, file, detail):
-            return "\(id) reads Gymnasium's model file (\(file)), which was not found (\(detail)); install Gymnasium "
+            return "\(id) reads its model (\(file)) from Gymnasium's envs/mujoco/assets, which was not found (\(detail)); install Gymnasium "
                 + "(pip install gymnasium) for the Python in $RL_PYTHON or python3, set $RL_GYMNASIUM_ASSETS to its "
                 + "envs/mujoco/assets folder, or give env.kwargs.xml_file"
         case let .modelLoad(file, detail):

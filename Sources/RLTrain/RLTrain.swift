@@ -67,6 +67,7 @@ extension RLTrain {
         if let best = r.best, best.fresh.updates != r.final?.updates {
             text += String(format: "\nbest policy (update %d, scored %.1f over %d episodes; checkpoints/best.safetensors.gz), on the same episodes: %.1f ± %.1f",
                            best.fresh.updates, best.selectionScore, best.selectionEpisodes, best.fresh.mean, best.fresh.std)
+            text += "\nrl-train eval, reports and sweep tables use the \(r.defaultPolicy == .best ? "best" : "final") policy (it scored higher on these episodes)"
         }
         if let loop = r.learnerLoopSeconds, let sample = r.learnerSampleSeconds, loop > 0 {
             text += String(format: "\nlearner: %.2f s updating, %.1f%% of it obtaining batches (sampling + waiting for collectors)",
@@ -178,17 +179,27 @@ extension RLTrain {
 
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a trained policy from a run directory (its best policy, or with --last its newest checkpoint) or a checkpoint file.")
+            abstract: "Evaluate a trained policy from a run directory (its default policy: of the final and the best kept one, the one that scored higher at the end of the run) or a checkpoint file.")
 
         @Argument(help: "A run directory or a checkpoint_*.safetensors.gz file.") var source: String
         @Option(help: "Episodes (default: the config's eval.episodes).") var episodes: Int?
         @Option(help: "Seed of the first episode (default: derived from train.seed, apart from every training and evaluation seed).") var seed: UInt64?
         @Flag(help: "Print one JSON object instead of text.") var json = false
         @Flag(help: "Use the newest intact checkpoint if the newest is damaged.") var fallback = false
-        @Flag(help: "Evaluate a run directory's newest checkpoint instead of its best policy (checkpoints/best.safetensors.gz).") var last = false
+        @Flag(help: "Evaluate a run directory's newest checkpoint (its final policy when the run finished).") var last = false
+        @Flag(help: "Evaluate a run directory's best kept policy (checkpoints/best.safetensors.gz).") var best = false
 
         func validate() throws {
             if let episodes, episodes <= 0 { throw ValidationError("--episodes must be positive") }
+            if last && best { throw ValidationError("--last and --best choose different policies; give one") }
+        }
+
+        /// The policy a run directory's result names as its default; the best kept one when the
+        /// run has no result yet (interrupted), as before it finished.
+        static func defaultPolicy(of run: URL) -> PolicyChoice {
+            guard let data = try? Data(contentsOf: run.appendingPathComponent(RunFiles.result)),
+                  let result = try? JSONDecoder().decode(RunResult.self, from: data), result.final != nil else { return .best }
+            return result.defaultPolicy
         }
 
         func run() throws {
@@ -200,8 +211,10 @@ extension RLTrain {
             let file: URL, checkpoint: StateDict
             if isDirectory.boolValue {
                 let checkpoints = url.lastPathComponent == RunFiles.checkpoints ? url : url.appendingPathComponent(RunFiles.checkpoints)
-                if !last, let best = try CheckpointLoader.loadBest(in: checkpoints) {
-                    (file, checkpoint) = best
+                let run = url.lastPathComponent == RunFiles.checkpoints ? url.deletingLastPathComponent() : url
+                let wantBest = best || (!last && Self.defaultPolicy(of: run) == .best)
+                if wantBest, let kept = try CheckpointLoader.loadBest(in: checkpoints) {
+                    (file, checkpoint) = kept
                 } else {
                     (file, checkpoint) = try CheckpointLoader.loadNewest(in: checkpoints, fallback: fallback)
                 }
@@ -216,8 +229,8 @@ extension RLTrain {
             let mean = Statistics.mean(returns), std = Statistics.std(returns)
             if json {
                 let object: [String: Any] = ["checkpoint": file.path, "run_id": config.id, "env": config[EvalKeys.environmentID] ?? config[EnvKeys.id],
-                                             "episodes": returns.count, "mean_return": mean, "std_return": std,
-                                             "min_return": returns.min()!, "max_return": returns.max()!, "returns": returns,
+                                             "episodes": returns.count, "mean": mean, "std": std,
+                                             "min": returns.min()!, "max": returns.max()!, "returns": returns,
                                              "deterministic": config[EvalKeys.deterministic]]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
@@ -239,7 +252,7 @@ extension RLTrain {
         @Argument(help: "The sweep file (YAML).") var file: String
         @Option(help: "Override the sweep's tokens (CPU threads used at once).") var tokens: Int?
         @Flag(help: "Print the planned runs and their state; train nothing, create nothing.") var dryRun = false
-        @Flag(help: "Tabulate each run's final policy instead of its best kept one.") var last = false
+        @Flag(help: "Tabulate each run's final policy instead of its default one (the higher-scoring of final and best).") var last = false
         @Option(help: "Run the grid points as tasks on the Ray cluster at this address (HOST:PORT) instead of local processes.")
         var ray: String?
         @Option(help: "The Python that has ray installed (default: the sweep file's launcher.ray.python, $RL_RAY_PYTHON, python3).")

@@ -54,8 +54,8 @@ public enum HTMLReport {
                 cells[1] = String(result.seed)
                 cells[2] = result.stoppedBy.rawValue
                 cells[3] = result.solvedAtEnvironmentSteps.map(String.init) ?? "—"
-                cells[4] = summary(result.evaluation(last: true))
-                cells[5] = summary(result.evaluation(last: false))
+                cells[4] = summary(result.evaluation(last: true)) + (result.defaultPolicy == .final && result.best != nil ? " (default)" : "")
+                cells[5] = summary(result.best?.fresh ?? result.final) + (result.defaultPolicy == .best ? " (default)" : "")
                 cells[6] = String(format: "%.1f", result.seconds)
                 cells[7] = (result.metrics ?? [:]).sorted { $0.key < $1.key }
                     .map { "\($0.key) \(String(format: "%.4g", $0.value))" }.joined(separator: ", ")

@@ -19,16 +19,17 @@ import Testing
                            })
     }
 
-    /// Both means above the threshold, but the returns so spread that the mean's 95% lower
-    /// bound is below it: not solved (a policy that fails now and then keeps training).
+    /// Both means above the threshold, but the returns so spread that the 95% lower prediction
+    /// bound of a fresh evaluation is below it: not solved (a policy that fails now and then
+    /// keeps training).
     @Test func aSpreadOfReturnsBelowTheConfidenceBoundIsNotSolved() throws {
         let statistics = RunControl()
         let e = evaluator(threshold: 90, stop: true, means: [10_000: 100, 10_001: 100], spread: 30, statistics: statistics)
         var state = TrainingState()
         state.updates = 10
         try e.endCycle(&state)
-        // mean 100, std 30 over 4 episodes: 100 − 1.645 · 30 / 2 = 75.3 < 90
-        #expect(abs((state[RunKeys.evaluation]?.lowerBound ?? 0) - 75.325) < 1e-9)
+        // mean 100, std 30 over n = 4 episodes, for a fresh evaluation of m = 2: 100 − 1.645 · 30 · √(1/4 + 1/2) = 57.3 < 90
+        #expect(abs((state[RunKeys.evaluation]?.lowerBound ?? 0) - (100 - 1.645 * 30 * 0.75.squareRoot())) < 1e-9)
         #expect(e.solvedAt == nil && !statistics.stopRequested)
         #expect(e.best?.score == 100)
     }
@@ -90,12 +91,68 @@ import Testing
         older.tensors["best.confirmation_mean"] = Tensor(scalar: Double.nan)
         older.tensors["best.lower_bound"] = Tensor(scalar: Double.nan)
         try again.loadStateDict(older, loadNetwork: true, loadOptimizer: true, loadHparams: true)
-        #expect(again.best == unsolved.best && again.solvedAt == nil)
+        #expect(again.best?.score == unsolved.best?.score && again.best?.lowerBound == nil && again.solvedAt == nil)
         // Nothing reached the threshold without a threshold: never solved.
         let plain = evaluator(threshold: nil, stop: true, means: [10_000: 1e9], statistics: RunControl())
         state.updates = 10
         try plain.endCycle(&state)
         #expect(plain.solvedAt == nil && state[RunKeys.evaluation]?.confirmationMean == nil)
+    }
+}
+
+extension PeriodicEvaluationTests {
+    /// The best policy is the one with the higher prediction bound, not the higher mean: a
+    /// lucky, spread evaluation does not displace a steady one.
+    @Test func candidatesRankByTheirBoundNotTheirMean() throws {
+        let e = PeriodicEvaluation(every: 10, threshold: nil, stopWhenSolved: false, statistics: RunControl(),
+                                   seeds: { (UInt64($0) * 1000, UInt64($0) * 1000 + 1) },
+                                   evaluate: { seed in seed == 10_000 ? [50, 150] : [59, 61] })
+        var state = TrainingState()
+        for u in [10, 20] {
+            state.updates = u
+            try e.endCycle(&state)
+        }
+        // Update 10: mean 100, std 50, bound 100 − 1.645 · 50 = 17.75; update 20: mean 60, bound 58.4.
+        #expect(e.best?.updates == 20)
+    }
+
+    /// A confirmed solve stays the best policy when a later evaluation has a higher mean that
+    /// its confirmation does not hold.
+    @Test func aConfirmedSolveOutranksAHigherUnconfirmedMean() throws {
+        let e = evaluator(threshold: 90, stop: false, means: [10_000: 95, 10_001: 96, 20_000: 300, 20_001: 80], statistics: RunControl())
+        var state = TrainingState()
+        for u in [10, 20] {
+            state.updates = u
+            try e.endCycle(&state)
+        }
+        #expect(state[RunKeys.evaluation]?.score == 190 && state[RunKeys.evaluation]?.solved == false)
+        #expect(e.best?.updates == 10 && e.best?.solved == true)
+        let restored = evaluator(threshold: 90, stop: false, means: [:], statistics: RunControl())
+        try restored.loadStateDict(e.stateDict(), loadNetwork: true, loadOptimizer: true, loadHparams: true)
+        #expect(restored.best == e.best)
+    }
+
+    /// Of the final and the best policy, the one that scored higher on the same fresh episodes
+    /// is the default (`rl-train eval`, reports, sweep tables), and result.json says which.
+    @Test func theDefaultPolicyIsTheOneThatScoredHigherAtTheEnd() throws {
+        func summary(_ updates: Int, _ returns: [Double]) -> EvaluationSummary {
+            EvaluationSummary(updates: updates, environmentSteps: updates, seed: 7, returns: returns)
+        }
+        func result(final: [Double], best: [Double]?) -> RunResult {
+            RunResult(runID: "x", algorithm: "sac", environment: "Pendulum-v1", seed: 1, stoppedBy: .budget, environmentSteps: 100,
+                      updates: 100, episodes: 1, final: summary(100, final),
+                      best: best.map { BestEvaluation(selectionScore: 0, selectionEpisodes: 2, fresh: summary(50, $0)) }, seconds: 1)
+        }
+        #expect(result(final: [-150, -160], best: [-230, -231]).defaultPolicy == .final)
+        #expect(result(final: [-150, -160], best: [-230, -231]).evaluation()?.mean == -155)
+        #expect(result(final: [413, 413], best: [500, 500]).defaultPolicy == .best)
+        #expect(result(final: [413, 413], best: [500, 500]).evaluation()?.mean == 500)
+        #expect(result(final: [1, 1], best: [1, 1]).defaultPolicy == .final)
+        #expect(result(final: [1, 1], best: nil).defaultPolicy == .final)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result(final: [1], best: [2]))) as? [String: Any]
+        #expect(json?["default_policy"] as? String == "best")
+        let decoded = try JSONDecoder().decode(RunResult.self, from: JSONEncoder().encode(result(final: [3], best: [2])))
+        #expect(decoded.defaultPolicy == .final && decoded.final?.mean == 3)
     }
 }
 
@@ -120,7 +177,7 @@ import Testing
         #expect(file.dict.metadata["best_updates"] == String(best.fresh.updates))
         let returns = try Experiment.evaluate(checkpoint: file.dict, config: config, episodes: 3, seed: final.seed)
         #expect(returns == best.fresh.returns)
-        #expect(result.evaluation() == best.fresh)
+        #expect(result.evaluation() == (best.fresh.mean > final.mean ? best.fresh : final))
         #expect(result.evaluation(last: true) == final)
         // Only the newest periodic checkpoint is kept (keep: 1); the best file is not one of them.
         #expect(CheckpointLoader.checkpoints(in: directory.appendingPathComponent("checkpoints")).count == 1)

@@ -46,6 +46,7 @@ import Testing
                                  "-Xcc", "-fmodule-map-file=\(build.path)/CSmallGemm.build/module.modulemap", "-Xcc", "-I", "-Xcc", "\(sources)/CSmallGemm/include",
                                  "-Xcc", "-fmodule-map-file=\(sources)/CBLAS/module.modulemap", "-Xcc", "-fmodule-map-file=\(sources)/CZlib/module.modulemap",
                                  "-Xcc", "-fmodule-map-file=\(sources)/CCrypto/module.modulemap",
+                                 "-Xcc", "-fmodule-map-file=\(sources)/CMuJoCo/module.modulemap",
                                  "-Xcc", "-fmodule-map-file=\(checkouts)/Yams/Sources/CYaml/include/module.modulemap",
                                  "-Xcc", "-I", "-Xcc", "\(checkouts)/Yams/Sources/CYaml/include",
                                  "-module-cache-path", work.appendingPathComponent("cache").path, file.path]
