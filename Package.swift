@@ -123,7 +123,7 @@ let package = Package(
             .linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("m"),
         ]),
         .testTarget(name: "LearnerTests", dependencies: ["Core", "TestKernelPins", "Learner", "Experiments", "Collectors", "NN", "Memory", "Envs", "SeededRandom", "StateDictIO"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Core", "TestKernelPins", "Shared", "Experiments", "Sweeps", "Envs", "MuJoCoEnvs", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Core", "TestKernelPins", "Shared", "Experiments", "Sweeps", "Envs", "MuJoCoEnvs", "Reporting", "Learner", "Memory", "StateDictIO", "NN", "SeededRandom", "Collectors"]),
         .testTarget(name: "NNTests", dependencies: ["TestKernelPins", "NN", "CSmallGemm", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "SeededRandom", "StateDictIO"]),
         .testTarget(name: "StateDictIOTests", dependencies: ["StateDictIO", "SeededRandom"]),

@@ -24,8 +24,9 @@ public struct AlgorithmRegistry: Sendable {
         for key in algorithm.keys where common.contains(key.path) {
             throw ConfigError.invalid(path: key.path, detail: "\(algorithm.name) declares a common key (or one of its \(algorithm.dataFlow.name) flow's) as its own; change its default through `defaults`")
         }
-        for path in algorithm.defaults.keys where !common.contains(path) {
-            throw ConfigError.invalid(path: path, detail: "\(algorithm.name) changes the default of a key that is neither common nor of its \(algorithm.dataFlow.name) flow")
+        // Callback parameters (`callbacks.metrics.every`) are checked against the callback registry when a config resolves.
+        for path in algorithm.defaults.keys where !common.contains(path) && !path.hasPrefix("callbacks.") {
+            throw ConfigError.invalid(path: path, detail: "\(algorithm.name) changes the default of a key that is neither common nor of its \(algorithm.dataFlow.name) flow, nor a callback parameter")
         }
         algorithms[algorithm.name] = algorithm
     }

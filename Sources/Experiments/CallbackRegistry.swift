@@ -110,27 +110,39 @@ public struct CallbackRegistry: Sendable {
             return EpisodeLogger(file: directory.appendingPathComponent(RunFiles.episodes), every: spec["every"]!.intValue!,
                                  statistics: context.statistics, seconds: context.seconds)
         })
-        registry.defaultList = ["checkpointer", "metrics", "tensorboard", "episodes"].map(registry.specWithDefaults)
+        registry.defaultList = ["checkpointer", "metrics", "tensorboard", "episodes"].map { registry.specWithDefaults($0) }
         return registry
     }()
 
-    /// A registered callback with all its parameters at their defaults.
-    func specWithDefaults(_ name: String) -> CallbackSpec {
+    /// A registered callback with all its parameters at their defaults, as `adjusted` changes
+    /// them (an algorithm's own defaults by path, e.g. `callbacks.metrics.every`).
+    func specWithDefaults(_ name: String, adjusted: [String: ConfigValue] = [:]) -> CallbackSpec {
         let kind = kinds[name]!
-        let defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue!) }
+        let defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), adjusted[$0.path] ?? $0.defaultValue!) }
         var spec = CallbackSpec(name: name, parameters: defaults, affectsTraining: kind.affectsTraining)
         spec.defaults = defaults
         return spec
     }
 
+    /// The default list with an algorithm's own defaults (PPO's updates are whole rollouts, so
+    /// it logs every few of them where DQN logs every thousand updates).
+    func defaultList(adjusted: [String: ConfigValue]) -> [CallbackSpec] {
+        defaultList.map { specWithDefaults($0.name, adjusted: adjusted) }
+    }
+
     /// Types a `callbacks` section: a list whose items are a name (`- metrics`) or a
-    /// one-key mapping of a name to its parameters (`- checkpointer: {every: 5000}`).
-    func resolve(_ node: RawNode) throws -> [CallbackSpec] {
-        if case .scalar(let text, false) = node.kind, text == "null" || text.isEmpty { return [] }
+    /// one-key mapping of a name to its parameters (`- checkpointer: {every: 5000}`), or to
+    /// `false` to leave a default callback out (`- tensorboard: false`). The list is merged by
+    /// name into the default list: a named default takes the given parameters, the others stay
+    /// (a config that sets the checkpointer's cadence keeps its TensorBoard logs), and callbacks
+    /// that are not defaults are added in order.
+    func resolve(_ node: RawNode, adjusted: [String: ConfigValue] = [:]) throws -> [CallbackSpec] {
+        var result = defaultList(adjusted: adjusted)
+        if case .scalar(let text, false) = node.kind, text == "null" || text.isEmpty { return result }
         guard case .sequence(let items) = node.kind else {
             throw ConfigError.wrongType(path: "callbacks", line: node.line, expected: "a list of callbacks, e.g. [{checkpointer: {every: 5000}}]", got: node.what)
         }
-        return try items.enumerated().map { index, item in
+        for (index, item) in items.enumerated() {
             let path = "callbacks[\(index)]"
             let name: String, parameters: RawNode?
             switch item.kind {
@@ -147,8 +159,11 @@ public struct CallbackRegistry: Sendable {
                 switch parameters.kind {
                 case .mapping(let entries): given = entries
                 case .scalar(let text, false) where text == "null" || text.isEmpty: break
+                case .scalar(let text, false) where parseBool(text) == false:
+                    result.removeAll { $0.name == name }
+                    continue
                 default:
-                    throw ConfigError.wrongType(path: "\(path).\(name)", line: parameters.line, expected: "a mapping of parameters", got: parameters.what)
+                    throw ConfigError.wrongType(path: "\(path).\(name)", line: parameters.line, expected: "a mapping of parameters, or false to leave it out", got: parameters.what)
                 }
             }
             let known = kind.parameters.map { String($0.path.split(separator: ".").last!) }
@@ -156,18 +171,24 @@ public struct CallbackRegistry: Sendable {
                 throw ConfigError.unknownKey(path: "\(path).\(name).\(entry.key)", line: entry.keyLine, known: known,
                                              suggestion: closest(to: entry.key, in: known))
             }
-            let values = try kind.parameters.map { key -> ConfigEntry in
+            let defaults = specWithDefaults(name, adjusted: adjusted)
+            let values = try kind.parameters.enumerated().map { offset, key -> ConfigEntry in
                 let short = String(key.path.split(separator: ".").last!)
                 if let entry = given.first(where: { $0.key == short }) {
                     let renamed = ConfigKey("\(path).\(name).\(short)", key.type, key.doc, nullable: key.nullable, key.defaultValue)
                     return ConfigEntry(short, try ConfigSchema.typed(entry.value, for: renamed))
                 }
-                return ConfigEntry(short, key.defaultValue!)
+                return defaults.parameters[offset]
             }
             var spec = CallbackSpec(name: name, parameters: values, affectsTraining: kind.affectsTraining)
-            spec.defaults = kind.parameters.map { ConfigEntry(String($0.path.split(separator: ".").last!), $0.defaultValue!) }
-            return spec
+            spec.defaults = defaults.parameters
+            if let existing = result.firstIndex(where: { $0.name == name }) {
+                result[existing] = spec
+            } else {
+                result.append(spec)
+            }
         }
+        return result
     }
 
     /// Builds the configured callbacks for a run.

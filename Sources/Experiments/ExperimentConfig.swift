@@ -147,7 +147,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         var callbacks: [CallbackSpec]? = nil
         for section in sections {
             if section.key == "callbacks" {
-                callbacks = try callbackRegistry.resolve(section.value)
+                callbacks = try callbackRegistry.resolve(section.value, adjusted: definition.defaults)
                 continue
             }
             guard case .mapping(let entries) = section.value.kind else {
@@ -173,7 +173,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             }
             values[key.path] = value
         }
-        let config = ExperimentConfig(definition: definition, values: values, callbacks: callbacks ?? callbackRegistry.defaultList)
+        let config = ExperimentConfig(definition: definition, values: values, callbacks: callbacks ?? callbackRegistry.defaultList(adjusted: definition.defaults))
         try config.checkTags()
         return config
     }
@@ -400,7 +400,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         var out = header.map { $0.split(separator: "\n").map { "# \($0)" }.joined(separator: "\n") + "\n" } ?? ""
         for section in ConfigSchema.sections {
             if section == "callbacks" {
-                if documented { out += "# callbacks by name with parameters (rl-train config callbacks lists them)\n" }
+                if documented { out += "# callbacks by name with parameters, merged by name into these defaults ({name: false} leaves one out; rl-train config callbacks lists them)\n" }
                 out += "callbacks:\n"
                 for callback in callbacks {
                     out += "  - \(callback.name): \(ConfigValue.map(callback.parameters))\n"

@@ -383,7 +383,7 @@ extension RLTrain {
 
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Config helpers.", subcommands: [Defaults.self, Algorithms.self], defaultSubcommand: Defaults.self)
+            abstract: "Config helpers.", subcommands: [Defaults.self, Algorithms.self, Callbacks.self], defaultSubcommand: Defaults.self)
     }
 
     struct Defaults: ParsableCommand {
@@ -397,11 +397,28 @@ extension RLTrain {
             let config = try ExperimentConfig.defaults(algorithm.name, environment: env)
             print(config.yaml(documented: true, header: "rl-train config defaults \(algorithm.name): every key with its default"))
             print("# registered callbacks:")
-            for name in CallbackRegistry.builtIn.names {
+            for line in Callbacks.lines(adjusted: config.definition.defaults) { print("#   " + line) }
+        }
+    }
+
+    struct Callbacks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the registered callbacks a config's callbacks section can name, with their parameters and defaults.")
+
+        @Argument(help: "Show the defaults an algorithm gives them (on-policy algorithms count updates in rollouts).") var algorithm: AlgorithmArgument?
+
+        static func lines(adjusted: [String: ConfigValue]) -> [String] {
+            CallbackRegistry.builtIn.names.map { name in
                 let kind = CallbackRegistry.builtIn.kind(name)!
-                let parameters = kind.parameters.map { "\($0.path.split(separator: ".").last!): \($0.defaultValue!)" }
-                print("#   \(name) {\(parameters.joined(separator: ", "))}: \(kind.doc)")
+                let parameters = kind.parameters.map { "\($0.path.split(separator: ".").last!): \(adjusted[$0.path] ?? $0.defaultValue!)" }
+                return "\(name) {\(parameters.joined(separator: ", "))}: \(kind.doc)"
             }
+        }
+
+        func run() throws {
+            let adjusted = algorithm.flatMap { AlgorithmRegistry.builtIn.algorithm($0.name)?.defaults } ?? [:]
+            for line in Self.lines(adjusted: adjusted) { print(line) }
+            print("A config's callbacks list is merged by name into the defaults; {name: false} leaves one out.")
         }
     }
 

@@ -210,8 +210,9 @@ import Learner
     @Test func aRegisteredCallbackIsConfiguredByNameAndEntersTheIdentity() throws {
         let text = "env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [metrics, {lr_note: {factor: 0.25}}]\n"
         let config = try ExperimentConfig.parse(text, callbackRegistry: registry())
-        #expect(config.callbacks.map(\.name) == ["metrics", "lr_note"])
-        #expect(config.callbacks[1]["factor"] == .float(0.25))
+        // Merged by name into the defaults: the others stay, the new one is added.
+        #expect(config.callbacks.map(\.name) == ["checkpointer", "metrics", "tensorboard", "episodes", "lr_note"])
+        #expect(config.callbacks[4]["factor"] == .float(0.25))
         #expect(config.canonicalForm.contains("callbacks=[{\"lr_note\": {\"factor\": 0.25}}]"))
         let plain = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [metrics]\n")
         #expect(plain.id != config.id, "a callback that affects training changes the id")
@@ -220,6 +221,25 @@ import Learner
         #expect {
             _ = try ExperimentConfig.parse(text.replacingOccurrences(of: "0.25", with: "2"), callbackRegistry: registry())
         } throws: { "\($0)".contains("callbacks[1].lr_note.factor") }
+    }
+}
+
+extension CustomCallbackTests {
+    /// A callbacks list that sets one callback keeps the other defaults (it used to replace
+    /// them all: a run that tuned its checkpoints lost its TensorBoard logs), `false` leaves a
+    /// default out, and on-policy algorithms count their cadences in rollouts.
+    @Test func aCallbacksListMergesByNameIntoTheDefaults() throws {
+        let tuned = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [{checkpointer: {every: 100}}]\n")
+        #expect(tuned.callbacks.map(\.name) == ["checkpointer", "metrics", "tensorboard", "episodes"])
+        #expect(tuned.callbacks[0]["every"] == .int(100) && tuned.callbacks[0]["keep"] == .int(3))
+        let without = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\ncallbacks: [{tensorboard: false}]\n")
+        #expect(without.callbacks.map(\.name) == ["checkpointer", "metrics", "episodes"])
+        let ppo = try ExperimentConfig.defaults(.ppo)
+        #expect(ppo.callbacks.map { $0["every"] } == [.int(50), .int(2), .int(1), .int(10)])
+        #expect(ppo[TrainKeys.logEvery] == 10)
+        let ppoTuned = try ExperimentConfig.defaults(.ppo, overrides: ["callbacks=[{checkpointer: {keep: 1}}]"])
+        #expect(ppoTuned.callbacks[0]["every"] == .int(50), "an unset parameter takes the algorithm's default")
+        #expect(try ExperimentConfig.defaults(.dqn).callbacks.map { $0["every"] } == [.int(5_000), .int(1_000), .int(100), .int(1_000)])
     }
 }
 

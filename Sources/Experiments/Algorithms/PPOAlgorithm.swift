@@ -18,6 +18,11 @@ extension Algorithm {
             "algorithm.lr": .float(1e-3), "algorithm.gamma": .float(0.98),
             "network.hidden": .list([.int(64), .int(64)]), "network.init": .string("orthogonal"),
             "collectors.num_envs": .int(8), "train.env_steps": .int(100_000), "train.eval_every": .int(40),
+            // An update is a whole rollout here: cadences counted in updates are set so that a
+            // run of a few hundred rollouts prints, writes metrics, TensorBoard points and
+            // periodic checkpoints (with the shared defaults, in thousands of updates, it wrote none).
+            "train.log_every": .int(10), "callbacks.metrics.every": .int(2), "callbacks.tensorboard.every": .int(1),
+            "callbacks.checkpointer.every": .int(50), "callbacks.episodes.every": .int(10),
         ],
         metrics: [PPOKeys.policyLoss, PPOKeys.valueLoss, PPOKeys.entropy, PPOKeys.approximateKL, PPOKeys.clipFraction,
                   PPOKeys.explainedVariance, PPOKeys.learningRate],
