@@ -312,7 +312,9 @@ public final class SACAlphaLoss: Callback {
 }
 
 /// The stochastic tanh-Gaussian policy for collectors (actions in [−1, 1]ᴬ; the collector
-/// rescales them to the environment's box), with weights from the learner's publisher.
+/// rescales them to the environment's box), with weights from the learner's publisher, and
+/// uniformly random actions for the first `randomSteps` environment steps (SB3's
+/// learning_starts, which fills the memory with uniform actions).
 public final class GaussianPolicyAgent: Agent {
     public let actor: MLP
     public let publisher: WeightPublisher?
@@ -320,14 +322,17 @@ public final class GaussianPolicyAgent: Agent {
     /// Correlated exploration noise, one stream per (environment, action dimension); nil for
     /// SAC's own white noise drawn from the collector's stream.
     public let noise: ColoredNoise?
+    public let randomSteps: Int
     private var seenVersion = -1
     private let workspace: MLP.Workspace
     private let head: GaussianPolicyHead
     private let epsilon: UnsafeMutableBufferPointer<Float>
 
-    public init(actor: MLP, publisher: WeightPublisher?, maxBatch: Int, deterministic: Bool = false, noise: ColoredNoise? = nil) {
+    public init(actor: MLP, publisher: WeightPublisher?, maxBatch: Int, deterministic: Bool = false, noise: ColoredNoise? = nil,
+                randomSteps: Int = 0) {
         precondition(noise.map { $0.streams >= maxBatch * actor.outputSize / 2 } ?? true, "one noise stream per environment and action dimension")
         self.actor = actor
+        self.randomSteps = randomSteps
         self.publisher = publisher
         self.deterministic = deterministic
         self.noise = noise
@@ -341,6 +346,10 @@ public final class GaussianPolicyAgent: Agent {
     public func act(observations: UnsafeBufferPointer<Float>, count: Int, environmentSteps: Int,
                     indices: UnsafeMutableBufferPointer<Int>, values: UnsafeMutableBufferPointer<Float>,
                     rng: inout Xoshiro256) {
+        if environmentSteps < randomSteps && !deterministic {
+            for i in 0..<(count * head.actionSize) { values[i] = rng.nextUnitFloat() * 2 - 1 }
+            return
+        }
         publisher?.refresh(actor, seen: &seenVersion)
         let raw = actor.forward(observations.baseAddress!, batch: count, workspace: workspace)
         if let noise, !deterministic {

@@ -37,7 +37,8 @@ extension Algorithm {
             makeAgent: { maxBatch, seed in
                 GaussianPolicyAgent(actor: MLP(copying: model.actor), publisher: publisher, maxBatch: maxBatch,
                                     noise: ColoredNoise.exploration(color: config[SACConfig.explorationNoise], streams: maxBatch * box.size,
-                                                                    timeLimit: environment.timeLimit, seed: seed))
+                                                                    timeLimit: environment.timeLimit, seed: seed),
+                                    randomSteps: config[SACConfig.randomSteps])
             },
             evaluationAgent: { deterministic in
                 GaussianPolicyAgent(actor: model.actor, publisher: nil, maxBatch: 1, deterministic: deterministic)
@@ -71,7 +72,9 @@ public enum SACConfig {
     public static let explorationNoise = TypedKey<String>("algorithm.exploration_noise", .choice(ColoredNoise.explorationColors.map(\.name)),
                   "the collectors' action noise: white (SAC's own Gaussian draws), pink (1/f, temporally correlated: Eberhard et al. 2023; finds MountainCarContinuous' goal) or red (1/f²)",
                   .string("white"))
+    public static let randomSteps = TypedKey<Int>("algorithm.random_steps", .int(min: 0, max: nil),
+                  "environment steps at the start with uniformly random actions (SB3's learning_starts fills the memory so)", .int(0))
 
     /// In the order configs are written.
-    public static let all: [ConfigKey] = [tau.key, initialAlpha.key, tuneAlpha.key, targetEntropy.key, explorationNoise.key]
+    public static let all: [ConfigKey] = [tau.key, initialAlpha.key, tuneAlpha.key, targetEntropy.key, explorationNoise.key, randomSteps.key]
 }
