@@ -182,8 +182,10 @@ public struct BridgeSpaces: Sendable, Equatable {
         guard !low.isEmpty, low.count == high.count else { throw fail("observation.low and .high must be non-empty and of equal length") }
         guard let action = root["action"] as? [String: Any] else { throw fail("no \"action\" object") }
         let actionSpace: Space
-        if let n = (action["n"] as? NSNumber)?.intValue {
-            guard n > 0 else { throw fail("action.n must be positive") }
+        if let number = action["n"] as? NSNumber {
+            let n = number.intValue
+            guard number.doubleValue == Double(n), n > 0 else { throw fail("action.n must be a positive integer") }
+            guard n <= Space.maximumSize else { throw fail("action.n is \(number); at most \(Space.maximumSize) choices") }
             actionSpace = .discrete(Discrete(n))
         } else {
             let aLow = try floats(action["low"], "action.low"), aHigh = try floats(action["high"], "action.high")
@@ -195,7 +197,9 @@ public struct BridgeSpaces: Sendable, Equatable {
             guard let n = (value as? NSNumber)?.intValue, n > 0 else { throw fail("max_episode_steps must be a positive integer or null") }
             limit = n
         }
-        return BridgeSpaces(observation: Box(low: low, high: high), action: actionSpace, maxEpisodeSteps: limit)
+        let observationSpace = Box(low: low, high: high)
+        if let problem = Space.problem(observation: observationSpace, action: actionSpace) { throw fail(problem) }
+        return BridgeSpaces(observation: observationSpace, action: actionSpace, maxEpisodeSteps: limit)
     }
 }
 

@@ -100,3 +100,36 @@ public enum Space: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension Space {
+    /// The most components an observation or a continuous action, or choices a discrete
+    /// action, may have: beyond it the networks and the replay memory for it could not be
+    /// allocated on one machine (an announced `n` of 10^15 once made DQN abort in malloc).
+    public static let maximumSize = 65_536
+
+    /// Why `observation` and `action` cannot be trained on, naming the space and the value; nil
+    /// when they can (sizes within `maximumSize`, bounds not NaN and low ≤ high).
+    public static func problem(observation: Box, action: Space) -> String? {
+        if let problem = observation.problem(as: "observation") { return problem }
+        switch action {
+        case .discrete(let d):
+            if d.n > maximumSize { return "action space Discrete(\(d.n)) has more than \(maximumSize) choices: a network output that large cannot be allocated" }
+            return nil
+        case .box(let box):
+            return box.problem(as: "action")
+        }
+    }
+}
+
+extension Box {
+    /// Why this box cannot be an observation or action space (`what` names which); nil when it can.
+    public func problem(as what: String) -> String? {
+        if size == 0 { return "\(what) space is empty" }
+        if size > Space.maximumSize { return "\(what) space has \(size) components, more than \(Space.maximumSize): networks and memory for it cannot be allocated" }
+        for i in 0..<size {
+            if low[i].isNaN || high[i].isNaN { return "\(what) bound \(i) is NaN" }
+            if low[i] > high[i] { return "\(what) bound \(i) has low \(low[i]) above high \(high[i])" }
+        }
+        return nil
+    }
+}

@@ -68,6 +68,10 @@ public final class VectorEnvironment {
         for (i, env) in environments.enumerated() where env.observationSpace != observationSpace || env.actionSpace != actionSpace {
             throw EnvironmentError.invalidState(environment: id, detail: "environment \(i) has different spaces from environment 0")
         }
+        // The same checks as for a bridged environment's announcement, for Swift environments registered from code.
+        if let problem = Space.problem(observation: observationSpace, action: actionSpace) {
+            throw EnvironmentError.invalidState(environment: id, detail: problem)
+        }
         func make<T>(_ n: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
             buffer.initialize(repeating: value)

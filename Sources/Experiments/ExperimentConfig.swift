@@ -288,6 +288,9 @@ public struct ExperimentConfig: Sendable, Equatable {
             _ = spec
             let env: any Environment
             do { env = try environments.make(id) } catch { throw ConfigError.invalid(path: path, detail: "\(error)") }
+            if let problem = Space.problem(observation: env.observationSpace, action: env.actionSpace) {
+                throw ConfigError.invalid(path: path, detail: "\(id): \(problem)")
+            }
             if !definition.actions.accepts(env.actionSpace) {
                 let fitting = algorithms.names { $0.actions.accepts(env.actionSpace) }
                 let actions: String

@@ -262,3 +262,44 @@ struct UncheckedBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
+
+/// Announced spaces are checked at the handshake: sizes that no network or memory could hold,
+/// NaN bounds and low above high are refused, naming the key and the value (issue 29: an
+/// announced `"n": 1000000000000000` once made DQN abort in malloc). Swift environments get the
+/// same checks when a vector of them is made.
+@Suite struct AnnouncedSpaceTests {
+    func parse(_ json: String) throws -> BridgeSpaces { try BridgeSpaces.parse(Data(json.utf8), name: "hostile.py") }
+
+    @Test func absurdOrInconsistentSpacesAreRefused() throws {
+        let good = #"{"protocol": 1, "observation": {"low": [0, 0], "high": [1, 1]}, "action": {"n": 2}}"#
+        #expect(try parse(good).action == .discrete(Discrete(2)))
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": [0], "high": [1]}, "action": {"n": 1000000000000000}}"#) } throws: {
+            "\($0)".contains("action.n is 1000000000000000; at most 65536")
+        }
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": [0], "high": [1]}, "action": {"n": 2.5}}"#) } throws: { "\($0)".contains("positive integer") }
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": [0, 2], "high": [1, 1]}, "action": {"n": 2}}"#) } throws: {
+            "\($0)".contains("observation bound 1 has low 2.0 above high 1.0")
+        }
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": ["nan"], "high": [1]}, "action": {"n": 2}}"#) } throws: { "\($0)".contains("observation bound 0 is NaN") }
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": [0], "high": [1]}, "action": {"low": [1], "high": [-1]}}"#) } throws: {
+            "\($0)".contains("action bound 0 has low 1.0 above high -1.0")
+        }
+        let wide = "[" + Array(repeating: "0", count: 70_000).joined(separator: ",") + "]"
+        #expect { try parse(#"{"protocol": 1, "observation": {"low": \#(wide), "high": \#(wide)}, "action": {"n": 2}}"#) } throws: {
+            "\($0)".contains("observation space has 70000 components")
+        }
+    }
+
+    struct Huge: Environment {
+        let observationSpace = Box(low: 0, high: 1, shape: [2])
+        let actionSpace = Space.discrete(Discrete(1 << 40))
+        mutating func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>) throws {}
+        mutating func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepResult { StepResult(reward: 0, terminated: true) }
+    }
+
+    @Test func aSwiftEnvironmentWithAnAbsurdSpaceIsRefusedToo() throws {
+        #expect { _ = try VectorEnvironment(environments: [Huge()], id: "Huge-v0") } throws: {
+            "\($0)".contains("Discrete(1099511627776) has more than 65536 choices")
+        }
+    }
+}
