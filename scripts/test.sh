@@ -16,4 +16,4 @@ swift test --skip-build --traits Remote,MuJoCo
 echo "== concurrency tests under ThreadSanitizer"
 # Without the traits (the gRPC stack is not built twice; the build without MuJoCo is checked
 # too): the remote collectors' queue, writer and weights signal are gRPC-free and run here.
-swift test --sanitize=thread --filter 'BatchQueueTests|MemoryTests|RunControlTests|ChildProcessTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'
+swift test --sanitize=thread --filter 'BatchQueueTests|ParallelPairTests|MemoryTests|RunControlTests|ChildProcessTests|collectorThreadsGiveTheDeterministicRun|aResumedRunEndsBitIdentical|TrainerTests|aNaNFromTheEnvironment|sigint|DeterministicResumeTests|ThreadedResumeTests|ThreadedStopResumeTests|BridgeConfigTests'

@@ -277,6 +277,9 @@ public enum TrainKeys {
     public static let threshold = TypedKey<Double?>("train.threshold", .float(min: nil, max: nil, minExclusive: false),
                       "mean return that counts as solved (an evaluation, its confirmation and their confidence bound reach it); null: the environment's (Pendulum-v1: −200)", nullable: true, .null)
     public static let blasThreads = TypedKey<Int>("train.blas_threads", .int(min: 1, max: 64), "OpenBLAS threads for the learner", irrelevant: true, .int(1))
+    public static let learnerThreads = TypedKey<Int>("train.learner_threads", .int(min: 1, max: 2),
+                      "threads of the learner's update: 2 runs SAC's twin critics on two cores (bit-identical results; pair it with blas_threads: 1)",
+                      irrelevant: true, .int(1))
     public static let logEvery = TypedKey<Int>("train.log_every", .int(min: 1, max: nil), "learner updates between progress lines", irrelevant: true, .int(500))
     public static let runsDir = TypedKey<String>("train.runs_dir", .string, "folder that holds run directories", irrelevant: true, .string("runs"))
     public static let name = TypedKey<String?>("train.name", .string, "run name (the directory is <name>-<id8>); null: <algorithm>-<env id>", nullable: true,
@@ -285,7 +288,7 @@ public enum TrainKeys {
                       irrelevant: true, .list([]))
 
     /// Every key of the section, in the order configs are written.
-    public static let all: [ConfigKey] = [seed.key, environmentSteps.key, updates.key, deterministic.key, evalEvery.key, stopAtThreshold.key, solvedMargin.key, threshold.key, blasThreads.key, logEvery.key, runsDir.key, name.key, tags.key]
+    public static let all: [ConfigKey] = [seed.key, environmentSteps.key, updates.key, deterministic.key, evalEvery.key, stopAtThreshold.key, solvedMargin.key, threshold.key, blasThreads.key, learnerThreads.key, logEvery.key, runsDir.key, name.key, tags.key]
 }
 
 /// The `eval` section.

@@ -35,6 +35,9 @@ public final class SACModel {
     public let alphaOptimizer: Adam
     public var targetEntropy: Float
     public var rng: Xoshiro256
+    /// Runs the twin critics' work on two threads when set (`train.learner_threads: 2`);
+    /// results are bit-identical either way.
+    public var pair: ParallelPair?
     let head: GaussianPolicyHead
     let actorWorkspace: MLP.Workspace
     let critic1Workspace: MLP.Workspace, critic2Workspace: MLP.Workspace
@@ -115,6 +118,11 @@ public final class SACModel {
     }
 
     var critics: [TwinCritics.Critic] { [(critic1, target1, critic1Optimizer), (critic2, target2, critic2Optimizer)] }
+
+    /// Runs the two critics' pieces at once on `pair`, else one after the other.
+    func both(_ first: () -> Void, _ second: () -> Void) {
+        if let pair { pair.run(first, second) } else { first(); second() }
+    }
 }
 
 /// y = r + γ(1 − terminated)(min Q′₁,₂(s′, a′) − α log π(a′|s′)), a′ ~ π(·|s′); γ is the
@@ -129,8 +137,9 @@ public final class SACTarget: Callback {
         let alpha = m.alpha
         m.samplePolicy(batch.nextObservations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
-            let q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1)
-            let q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2)
+            var q1: UnsafeMutableBufferPointer<Float>!, q2: UnsafeMutableBufferPointer<Float>!
+            m.both({ q1 = m.target1.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace1) },
+                   { q2 = m.target2.forward(x.baseAddress!, batch: n, workspace: m.targetWorkspace2) })
             let logProbabilities = m.head.logProbabilities
             m.targets.withUnsafeMutableBufferPointer { targets in
                 // The soft value: the twin minimum minus α log π(a′|s′).
@@ -160,8 +169,9 @@ public final class SACCriticLoss: Callback {
             throw SACModel.OrderError(description: "SACCriticLoss needs the soft targets of this update: SACTarget must run before it")
         }
         batch.observations.withUnsafeBufferPointer { s in batch.actionValues.withUnsafeBufferPointer { a in m.concatenate(s, a, rows: n) } }
-        let (loss1, meanQ) = update(m.critic1, m.critic1Optimizer, m.critic1Workspace, gradient: &gradient1, rows: n)
-        let (loss2, _) = update(m.critic2, m.critic2Optimizer, m.critic2Workspace, gradient: &gradient2, rows: n)
+        var loss1: Float = 0, meanQ: Float = 0, loss2: Float = 0
+        m.both({ (loss1, meanQ) = self.update(m.critic1, m.critic1Optimizer, m.critic1Workspace, gradient: &self.gradient1, rows: n) },
+               { (loss2, _) = self.update(m.critic2, m.critic2Optimizer, m.critic2Workspace, gradient: &self.gradient2, rows: n) })
         state.record(SACKeys.criticLoss, 0.5 * Double(loss1 + loss2))
         state.record(SACKeys.meanQ, Double(meanQ))
     }
@@ -214,8 +224,9 @@ public final class SACPolicyLoss: Callback {
         let alpha = m.alpha
         m.samplePolicy(batch.observations, rows: n)
         m.stateAction.withUnsafeBufferPointer { x in
-            let v1 = m.critic1.forward(x.baseAddress!, batch: n, workspace: m.critic1PolicyWorkspace)
-            let v2 = m.critic2.forward(x.baseAddress!, batch: n, workspace: m.critic2PolicyWorkspace)
+            var v1: UnsafeMutableBufferPointer<Float>!, v2: UnsafeMutableBufferPointer<Float>!
+            m.both({ v1 = m.critic1.forward(x.baseAddress!, batch: n, workspace: m.critic1PolicyWorkspace) },
+                   { v2 = m.critic2.forward(x.baseAddress!, batch: n, workspace: m.critic2PolicyWorkspace) })
             let scale = 1 / Float(n)
             var loss: Float = 0, logPSum: Float = 0
             for b in 0..<n {
@@ -230,14 +241,17 @@ public final class SACPolicyLoss: Callback {
             m.logProbabilitiesUpdate = state.updates
             state.record(SACKeys.actorLoss, Double(loss * scale))
             state.record(SACKeys.entropy, -Double(logPSum * scale))
-            dQ1.withUnsafeBufferPointer { g in dInput1.withUnsafeMutableBufferPointer {
-                m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!,
-                                   parameterGradients: false)
-            } }
-            dQ2.withUnsafeBufferPointer { g in dInput2.withUnsafeMutableBufferPointer {
-                m.critic2.backward(outputGradient: g.baseAddress!, workspace: m.critic2PolicyWorkspace, inputGradient: $0.baseAddress!,
-                                   parameterGradients: false)
-            } }
+            m.both({
+                self.dQ1.withUnsafeBufferPointer { g in self.dInput1.withUnsafeMutableBufferPointer {
+                    m.critic1.backward(outputGradient: g.baseAddress!, workspace: m.critic1PolicyWorkspace, inputGradient: $0.baseAddress!,
+                                       parameterGradients: false)
+                } }
+            }, {
+                self.dQ2.withUnsafeBufferPointer { g in self.dInput2.withUnsafeMutableBufferPointer {
+                    m.critic2.backward(outputGradient: g.baseAddress!, workspace: m.critic2PolicyWorkspace, inputGradient: $0.baseAddress!,
+                                       parameterGradients: false)
+                } }
+            })
         }
         for b in 0..<n {
             for j in 0..<a { dActions[b * a + j] = dInput1[b * w + m.observationSize + j] + dInput2[b * w + m.observationSize + j] }

@@ -154,9 +154,10 @@ public struct SweepSpec {
         }
     }
 
-    /// Tokens (CPU threads) a run holds: its collector threads plus the learner's BLAS threads.
+    /// Tokens (CPU threads) a run holds: its collector threads plus the learner's threads
+    /// (its BLAS threads on each of its update threads).
     public static func tokens(of config: ExperimentConfig) -> Int {
-        config[CollectorsKeys.count] + config[TrainKeys.blasThreads]
+        config[CollectorsKeys.count] + config[TrainKeys.blasThreads] * config[TrainKeys.learnerThreads]
     }
 }
 

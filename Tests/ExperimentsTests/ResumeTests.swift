@@ -86,6 +86,24 @@ func finalCheckpointButTime(_ directory: URL) throws -> StateDict {
         #expect(updates == Array(Set(updates)).sorted() && updates.count == uninterrupted.updates / 50)
     }
 
+    /// SAC's twin critics on two threads (`train.learner_threads: 2`) give the same run, bit for
+    /// bit, as on one: networks, optimizer moments, α, and the final evaluation.
+    @Test func twoLearnerThreadsGiveTheSameSACRun() throws {
+        let base = ["train.env_steps=600", "memory.min_size=100", "algorithm.batch_size=64", "network.hidden=[32, 32]", "train.eval_every=200",
+                    "train.blas_threads=1", "train.deterministic=true", "eval.episodes=2", "train.stop_at_threshold=false"]
+        let one = temporary("threads1"), two = temporary("threads2")
+        defer { try? FileManager.default.removeItem(at: one); try? FileManager.default.removeItem(at: two) }
+        let a = try Experiment.run(try ExperimentConfig.defaults(.sac, overrides: base), options: RunOptions(directory: one))
+        let b = try Experiment.run(try ExperimentConfig.defaults(.sac, overrides: base + ["train.learner_threads=2"]), options: RunOptions(directory: two))
+        #expect(a.updates == b.updates && a.updates > 400)
+        #expect(a.evaluationReturns == b.evaluationReturns)
+        let x = try comparable(one), y = try comparable(two)
+        #expect(x.tensors.keys.sorted() == y.tensors.keys.sorted())
+        for name in x.tensors.keys.sorted() where x.tensors[name] != y.tensors[name] {
+            Issue.record("\(name) differs with two learner threads")
+        }
+    }
+
     @Test func aCheckpointOfAnotherRunIsRefused() throws {
         let config = try ExperimentConfig.defaults(.dqn, overrides: ["train.env_steps=400", "memory.min_size=200", "network.hidden=[8]",
                                                                      "train.deterministic=true"])

@@ -25,6 +25,7 @@ extension Algorithm {
                              gamma: Float(config[AlgorithmKeys.gamma]), initialAlpha: Float(config[SACConfig.initialAlpha]),
                              initializer: AlgorithmParts.initializer(config), seed: UInt64(config[TrainKeys.seed]))
         if let entropy = config[SACConfig.targetEntropy] { model.targetEntropy = Float(entropy) }
+        if config[TrainKeys.learnerThreads] > 1 { model.pair = ParallelPair() }
         let tau = Float(config[SACConfig.tau])
         let publisher = WeightPublisher(initial: model.actor)
         let learning: [Callback] = model.callbacks(tuneAlpha: config[SACConfig.tuneAlpha]) + [
