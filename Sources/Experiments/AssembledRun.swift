@@ -77,7 +77,11 @@ final class AssembledRun {
         defer { trainer.state.environmentSteps = statistics.environmentSteps }   // what the callbacks restore against
         guard let checkpoint else { return nil }
         if let id = checkpoint.metadata["run_id"], id != config.id {
-            throw RunError.checkpointMismatch(detail: "it was written by run \(id.prefix(8)), this config is \(config.id8)")
+            // The same run with a larger budget (`rl-train resume RUN --set train.env_steps=N`) continues it.
+            let written = checkpoint.metadata["config"].flatMap { try? ExperimentConfig.parse($0, environments: nil) }
+            guard let written, written.idWithoutBudget == config.idWithoutBudget else {
+                throw RunError.checkpointMismatch(detail: "it was written by run \(id.prefix(8)), this config is \(config.id8)")
+            }
         }
         try state.restore(checkpoint, into: trainer) { [statistics, seed] in deriveSeed(seed, 7, UInt64(statistics.environmentSteps), UInt64($0)) }
         return trainer.state.updates

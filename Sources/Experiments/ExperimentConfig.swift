@@ -377,6 +377,16 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// SHA-256 of `canonicalForm`, hex.
     public var id: String { sha256Hex(canonicalForm) }
+
+    /// The budget keys: the one change `rl-train resume --set` allows (a run extended to a larger
+    /// budget is the same run continued).
+    public static let budgetPaths = [TrainKeys.environmentSteps.path, TrainKeys.updates.path]
+
+    /// The identity without the budget: equal for a run and its extension.
+    public var idWithoutBudget: String {
+        sha256Hex(canonicalForm.split(separator: "\n").filter { line in !Self.budgetPaths.contains { line.hasPrefix("\($0)=") } }
+            .joined(separator: "\n"))
+    }
     /// The first 8 hex digits of `id`, used in run directory names.
     public var id8: String { String(id.prefix(8)) }
 

@@ -100,10 +100,44 @@ public enum RunLauncher {
 
     /// Continues the run in `directory` (its own config.yaml): resumed from its newest
     /// checkpoint, restarted when it has none, reported when complete.
-    public static func resume(_ directory: URL, fallback: Bool = false, options: RunOptions = RunOptions(),
+    ///
+    /// `overrides` may extend the budget (`train.env_steps=N`, `train.updates=N`), the one change
+    /// a resume allows: a finished run then continues from its final checkpoint to the new budget
+    /// in the same directory (its config.yaml says so; the earlier result.json is kept as
+    /// result-<env steps>.json). Anything else would make it another run.
+    public static func resume(_ directory: URL, overrides: [String] = [], fallback: Bool = false, options: RunOptions = RunOptions(),
                               announce: (String) -> Void = { _ in }) throws -> Outcome {
-        let config = try RunDirectory.config(in: directory)
-        return try run(config, in: directory, status: RunDirectory.status(of: directory), fallback: fallback, options: options, announce: announce)
+        let original = try RunDirectory.config(in: directory)
+        guard !overrides.isEmpty else {
+            return try run(original, in: directory, status: RunDirectory.status(of: directory), fallback: fallback, options: options, announce: announce)
+        }
+        for override in overrides {
+            let path = String(override.prefix { $0 != "=" })
+            guard ExperimentConfig.budgetPaths.contains(path) else {
+                throw ConfigError.invalid(path: path, detail: "resume changes only the budget (\(ExperimentConfig.budgetPaths.joined(separator: ", "))); "
+                                          + "any other change makes another run: rl-train train with the changed config (or --init-from this run)")
+            }
+        }
+        let extended = try ExperimentConfig.parse(original.yaml(), source: "\(directory.path)/\(RunFiles.config)", overrides: overrides)
+        for key in [TrainKeys.environmentSteps] where extended[key] < original[key] {
+            throw ConfigError.invalid(path: key.path, detail: "\(extended[key]) is below the run's budget \(original[key]); resume extends a budget, it cannot shorten one")
+        }
+        var status = RunDirectory.status(of: directory)
+        if case .complete(let result) = status {
+            guard extended[TrainKeys.environmentSteps] > result.environmentSteps || (extended[TrainKeys.updates].map { $0 > result.updates } ?? false) else {
+                return .alreadyComplete(result, directory: directory)
+            }
+            let result = directory.appendingPathComponent(RunFiles.result)
+            let kept = directory.appendingPathComponent("result-\(original[TrainKeys.environmentSteps]).json")
+            try? FileManager.default.removeItem(at: kept)
+            try FileManager.default.moveItem(at: result, to: kept)
+            status = .resumable
+            announce("extending \(directory.path) to \(extended[TrainKeys.environmentSteps]) env steps (its result so far: \(kept.lastPathComponent))")
+        }
+        let file = directory.appendingPathComponent(RunFiles.config)
+        let header = "resolved config of run \(directory.lastPathComponent) (id \(original.id)), extended to a larger budget (id \(extended.id))\nrerun: rl-train train \(file.path)"
+        try extended.yaml(header: header).write(to: file, atomically: true, encoding: .utf8)
+        return try run(extended, in: directory, status: status, fallback: fallback, options: options, announce: announce)
     }
 
     /// The one resume flow: by the directory's status, report, resume from the newest

@@ -162,6 +162,8 @@ extension RLTrain {
 
         @Argument(help: "The run directory (runs/<name>-<id8>).") var runDirectory: String
         @Flag(help: "Fall back to the newest intact checkpoint if the newest is damaged.") var fallback = false
+        @Option(name: .customLong("set"), help: "Extend the budget: train.env_steps=N or train.updates=N (a finished run continues from its final checkpoint).")
+        var overrides: [String] = []
 
         func run() throws {
             let display = ProgressDisplay()
@@ -171,7 +173,7 @@ extension RLTrain {
             options.progress = { display.show($0) }
             options.collectorService = RLTrain.collectorService
             options.stop = signals.stop
-            let outcome = try RunLauncher.resume(URL(fileURLWithPath: runDirectory), fallback: fallback, options: options) { print($0) }
+            let outcome = try RunLauncher.resume(URL(fileURLWithPath: runDirectory), overrides: overrides, fallback: fallback, options: options) { print($0) }
             display.finish()
             try RLTrain.report(outcome)
         }

@@ -202,3 +202,32 @@ extension ThreadedResumeTests {
         #expect(resumed.environmentSteps >= 4_000)
     }
 }
+
+/// `rl-train resume RUN --set train.env_steps=N`: a finished run continues from its final
+/// checkpoint to a larger budget in its own directory, and ends where a run given that budget
+/// from the start ends (deterministic mode); its earlier result is kept; other changes are refused.
+@Suite struct ExtendedBudgetTests {
+    @Test func aFinishedRunExtendedToALargerBudgetContinuesExactly() throws {
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("extend-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let common = ["memory.min_size=300", "network.hidden=[16]", "train.eval_every=null", "train.deterministic=true", "eval.episodes=2",
+                      "train.runs_dir=\(base.path)", "callbacks=[{checkpointer: {every: 500}}]"]
+        let short = try ExperimentConfig.defaults(.dqn, overrides: common + ["train.env_steps=1500"])
+        guard case .finished(let first, let directory) = try RunLauncher.train(short) else { Issue.record("the first run did not run"); return }
+        #expect(first.environmentSteps == 1500)
+        #expect { _ = try RunLauncher.resume(directory, overrides: ["algorithm.lr=0.1"]) } throws: { "\($0)".contains("resume changes only the budget") }
+        #expect { _ = try RunLauncher.resume(directory, overrides: ["train.env_steps=1000"]) } throws: { "\($0)".contains("cannot shorten") }
+        guard case .finished(let extended, let sameDirectory) = try RunLauncher.resume(directory, overrides: ["train.env_steps=3000"]) else {
+            Issue.record("the extension did not run"); return
+        }
+        #expect(sameDirectory == directory && extended.environmentSteps == 3000 && extended.resumedFromUpdates == first.updates)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("result-1500.json").path))
+        #expect(try RunDirectory.config(in: directory)[TrainKeys.environmentSteps] == 3000)
+        // Resuming again with the same budget reports it complete.
+        guard case .alreadyComplete = try RunLauncher.resume(directory, overrides: ["train.env_steps=3000"]) else { Issue.record("not complete"); return }
+        // The same as a run with 3000 steps from the start (the budget does not steer a DQN run before it ends).
+        let whole = try ExperimentConfig.defaults(.dqn, overrides: common + ["train.env_steps=3000"])
+        guard case .finished(let direct, _) = try RunLauncher.train(whole) else { Issue.record("the direct run did not run"); return }
+        #expect(direct.evaluationReturns == extended.evaluationReturns && direct.updates == extended.updates)
+    }
+}
