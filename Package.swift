@@ -16,6 +16,10 @@ let package = Package(
         .library(name: "Collectors", targets: ["Collectors"]),
         .library(name: "Learner", targets: ["Learner"]),
         .library(name: "Reporting", targets: ["Reporting"]),
+        // What a program of its own needs for full runs (configs, checkpoints, resume, reports,
+        // its own environments, algorithms and callbacks registered on copies of the registries).
+        .library(name: "Experiments", targets: ["Experiments"]),
+        .library(name: "Sweeps", targets: ["Sweeps"]),
         .executable(name: "rl-train", targets: ["RLTrain"]),
         .executable(name: "remote-ingest-bench", targets: ["RemoteIngestBench"]),
     ],
