@@ -124,7 +124,8 @@ public struct ExperimentConfig: Sendable, Equatable {
         }
         for section in sections where !ConfigSchema.sections.contains(section.key) {
             throw ConfigError.unknownKey(path: section.key, line: section.keyLine, known: ConfigSchema.sections,
-                                         suggestion: closest(to: section.key, in: ConfigSchema.sections))
+                                         suggestion: ZooVocabulary.suggestion(for: section.key).map { "\($0)', rl-zoo's '\(section.key)" }
+                                            ?? closest(to: section.key, in: ConfigSchema.sections))
         }
         // The algorithm first: defaults depend on it.
         let algorithmNode = sections.first { $0.key == "algorithm" }?.value
@@ -162,7 +163,8 @@ public struct ExperimentConfig: Sendable, Equatable {
                         throw ConfigError.invalid(path: path, detail: "applies only to \(owners.joined(separator: ", ")), not \(definition.name)")
                     }
                     throw ConfigError.unknownKey(path: path, line: entry.keyLine, known: known.map(\.name),
-                                                 suggestion: closest(to: entry.key, in: known.map(\.name)).map { "\(section.key).\($0)" })
+                                                 suggestion: ZooVocabulary.suggestion(for: entry.key).map { "\($0)', rl-zoo's '\(entry.key)" }
+                                                    ?? closest(to: entry.key, in: known.map(\.name)).map { "\(section.key).\($0)" })
                 }
                 values[path] = try ConfigSchema.typed(entry.value, for: key)
             }

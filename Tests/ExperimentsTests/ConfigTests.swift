@@ -291,3 +291,22 @@ extension CustomCallbackTests {
         #expect(config == before)
     }
 }
+
+/// rl-zoo's names point to ours (issue 29.5): `learning_rate` → `algorithm.lr`, at the top level
+/// or inside a section.
+@Suite struct ZooVocabularyTests {
+    @Test func rlZooNamesPointToTheKeysThatSayTheSame() {
+        #expect { _ = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\nlearning_rate: 0.001\n") } throws: {
+            "\($0)".contains("did you mean 'algorithm.lr', rl-zoo's 'learning_rate'?")
+        }
+        #expect { _ = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn, buffer_size: 5000}\n") } throws: {
+            "\($0)".contains("'memory.capacity', rl-zoo's 'buffer_size'")
+        }
+        #expect { _ = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: ppo}\ntrain: {n_timesteps: 1000}\n") } throws: {
+            "\($0)".contains("'train.env_steps', rl-zoo's 'n_timesteps'")
+        }
+        #expect { _ = try ExperimentConfig.parse("env: {id: CartPole-v1}\nalgorithm: {name: dqn}\nnetwork: {net_arch: [64, 64]}\n") } throws: {
+            "\($0)".contains("'network.hidden', rl-zoo's 'net_arch'")
+        }
+    }
+}
