@@ -385,9 +385,13 @@ public struct ExperimentConfig: Sendable, Equatable {
     public static let budgetPaths = [TrainKeys.environmentSteps.path, TrainKeys.updates.path]
 
     /// The identity without the budget: equal for a run and its extension.
-    public var idWithoutBudget: String {
-        sha256Hex(canonicalForm.split(separator: "\n").filter { line in !Self.budgetPaths.contains { line.hasPrefix("\($0)=") } }
-            .joined(separator: "\n"))
+    public var idWithoutBudget: String { id(without: Self.budgetPaths) }
+
+    /// The identity without the seed: equal for the seeds of one config (plots pool them).
+    public var idWithoutSeed: String { id(without: [TrainKeys.seed.path]) }
+
+    func id(without paths: [String]) -> String {
+        sha256Hex(canonicalForm.split(separator: "\n").filter { line in !paths.contains { line.hasPrefix("\($0)=") } }.joined(separator: "\n"))
     }
     /// The first 8 hex digits of `id`, used in run directory names.
     public var id8: String { String(id.prefix(8)) }

@@ -349,7 +349,7 @@ extension RLTrain {
                 let runs = try urls.map { try RunRecord(directory: $0) }
                 folder = output.map { URL(fileURLWithPath: $0) } ?? (urls.count == 1 ? urls[0] : URL(fileURLWithPath: "."))
                 charts.append(("return", TrainingPlots.trainingReturn(runs, axis: axis)))
-                charts.append(("evaluation", TrainingPlots.evaluation([("runs", runs)], axis: axis)))
+                charts.append(("evaluation", TrainingPlots.evaluation(RunGroups.bySeed(runs), axis: axis)))
                 for chart in TrainingPlots.scalars(runs, axis: axis) { charts.append((chart.yLabel, chart)) }
             }
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -73,3 +73,26 @@ import Testing
         #expect(!record.metrics.rows.isEmpty && record.evaluation(best: false) != nil, "\(name): the report has no data")
     }
 }
+
+/// Plots pool the seeds of one config and nothing else (issue 29.8: an Acrobot and a CartPole
+/// run were drawn as one band "runs (2 seeds)").
+@Suite struct RunGroupsTests {
+    @Test func seedsOfOneConfigShareAGroupAndOtherConfigsDoNot() throws {
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("groups-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        var directories: [URL] = []
+        for (env, seed) in [("CartPole-v1", 1), ("Acrobot-v1", 1), ("CartPole-v1", 2)] {
+            let config = try ExperimentConfig.defaults(.dqn, environment: env, overrides: [
+                "train.env_steps=400", "memory.min_size=200", "network.hidden=[8]", "train.eval_every=100", "eval.episodes=1",
+                "eval.max_episode_steps=20", "train.deterministic=true", "train.seed=\(seed)", "train.runs_dir=\(base.path)",
+                "callbacks=[{metrics: {every: 50}}]"])
+            guard case .finished(_, let directory) = try RunLauncher.train(config) else { Issue.record("\(env) did not run"); return }
+            directories.append(directory)
+        }
+        let groups = RunGroups.bySeed(try directories.map { try RunRecord(directory: $0) })
+        #expect(groups.map(\.name) == ["dqn-CartPole-v1", "dqn-Acrobot-v1"])
+        #expect(groups.map { $0.runs.count } == [2, 1])
+        let svg = TrainingPlots.evaluation(groups, axis: .steps).svg
+        #expect(svg.contains("dqn-CartPole-v1 (2 seeds)") && svg.contains("dqn-Acrobot-v1 (1 seed)"))
+    }
+}
