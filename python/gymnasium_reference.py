@@ -4,7 +4,7 @@ be bit-identical. Every float is written with float.hex(), which round-trips exa
 
   gymnasium_reference.py numpy --seed S --count N             uniform(-1, 1) then standard_normal draws
   gymnasium_reference.py resets --env ID --seeds N             reset(seed=s) observations, s = 0..N-1
-  gymnasium_reference.py episodes --env ID --seed S --episodes K [--action-scale 1.5]
+  gymnasium_reference.py episodes --env ID --seed S --episodes K [--action-scale 1.5] [--kwargs JSON]
       whole episodes: reset(seed=S+k), then random float32 actions (uniform over the action
       bounds times the scale, so some lie outside them) until terminated or truncated
 Each prints JSON lines."""
@@ -25,9 +25,9 @@ def numpy_draws(args):
                       "state": [int(rng.bit_generator.state["state"]["state"]), int(rng.bit_generator.state["state"]["inc"])]}))
 
 
-def make(env_id):
+def make(env_id, kwargs="{}"):
     import gymnasium as gym
-    return gym.make(env_id)
+    return gym.make(env_id, **json.loads(kwargs))
 
 
 def resets(args):
@@ -38,7 +38,7 @@ def resets(args):
 
 
 def episodes(args):
-    env = make(args.env)
+    env = make(args.env, args.kwargs)
     low = env.action_space.low.astype(np.float64) * args.action_scale
     high = env.action_space.high.astype(np.float64) * args.action_scale
     for k in range(args.episodes):
@@ -64,6 +64,7 @@ def main():
     p = sub.add_parser("resets"); p.add_argument("--env", required=True); p.add_argument("--seeds", type=int, default=1000)
     p = sub.add_parser("episodes"); p.add_argument("--env", required=True); p.add_argument("--seed", type=int, default=0)
     p.add_argument("--episodes", type=int, default=2); p.add_argument("--action-scale", type=float, default=1.5)
+    p.add_argument("--kwargs", default="{}", help="gym.make keyword options as JSON")
     args = parser.parse_args()
     {"numpy": numpy_draws, "resets": resets, "episodes": episodes}[args.mode](args)
 

@@ -74,11 +74,35 @@ import Envs
 
     @Test(arguments: tasks)
     func episodesEqualGymnasiumsStepForStep(id: String) throws {
-        var env = try Self.make(id)
+        try Self.compareEpisodes(id: id, env: try Self.make(id), arguments: [])
+    }
+
+    /// Keyword options (`env.kwargs`) give the variant Gymnasium's `gym.make(id, **kwargs)` gives.
+    @Test(arguments: [
+        ("Hopper-v5", #"{"ctrl_cost_weight": 0.05, "healthy_z_range": [0.5, 10], "exclude_current_positions_from_observation": false, "reset_noise_scale": 0.02}"#,
+         MuJoCoOptions(["ctrl_cost_weight": .number(0.05), "healthy_z_range": .range(0.5, 10), "exclude_current_positions_from_observation": .flag(false),
+                        "reset_noise_scale": .number(0.02)])),
+        ("Ant-v5", #"{"include_cfrc_ext_in_observation": false, "contact_cost_weight": 0.001, "healthy_z_range": [0.3, 1.0]}"#,
+         MuJoCoOptions(["include_cfrc_ext_in_observation": .flag(false), "contact_cost_weight": .number(0.001), "healthy_z_range": .range(0.3, 1)])),
+        ("HalfCheetah-v5", #"{"forward_reward_weight": 2.0, "ctrl_cost_weight": 0.3}"#,
+         MuJoCoOptions(["forward_reward_weight": .number(2), "ctrl_cost_weight": .number(0.3)])),
+    ])
+    func optionsGiveGymnasiumsVariant(id: String, kwargs: String, options: MuJoCoOptions) throws {
+        var registry = EnvironmentRegistry.builtIn
+        registry.replace(try #require(try MuJoCoTasks.spec(id: id, options: options)))
+        let env = try #require(try registry.make(id, seed: 0) as? any DoublePrecisionObservations)
+        try Self.compareEpisodes(id: id, env: env, arguments: ["--kwargs", kwargs])
+        #expect { _ = try MuJoCoTasks.spec(id: id, options: MuJoCoOptions(["no_such_option": .number(1)])) } throws: {
+            "\($0)".contains("\(id) option no_such_option: \(id) has no such option")
+        }
+    }
+
+    static func compareEpisodes(id: String, env: any DoublePrecisionObservations, arguments: [String]) throws {
+        var env = env
         let observation = UnsafeMutableBufferPointer<Float>.allocate(capacity: env.observationSpace.size)
         defer { observation.deallocate() }
         var steps = 0, terminations = 0
-        for line in try Self.reference(["episodes", "--env", id, "--seed", "3", "--episodes", "10"]) {
+        for line in try Self.reference(["episodes", "--env", id, "--seed", "3", "--episodes", "10"] + arguments) {
             let episode = try JSONDecoder().decode(Episode.self, from: line)
             try env.reset(seed: episode.seed, observation: observation)
             #expect(env.lastObservation.map(\.bitPattern) == Self.bits(episode.reset_obs), "\(id) seed \(episode.seed): reset observation")
