@@ -216,6 +216,9 @@ public enum EnvKeys {
     public static let command = TypedKey<[String]?>("env.command", .stringList,
                       "run the environment as this command, in its own process per environment, speaking the bridge protocol (python/swiftrl_bridge.py), e.g. [python3, my_env.py]; env.id names it. null: env.id is a registered environment",
                       nullable: true, .null)
+    public static let version = TypedKey<String?>("env.version", .string,
+                      "a version of the environment, part of the run identity (a bridged environment's script files are hashed into it already)",
+                      nullable: true, .null)
     public static let kwargs = TypedKey<ConfigOptions>("env.kwargs", .options,
                       "the environment's keyword options, as Gymnasium's gym.make(id, **kwargs), e.g. {ctrl_cost_weight: 0.05} for HalfCheetah-v5; {}: its defaults",
                       .map([]))
@@ -226,7 +229,7 @@ public enum EnvKeys {
                       "scale rewards by the running standard deviation of the discounted return (SB3's VecNormalize; on-policy algorithms)", .bool(false))
 
     /// Every key of the section, in the order configs are written.
-    public static let all: [ConfigKey] = [id.key, maxEpisodeSteps.key, command.key, kwargs.key, normalizeObservations.key, normalizeRewards.key]
+    public static let all: [ConfigKey] = [id.key, maxEpisodeSteps.key, command.key, version.key, kwargs.key, normalizeObservations.key, normalizeRewards.key]
 }
 
 /// The keys of the `algorithm` section every algorithm has; an algorithm declares its own beside them.

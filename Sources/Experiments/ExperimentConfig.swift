@@ -38,10 +38,28 @@ public struct ExperimentConfig: Sendable, Equatable {
     public private(set) var values: [String: ConfigValue]
     public private(set) var callbacks: [CallbackSpec]
 
+    /// Digests of the bridged environment's script files, read once when the config is made
+    /// (part of the identity: an edited environment is another run).
+    public private(set) var commandFiles: [String] = []
+
     init(definition: Algorithm, values: [String: ConfigValue], callbacks: [CallbackSpec]) {
         self.definition = definition
         self.values = values
         self.callbacks = callbacks
+        commandFiles = Self.digests(of: values[EnvKeys.command.path])
+    }
+
+    /// `path:sha256-prefix` of each argument after the program that names a readable file (the
+    /// interpreter itself is left out, so a Python upgrade keeps every id).
+    static func digests(of command: ConfigValue?) -> [String] {
+        guard case .list(let items)? = command, items.count > 1 else { return [] }
+        return items.dropFirst().compactMap { item -> String? in
+            guard let argument = item.stringValue else { return nil }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let data = FileManager.default.contents(atPath: argument) else { return nil }
+            return "\(argument):\(sha256Hex(bytes: Array(data)).prefix(16))"
+        }
     }
 
     public static func == (a: ExperimentConfig, b: ExperimentConfig) -> Bool {
@@ -247,6 +265,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         var copy = self
         copy.values[path] = typed
         if path == "train.tags" { try copy.checkTags() }
+        if path == EnvKeys.command.path { copy.commandFiles = Self.digests(of: typed) }
         self = copy
     }
 
@@ -366,6 +385,9 @@ public struct ExperimentConfig: Sendable, Equatable {
             if let defaultValue = key.defaultValue, defaultValue == value { continue }
             lines.append("\(key.path)=\(value == .float(0) ? ConfigValue.float(0) : value)")   // -0.0 reads as 0.0
         }
+        // A bridged environment is its command's files as much as its id: an edited environment
+        // script is another run, not one that is "already complete".
+        if !commandFiles.isEmpty { lines.append("env.command_files=" + ConfigValue.list(commandFiles.map(ConfigValue.string)).description) }
         // Callbacks that affect training, with their non-default parameters (so a parameter
         // added later with a default keeps old ids).
         let affecting = callbacks.filter(\.affectsTraining)
@@ -445,10 +467,11 @@ public struct ExperimentConfig: Sendable, Equatable {
 }
 
 /// SHA-256 of a string's UTF-8 bytes as lowercase hex (OpenSSL's libcrypto).
-func sha256Hex(_ text: String) -> String {
+func sha256Hex(_ text: String) -> String { sha256Hex(bytes: Array(text.utf8)) }
+
+func sha256Hex(bytes: [UInt8]) -> String {
     var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
     var length: UInt32 = 0
-    let bytes = Array(text.utf8)
     let ok = bytes.withUnsafeBufferPointer { input in
         EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
     }

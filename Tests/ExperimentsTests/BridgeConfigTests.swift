@@ -44,3 +44,29 @@ import Testing
         #expect("\(unlimited)".contains("env.max_episode_steps"), "\(unlimited)")
     }
 }
+
+/// A bridged environment's script is part of the run identity (issue 29.3): editing it makes
+/// another run, not one that is "already complete"; `env.version` enters the identity too.
+@Suite struct BridgedIdentityTests {
+    @Test func editingTheEnvironmentScriptChangesTheRunIdentity() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bridged-id-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The script imports swiftrl_bridge.py from the folder above its own.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("examples"), withIntermediateDirectories: true)
+        let script = folder.appendingPathComponent("examples/corridor.py")
+        try FileManager.default.copyItem(at: BridgeConfigTests.repository.appendingPathComponent("python/examples/corridor.py"), to: script)
+        try FileManager.default.copyItem(at: BridgeConfigTests.repository.appendingPathComponent("python/swiftrl_bridge.py"),
+                                         to: folder.appendingPathComponent("swiftrl_bridge.py"))
+        let overrides = ["env.id=Corridor-py", "env.command=[\(BridgeConfigTests.python), \(script.path)]", "env.max_episode_steps=30"]
+        let before = try ExperimentConfig.defaults(.dqn, overrides: overrides)
+        #expect(before.canonicalForm.contains("env.command_files=[\"\(script.path):"))
+        let beforeID = before.id
+        #expect(try ExperimentConfig.defaults(.dqn, overrides: overrides).id == beforeID, "the same file, the same run")
+        try (String(contentsOf: script, encoding: .utf8) + "\n# edited\n").write(to: script, atomically: true, encoding: .utf8)
+        #expect(try ExperimentConfig.defaults(.dqn, overrides: overrides).id != beforeID, "an edited environment is another run")
+        #expect(before.id == beforeID, "a loaded config keeps the identity it was loaded with")
+        #expect(try ExperimentConfig.defaults(.dqn, overrides: overrides + ["env.version=2"]).id
+                != ExperimentConfig.defaults(.dqn, overrides: overrides).id)
+    }
+}
