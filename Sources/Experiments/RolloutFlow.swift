@@ -1,5 +1,6 @@
 import Collectors
 import Core
+import Envs
 import Learner
 import Memory
 import SeededRandom
@@ -14,6 +15,16 @@ public struct RolloutFlow: DataFlow {
 
     public var name: String { "rollouts" }
     public var scalesRewards: Bool { true }
+
+    /// A minibatch larger than the rollout it is drawn from is refused before any directory
+    /// exists (it would silently train on the whole rollout at once).
+    public func validate(_ config: ExperimentConfig, environments: EnvironmentRegistry) throws {
+        guard config.keysByPath[PPOConfig.batchSize.path]?.doc == PPOConfig.batchSize.key.doc else { return }
+        let rollout = config[ActorCriticConfig.nSteps] * config[CollectorsKeys.environments] * max(config[CollectorsKeys.count], 1)
+        if config[PPOConfig.batchSize] > rollout {
+            throw ConfigError.invalid(path: PPOConfig.batchSize.path, detail: "the minibatch of \(config[PPOConfig.batchSize]) rows is larger than the rollout it is drawn from: \(rollout) rows (algorithm.n_steps \(config[ActorCriticConfig.nSteps]) × collectors.num_envs \(config[CollectorsKeys.environments]) × collectors.count \(max(config[CollectorsKeys.count], 1)))")
+        }
+    }
 
     public func extras(_ config: ExperimentConfig) -> [ExtraColumn] { RolloutBuffer.extras }
 

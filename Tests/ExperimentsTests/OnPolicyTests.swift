@@ -97,3 +97,14 @@ import Testing
         }
     }
 }
+
+/// Issue 29.6: a PPO minibatch larger than its rollout is refused at load, naming the sizes.
+@Suite struct RolloutMinibatchTests {
+    @Test func aMinibatchLargerThanTheRolloutIsRefused() throws {
+        #expect { _ = try ExperimentConfig.defaults(.ppo, overrides: ["algorithm.batch_size=512"]) } throws: {
+            "\($0)".contains("algorithm.batch_size: the minibatch of 512 rows is larger than the rollout it is drawn from: 256 rows")
+        }
+        _ = try ExperimentConfig.defaults(.ppo, overrides: ["algorithm.batch_size=256"])
+        _ = try ExperimentConfig.defaults(.a2c)
+    }
+}
