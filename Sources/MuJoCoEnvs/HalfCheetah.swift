@@ -5,36 +5,19 @@ public struct HalfCheetah: MuJoCoTask {
     public static let id = "HalfCheetah-v5"
     public static let modelFile = "half_cheetah.xml"
     public let frameSkip = 5
-    public var forwardRewardWeight = 1.0
-    public var controlCostWeight = 0.1
-    public var resetNoiseScale = 0.1
-    public var excludeCurrentPositions = true
+    let rules: ForwardRunRules
 
     public init(options: MuJoCoOptions = MuJoCoOptions()) throws {
-        try options.check(id: Self.id, known: ["forward_reward_weight", "ctrl_cost_weight", "reset_noise_scale", "exclude_current_positions_from_observation"])
-        forwardRewardWeight = try options.number("forward_reward_weight", forwardRewardWeight, id: Self.id)
-        controlCostWeight = try options.number("ctrl_cost_weight", controlCostWeight, id: Self.id)
-        resetNoiseScale = try options.number("reset_noise_scale", resetNoiseScale, id: Self.id, minimum: 0)
-        excludeCurrentPositions = try options.flag("exclude_current_positions_from_observation", excludeCurrentPositions, id: Self.id)
+        rules = try ForwardRunRules(options: options, id: Self.id, controlCostWeight: 0.1, excludedPositions: 1, normalVelocityNoise: true)
     }
 
-    public func observationSize(_ model: MuJoCoModel) -> Int { model.nq + model.nv - (excludeCurrentPositions ? 1 : 0) }
-
-    public func observe(_ simulation: MuJoCoSimulation, into observation: UnsafeMutablePointer<Double>) {
-        observation.positionsAndVelocities(simulation, skippingPositions: excludeCurrentPositions ? 1 : 0)
-    }
-
+    public func observationSize(_ model: MuJoCoModel) -> Int { rules.observationSize(model) }
+    public func observe(_ simulation: MuJoCoSimulation, into observation: UnsafeMutablePointer<Double>) { rules.observe(simulation, into: observation) }
     public func step(_ simulation: MuJoCoSimulation, action: UnsafeBufferPointer<Float>) -> (reward: Double, terminated: Bool) {
-        let xVelocity = simulation.stepMeasuringVelocity(of: 0, action: action, frameSkip: frameSkip)
-        let forwardReward = forwardRewardWeight * xVelocity
-        let controlCost = Float(controlCostWeight) * NumPySums.sumOfSquares(action)
-        return (forwardReward - Double(controlCost), false)
+        rules.step(simulation, action: action, frameSkip: frameSkip)
     }
-
     public func resetModel(_ simulation: MuJoCoSimulation, initialState: MuJoCoInitialState, random: inout NumPyGenerator) {
-        initialState.uniformPositions(scale: resetNoiseScale, random: &random)
-        initialState.normalVelocities(scale: resetNoiseScale, random: &random)
-        initialState.apply(to: simulation)
+        rules.resetModel(simulation, initialState: initialState, random: &random)
     }
 }
 #endif

@@ -80,12 +80,7 @@ struct FaultyEnvironment: Environment {
     @Test func algorithmNamesAreCaseInsensitiveOnTheCommandLine() throws {
         let executable = try #require(Self.rlTrain(), "rl-train not found next to the test binary; run `swift build` first")
         func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process(), output = Pipe()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            let (process, output) = try Self.launch(executable, arguments)
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             return (process.terminationStatus, text)
@@ -94,6 +89,17 @@ struct FaultyEnvironment: Environment {
         #expect(upper.status == 0 && upper.output.contains("name: \"ppo\""), "\(upper.output.prefix(400))")
         let unknown = try run(["train", "--algo", "ppo2", "--dry-run"])
         #expect(unknown.status != 0 && unknown.output.contains("ppo2"), "\(unknown.output.prefix(400))")
+    }
+
+    /// Starts `executable` with its standard output and error into one pipe.
+    static func launch(_ executable: URL, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process(), output = Pipe()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return (process, output)
     }
 
     /// The rl-train binary next to the test binary (or one directory up).
@@ -111,13 +117,7 @@ struct FaultyEnvironment: Environment {
                          "--set", "network.hidden=[16]", "--set", "train.runs_dir=\(base.path)",
                          "--set", "callbacks=[{checkpointer: {every: 200}}, {metrics: {every: 100}}]"]
         func start(_ arguments: [String]) throws -> (Process, Pipe) {
-            let process = Process(), output = Pipe()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            return (process, output)
+            try Self.launch(executable, arguments)
         }
         let (first, firstOutput) = try start(arguments)
         // Wait for the first periodic checkpoint, then interrupt.
